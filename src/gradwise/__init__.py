@@ -1,0 +1,29 @@
+"""gradwise: every practical aspect of training deep networks, real, checkable and fast.
+
+    import gradwise as gw
+    model = gw.mlp([2, 20, 3, 1], hidden="relu", output="sigmoid", init="he", l2=0.7, seed=3)
+    history = model.fit(X, y, epochs=1000, optimizer=gw.Adam(), batch_size=64)
+    print(gw.gradcheck(model, X, y))
+"""
+
+__version__ = "0.1.0"
+
+from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
+from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError, ModelFileError, TrainingDivergedError
+from .gradcheck import GradCheckReport, gradcheck, gradcheck_fn
+from .initializers import Initializer
+from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .model import Sequential, mlp
+from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
+from .training import History, fit
+
+__all__ = [
+    "__version__",
+    "Sequential", "mlp", "fit", "History",
+    "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",
+    "Initializer",
+    "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
+    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
+    "gradcheck", "gradcheck_fn", "GradCheckReport",
+    "GradwiseError", "GradwiseValueError", "GradwiseTypeError", "TrainingDivergedError", "ModelFileError",
+]

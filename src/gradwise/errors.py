@@ -1,0 +1,25 @@
+"""Exception types. Every user mistake raises one of these, so the command line can turn it into one line.
+
+They subclass the built-in `ValueError` / `TypeError`, so code written against NumPy or scikit-learn
+conventions keeps catching them.
+"""
+
+
+class GradwiseError(Exception):
+    """Base class of every error gradwise raises on purpose."""
+
+
+class GradwiseValueError(GradwiseError, ValueError):
+    """An argument has the right type but a bad value (its message names the argument and the value)."""
+
+
+class GradwiseTypeError(GradwiseError, TypeError):
+    """An argument has the wrong type (its message names the argument and the type)."""
+
+
+class TrainingDivergedError(GradwiseError, FloatingPointError):
+    """Training produced a non-finite cost; the model holds the last finite weights."""
+
+
+class ModelFileError(GradwiseError, ValueError):
+    """A saved model or checkpoint is missing, truncated, corrupted or not a gradwise file."""

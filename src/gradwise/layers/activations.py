@@ -1,0 +1,146 @@
+"""Activations g(z) and their derivatives g'(z), side by side (the seeds' "Derivative of activation functions").
+
+Each backward multiplies the incoming dA elementwise by g'(Z) (Softmax by its Jacobian).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_float
+from .base import Layer, Mode
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """g(z) = 1 / (1 + e^{-z}), computed without overflow for any finite z.
+
+    e^{-|z|} is in (0, 1], so neither branch can overflow: for z ≥ 0 use 1/(1+e^{-z}),
+    for z < 0 the equivalent e^{z}/(1+e^{z}).
+    """
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum so that exp never overflows."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
+class Activation(Layer):
+    """Parameter-free elementwise layer."""
+
+    name = "activation"
+
+
+class Sigmoid(Activation):
+    """g(z) = σ(z); g'(z) = σ(z)(1 − σ(z))."""
+
+    name = "sigmoid"
+
+    def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
+        self._A = sigmoid(Z)
+        return self._A
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        A = self._A
+        return dA * A * (1.0 - A)
+
+    def clear_cache(self) -> None:
+        self._A = None
+
+
+class Tanh(Activation):
+    """g(z) = tanh(z); g'(z) = 1 − tanh²(z)."""
+
+    name = "tanh"
+
+    def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
+        self._A = np.tanh(Z)
+        return self._A
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        A = self._A
+        return dA * (1.0 - A * A)
+
+    def clear_cache(self) -> None:
+        self._A = None
+
+
+class ReLU(Activation):
+    """g(z) = max(0, z); g'(z) = 1 if z > 0 else 0.
+
+    At exactly z = 0 we use 0, as PyTorch and the course's code (`np.int64(A > 0)`) do; the seeds' note
+    writes ≥, which only differs on a set of measure zero.
+    """
+
+    name = "relu"
+
+    def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
+        self._positive = Z > 0
+        return np.maximum(Z, 0.0, dtype=Z.dtype)
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        return dA * self._positive
+
+    def clear_cache(self) -> None:
+        self._positive = None
+
+
+class LeakyReLU(Activation):
+    """g(z) = max(slope·z, z); g'(z) = 1 if z > 0 else slope (the seeds use slope 0.01)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01):
+        super().__init__()
+        self.slope = check_float("slope", slope, low=0.0, high=1.0, high_open=True)
+
+    def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
+        self._positive = Z > 0
+        return np.where(self._positive, Z, Z * Z.dtype.type(self.slope))
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        return np.where(self._positive, dA, dA * dA.dtype.type(self.slope))
+
+    def clear_cache(self) -> None:
+        self._positive = None
+
+    def get_config(self) -> dict:
+        return {"slope": self.slope}
+
+
+class Linear(Activation):
+    """g(z) = z; g'(z) = 1 (the output of a regression network)."""
+
+    name = "linear"
+
+    def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
+        return Z
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        return dA
+
+
+class Softmax(Activation):
+    """a_k = e^{z_k} / Σ_j e^{z_j}; backward applies the Jacobian: dZ = A ⊙ (dA − Σ_k dA_k A_k)."""
+
+    name = "softmax"
+
+    def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
+        self._A = softmax(Z)
+        return self._A
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        A = self._A
+        return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
+
+    def clear_cache(self) -> None:
+        self._A = None
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softmax)
+}

@@ -1,0 +1,70 @@
+"""Losses, computed stably from the logits Z of the output layer.
+
+Each function returns (J_data, dZ): the mean loss over the m examples and its gradient with respect
+to the logits, which already carries the 1/m. Working from logits is what keeps the cost finite where
+the course's `log(a)` becomes log(0) = −inf (the "random × 10" initialization).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layers.activations import sigmoid, softmax
+
+NAMES = ("binary_crossentropy", "categorical_crossentropy", "mse")
+
+#: the output activation each cross-entropy is fused with
+OUTPUT_ACTIVATION = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}
+
+
+def binary_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """J = −(1/m) Σ [y log σ(z) + (1 − y) log(1 − σ(z))], dJ/dz = (σ(z) − y)/m.
+
+    Rewritten as max(z, 0) − z·y + log(1 + e^{−|z|}), which never takes log(0) nor overflows.
+
+    Z, y : ndarray of shape (m, 1).
+    """
+    m = Z.shape[0]
+    per_example = np.maximum(Z, 0.0) - Z * y + np.log1p(np.exp(-np.abs(Z)))
+    dZ = sigmoid(Z)
+    dZ -= y
+    dZ *= Z.dtype.type(1.0 / m)
+    return float(per_example.sum(dtype=np.float64) / m), dZ
+
+
+def categorical_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """J = −(1/m) Σ_i log softmax(z⁽ⁱ⁾)_{y⁽ⁱ⁾}, dJ/dz = (softmax(z) − onehot(y))/m.
+
+    log softmax is z_y − logsumexp(z), with the row maximum subtracted first.
+
+    Z : ndarray of shape (m, K);  y : integer labels of shape (m,).
+    """
+    m = Z.shape[0]
+    rows = np.arange(m)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1))
+    J = float((log_norm - shifted[rows, y]).sum(dtype=np.float64) / m)
+    dZ = softmax(Z)
+    dZ[rows, y] -= 1.0
+    dZ *= Z.dtype.type(1.0 / m)
+    return J, dZ
+
+
+def mse(A: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """J = (1/m) Σ_i ½ ‖ŷ⁽ⁱ⁾ − y⁽ⁱ⁾‖², dJ/dŷ = (ŷ − y)/m  (the seeds' ½(ŷ − y)² loss).
+
+    A, y : ndarray of shape (m, k).
+    """
+    m = A.shape[0]
+    diff = A - y
+    J = float(0.5 * np.sum(diff * diff, dtype=np.float64) / m)
+    diff *= A.dtype.type(1.0 / m)
+    return J, diff
+
+
+def probabilities_from_output(loss: str, A: np.ndarray) -> np.ndarray:
+    """Class probabilities from the output activations (m, 1) sigmoid → (m, 2)."""
+    if loss == "binary_crossentropy":
+        p = A[:, 0]
+        return np.column_stack([1.0 - p, p])
+    return A

@@ -1,0 +1,499 @@
+"""`Sequential`: a stack of layers whose parameters live in one flat vector θ (and gradients in dθ).
+
+Every layer holds *views* into θ and dθ, so the seeds' `dictionary_to_vector` is free, an optimizer step
+is a few vectorized operations on the whole vector, and a snapshot of the model is one array copy.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import losses, regularizers
+from ._random import RNG, make_rng
+from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
+from .errors import GradwiseTypeError, GradwiseValueError
+from .layers import (
+    ACTIVATIONS,
+    LAYER_TYPES,
+    Activation,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Layer,
+    Mode,
+    Softmax,
+)
+from .layers.base import INFERENCE
+
+#: forward pass of a training step: batch statistics, dropout on, running averages move
+TRAINING = Mode(training=True, dropout=True, update_stats=True)
+#: forward pass of gradient checking: batch statistics as in training, but deterministic
+CHECKING = Mode(training=True, dropout=False, update_stats=False)
+
+
+class Sequential:
+    """A feed-forward network: layers applied in order, trained by hand-written backpropagation.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        E.g. `[Dense(20), ReLU(), Dense(1), Sigmoid()]`. `Dense` infers its input size.
+    input_dim : int, optional
+        n_x. If omitted, the network is built on the first call that sees data.
+    loss : {"binary_crossentropy", "categorical_crossentropy", "mse"}, optional
+        Inferred from the last layer when omitted (Sigmoid → binary, Softmax → categorical, else mse).
+    l2, l1 : float
+        λ of the seeds' L2 (`λ/(2m)·Σ‖W‖²_F`) and L1 (`λ/(2m)·Σ|W|`) penalties.
+    seed, rng : int or numpy Generator / RandomState
+        The only source of randomness: initialization, then dropout masks and shuffling.
+        `rng=np.random.RandomState(3)` reproduces the course's `np.random.seed(3)` initialization.
+    dtype : "float64" or "float32"
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        input_dim: int | None = None,
+        loss: str | None = None,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        seed: int | None = None,
+        rng: RNG | None = None,
+        dtype: Any = "float64",
+    ):
+        if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+            raise GradwiseTypeError(f"layers must be a list of layers, got {type(layers).__name__}")
+        self.layers: list[Layer] = list(layers)
+        if not self.layers:
+            raise GradwiseValueError("layers must not be empty")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise GradwiseTypeError(f"layers[{i}] must be a gradwise layer, got {layer!r}")
+        if not any(isinstance(layer, Dense) for layer in self.layers):
+            raise GradwiseValueError("layers must contain at least one Dense layer")
+        self.loss = self._resolve_loss(loss)
+        self.l2 = check_float("l2", l2, low=0.0)
+        self.l1 = check_float("l1", l1, low=0.0)
+        self.dtype = check_dtype(dtype)
+        self.rng = make_rng(seed, rng)
+        self.input_dim: int | None = None
+        self.history = None  # the History of the last fit, set by training
+        self.standardizer = None  # optional gradwise Standardizer saved with the model
+        self.epochs_trained = 0
+        self.optimizer = None  # optimizer state carried across fit calls
+        if input_dim is not None:
+            self.build(input_dim)
+
+    # ------------------------------------------------------------------ construction
+    def _resolve_loss(self, loss: str | None) -> str:
+        last = self.layers[-1]
+        if loss is None:
+            name = getattr(last, "name", "")
+            loss = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}.get(name, "mse")
+        loss = check_choice("loss", loss, losses.NAMES)
+        wanted = losses.OUTPUT_ACTIVATION.get(loss)
+        if wanted is not None and getattr(last, "name", None) != wanted:
+            raise GradwiseValueError(
+                f"loss={loss!r} needs a {ACTIVATIONS[wanted].__name__} output layer, "
+                f"got {type(last).__name__}"
+            )
+        return loss
+
+    @property
+    def built(self) -> bool:
+        return self.input_dim is not None
+
+    def build(self, input_dim: int) -> Sequential:
+        """Give every layer its views into θ, dθ and the buffers, then draw the initial weights."""
+        input_dim = check_int("input_dim", input_dim, minimum=1)
+        if self.built:
+            if input_dim != self.input_dim:
+                raise GradwiseValueError(f"the model was built for {self.input_dim} features, got {input_dim}")
+            return self
+        plan = []  # (layer, dim_in, [(public name, spec)], [(public name, spec)])
+        dim, dense_count, seen = input_dim, 0, set()
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                dense_count += 1
+            layer.index = dense_count
+            params = [(f"{s.kind}{dense_count}", s) for s in layer.param_specs(dim)]
+            buffers = [(f"{s.kind}{dense_count}", s) for s in layer.buffer_specs(dim)]
+            for name, _ in params + buffers:
+                if name in seen:
+                    raise GradwiseValueError(f"two layers both define parameter {name!r}")
+                seen.add(name)
+            plan.append((layer, dim, params, buffers))
+            dim = layer.output_dim(dim)
+        n_params = sum(s.size for *_, ps, _ in plan for _, s in ps)
+        n_buffers = sum(s.size for *_, bs in plan for _, s in bs)
+        self.theta = np.zeros(n_params, dtype=self.dtype)
+        self.grad = np.zeros(n_params, dtype=self.dtype)
+        self.buffer = np.zeros(n_buffers, dtype=self.dtype)
+        self._param_views: dict[str, np.ndarray] = {}
+        self._grad_views: dict[str, np.ndarray] = {}
+        self._buffer_views: dict[str, np.ndarray] = {}
+        self._slices: dict[str, slice] = {}
+        offset = boffset = 0
+        for layer, _, params, buffers in plan:
+            p, g, b = {}, {}, {}
+            for name, spec in params:
+                sl = slice(offset, offset + spec.size)
+                p[spec.kind] = self._param_views[name] = self.theta[sl].reshape(spec.shape)
+                g[spec.kind] = self._grad_views[name] = self.grad[sl].reshape(spec.shape)
+                self._slices[name] = sl
+                offset += spec.size
+            for name, spec in buffers:
+                b[spec.kind] = self._buffer_views[name] = self.buffer[boffset:boffset + spec.size].reshape(
+                    spec.shape)
+                boffset += spec.size
+            layer.bind(p, g, b)
+        self.input_dim = input_dim
+        self.output_dim = dim
+        for layer, dim_in, _, _ in plan:
+            layer.initialize(self.rng, dim_in)
+        self._weights = [v for k, v in self._param_views.items() if k.startswith("W")]
+        self._weight_grads = [self._grad_views[k] for k in self._param_views if k.startswith("W")]
+        self._fused = self.loss in losses.OUTPUT_ACTIVATION
+        return self
+
+    def _require_built(self) -> None:
+        if not self.built:
+            raise GradwiseValueError("the model is not built yet: give input_dim= or call fit/forward first")
+
+    # ------------------------------------------------------------------ parameters
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Live views `W1, b1, (gamma1, beta1), W2, …` into θ, in the course's order."""
+        self._require_built()
+        return dict(self._param_views)
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """Live views `W1, b1, …` into dθ, filled by `backward`."""
+        self._require_built()
+        return dict(self._grad_views)
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Non-trainable state: batch-norm running averages `running_mean1, running_var1, …`."""
+        self._require_built()
+        return dict(self._buffer_views)
+
+    def parameter_slices(self) -> dict[str, slice]:
+        """Where each parameter lives in the flat vector θ."""
+        self._require_built()
+        return dict(self._slices)
+
+    def set_parameters(self, params: dict[str, Any], strict: bool = True) -> None:
+        """Copy values into θ (or the buffers); names and shapes are checked."""
+        self._require_built()
+        if not isinstance(params, dict):
+            raise GradwiseTypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+        known = {**self._param_views, **self._buffer_views}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise GradwiseValueError(f"unknown parameter names {unknown}; the model has {list(known)}")
+        if strict:
+            missing = [k for k in self._param_views if k not in params]
+            if missing:
+                raise GradwiseValueError(f"missing parameters {missing} (pass strict=False to set a subset)")
+        for name, value in params.items():
+            arr = np.asarray(value)
+            target = known[name]
+            if arr.shape != target.shape:
+                if arr.size == target.size and arr.squeeze().shape == target.squeeze().shape:
+                    arr = arr.reshape(target.shape)  # accept the course's (n, 1) column biases
+                else:
+                    raise GradwiseValueError(
+                        f"parameter {name!r} must have shape {target.shape}, got {arr.shape}")
+            if not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
+                raise GradwiseValueError(f"parameter {name!r} must hold finite numbers")
+            target[...] = arr
+
+    @property
+    def n_parameters(self) -> int:
+        self._require_built()
+        return int(self.theta.size)
+
+    # ------------------------------------------------------------------ computation
+    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        arr = as_2d_float(name, X, self.dtype, n_features=self.input_dim)
+        if not self.built:
+            self.build(arr.shape[1])
+        return arr
+
+    def _targets(self, y: Any, m: int, name: str = "y") -> np.ndarray:
+        """y as the loss expects it: (m, 1) floats (binary), (m,) ints (categorical), (m, k) floats (mse)."""
+        if isinstance(y, str | bytes):
+            raise GradwiseTypeError(f"{name} must be an array of labels, got a string")
+        arr = np.asarray(y)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+            raise GradwiseTypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+        if arr.ndim == 2 and arr.shape[1] == 1 and self.loss == "categorical_crossentropy":
+            arr = arr[:, 0]
+        if arr.ndim == 0 or arr.shape[0] != m:
+            raise GradwiseValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows, X has {m}")
+        if not np.isfinite(arr.astype(np.float64, copy=False)).all():
+            raise GradwiseValueError(f"{name} must be finite")
+        k = self.output_dim
+        if self.loss == "categorical_crossentropy":
+            if arr.ndim != 1:
+                raise GradwiseValueError(f"{name} must be integer labels of shape (m,), got shape {arr.shape}")
+            if not np.all(np.mod(arr, 1) == 0):
+                raise GradwiseValueError(f"{name} must hold integer class labels, got e.g. {arr[np.mod(arr, 1) != 0][0]}")
+            labels = arr.astype(np.int64)
+            bad = (labels < 0) | (labels >= k)
+            if bad.any():
+                raise GradwiseValueError(
+                    f"{name} holds label {labels[bad][0]}, but the output layer has {k} classes (0..{k - 1})")
+            return labels
+        arr = arr.astype(self.dtype).reshape(m, -1)
+        if arr.shape[1] != k:
+            raise GradwiseValueError(f"{name} has {arr.shape[1]} columns per example, the output layer has {k}")
+        if self.loss == "binary_crossentropy" and ((arr < 0) | (arr > 1)).any():
+            bad = arr[(arr < 0) | (arr > 1)][0]
+            raise GradwiseValueError(f"{name} must hold 0/1 labels for binary_crossentropy, got {bad:g}")
+        return np.ascontiguousarray(arr)
+
+    def _forward(self, X: np.ndarray, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
+        """Run the layers; return (output activations A^[L], the input of the output activation)."""
+        out = X
+        last = len(self.layers) - 1
+        Z = X
+        for i, layer in enumerate(self.layers):
+            if i == last:
+                Z = out
+            out = layer.forward(out, mode)
+        return out, Z
+
+    def _backward_from(self, dZ: np.ndarray, fused: bool) -> None:
+        layers = self.layers[:-1] if fused else self.layers
+        d = dZ
+        for layer in reversed(layers):
+            d = layer.backward(d)
+
+    def loss_and_gradient(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING) -> tuple[float, np.ndarray]:
+        """One forward and backward pass on validated arrays: returns (J, A^[L]) and fills dθ.
+
+        J includes the regularization term, with m = X.shape[0] (the batch).
+        """
+        if mode.rng is None:
+            mode = Mode(mode.training, mode.dropout, mode.update_stats, self.rng)
+        A, Z = self._forward(X, mode)
+        J, dZ = self._data_loss(A, Z, y)
+        self._backward_from(dZ, self._fused)
+        m = X.shape[0]
+        if self.l2 or self.l1:
+            J += regularizers.penalty(self._weights, m, self.l2, self.l1)
+            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
+        return J, A
+
+    def _data_loss(self, A: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        if self.loss == "binary_crossentropy":
+            return losses.binary_crossentropy(Z, y)
+        if self.loss == "categorical_crossentropy":
+            return losses.categorical_crossentropy(Z, y)
+        return losses.mse(A, y)
+
+    def _cost_only(self, X: np.ndarray, y: np.ndarray, mode: Mode) -> float:
+        A, Z = self._forward(X, mode)
+        J = self._data_loss(A, Z, y)[0]
+        if self.l2 or self.l1:
+            J += regularizers.penalty(self._weights, X.shape[0], self.l2, self.l1)
+        return J
+
+    # ------------------------------------------------------------------ public passes
+    def forward(self, X: Any, training: bool = False) -> np.ndarray:
+        """Output activations A^[L] of shape (m, n_L).
+
+        With `training=True`, dropout masks are drawn, batch norm uses (and records) batch statistics,
+        and the caches are kept for `backward`.
+        """
+        X = self._check_X(X)
+        mode = Mode(training=True, dropout=True, update_stats=True, rng=self.rng) if training else INFERENCE
+        A, Z = self._forward(X, mode)
+        self._last = (X.shape[0], A, Z) if training else None
+        return A
+
+    def backward(self, y: Any) -> dict[str, np.ndarray]:
+        """Fill the gradients of J (regularization included) after `forward(X, training=True)`."""
+        last = getattr(self, "_last", None)
+        if last is None:
+            raise GradwiseValueError("backward needs a preceding forward(X, training=True)")
+        m, A, Z = last
+        y = self._targets(y, m)
+        _, dZ = self._data_loss(A, Z, y)
+        self._backward_from(dZ, self._fused)
+        if self.l2 or self.l1:
+            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
+        return self.gradients()
+
+    def cost(self, X: Any, y: Any) -> float:
+        """J(θ) on (X, y), regularization included, dropout off, batch norm in inference mode."""
+        X = self._check_X(X)
+        return self._cost_only(X, self._targets(y, X.shape[0]), INFERENCE)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (m, K) (K = 2 for a sigmoid output)."""
+        if self.loss == "mse":
+            raise GradwiseValueError("predict_proba needs a classification model (loss='mse' here)")
+        A = self.forward(X)
+        return losses.probabilities_from_output(self.loss, A)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels (m,) for classification (sigmoid: A > 0.5 as in the course; softmax: argmax), values for mse."""
+        A = self.forward(X)
+        if self.loss == "binary_crossentropy":
+            return (A > 0.5).astype(np.int64).reshape(A.shape[0], -1).squeeze(axis=1) if A.shape[1] == 1 \
+                else (A > 0.5).astype(np.int64)
+        if self.loss == "categorical_crossentropy":
+            return A.argmax(axis=1)
+        return A[:, 0] if A.shape[1] == 1 else A
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """{"cost": J, "accuracy": …} for classification, {"cost": J, "rmse": …} for regression."""
+        X = self._check_X(X)
+        t = self._targets(y, X.shape[0])
+        A, Z = self._forward(X, INFERENCE)
+        J = self._data_loss(A, Z, t)[0]
+        if self.l2 or self.l1:
+            J += regularizers.penalty(self._weights, X.shape[0], self.l2, self.l1)
+        result = {"cost": float(J)}
+        if self.loss == "mse":
+            result["rmse"] = float(np.sqrt(np.mean((A - t) ** 2)))
+        else:
+            result["accuracy"] = accuracy_from_output(self.loss, A, t)
+        return result
+
+    def fit(self, X: Any, y: Any, **kwargs):
+        """Train the network; see `gradwise.training.fit` for every option. Returns a `History`."""
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def clear_cache(self) -> None:
+        for layer in self.layers:
+            layer.clear_cache()
+        self._last = None
+
+    # ------------------------------------------------------------------ copies and description
+    def astype(self, dtype: Any) -> Sequential:
+        """A copy in another precision (same layers, same values, its own θ)."""
+        dtype = check_dtype(dtype)
+        new = copy.copy(self)
+        new.layers = [copy.copy(layer) for layer in self.layers]
+        new.dtype = dtype
+        new.input_dim = None
+        new.rng = copy.deepcopy(self.rng)
+        if self.built:
+            state_rng = new.rng
+            new.rng = np.random.default_rng(0)  # the copy's initialization draws are overwritten below
+            new.build(self.input_dim)
+            new.rng = state_rng
+            new.theta[...] = self.theta
+            new.buffer[...] = self.buffer
+        new._last = None
+        return new
+
+    def copy(self) -> Sequential:
+        return self.astype(self.dtype)
+
+    def get_config(self) -> dict:
+        """A JSON-able description of the architecture (no weights)."""
+        return {
+            "layers": [{"type": type(layer).__name__, **layer.get_config()} for layer in self.layers],
+            "input_dim": self.input_dim,
+            "loss": self.loss,
+            "l2": self.l2,
+            "l1": self.l1,
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, seed: int | None = 0) -> Sequential:
+        layers = []
+        for spec in config["layers"]:
+            spec = dict(spec)
+            kind = spec.pop("type")
+            if kind not in LAYER_TYPES:
+                raise GradwiseValueError(f"unknown layer type {kind!r} in the model description")
+            layers.append(LAYER_TYPES[kind](**spec))
+        return cls(layers, input_dim=config.get("input_dim"), loss=config["loss"], l2=config.get("l2", 0.0),
+                   l1=config.get("l1", 0.0), seed=seed, dtype=config.get("dtype", "float64"))
+
+    def summary(self) -> str:
+        """A table of layers, output sizes and parameter counts."""
+        lines = [f"{'layer':<28}{'output':>10}{'parameters':>12}"]
+        dim = self.input_dim
+        total = 0
+        for layer in self.layers:
+            n = sum(s.size for s in layer.param_specs(dim)) if dim else 0
+            dim = layer.output_dim(dim) if dim else None
+            total += n
+            lines.append(f"{repr(layer):<28.28}{dim if dim else '?':>10}{n:>12}")
+        lines.append(f"{'total':<28}{'':>10}{total:>12}   loss={self.loss}, l2={self.l2}, l1={self.l1}, "
+                     f"dtype={self.dtype.name}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Sequential({self.layers!r}, input_dim={self.input_dim}, loss={self.loss!r})"
+
+
+def accuracy_from_output(loss: str, A: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of correct predictions given output activations and prepared targets."""
+    if loss == "categorical_crossentropy":
+        return float(np.mean(A.argmax(axis=1) == y))
+    return float(np.mean((A > 0.5) == (y > 0.5)))
+
+
+def mlp(
+    layer_sizes: Sequence[int],
+    hidden: str = "relu",
+    output: str = "sigmoid",
+    init: str = "he",
+    keep_prob: float | Sequence[float] = 1.0,
+    batchnorm: bool = False,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    loss: str | None = None,
+    seed: int | None = None,
+    rng: RNG | None = None,
+    dtype: Any = "float64",
+) -> Sequential:
+    """A fully connected network from its layer sizes `[n_x, n_1, …, n_L]`, the course's `layers_dims`.
+
+    Hidden layers: Dense → (BatchNorm) → activation → (Dropout if keep_prob < 1); the output layer:
+    Dense → `output` activation. `keep_prob` may be one value or one per hidden layer.
+    With batch norm the hidden Dense layers have no bias (β takes its role, as in the course).
+    """
+    if isinstance(layer_sizes, str | bytes) or not isinstance(layer_sizes, Sequence):
+        raise GradwiseTypeError(f"layer_sizes must be a list of integers, got {layer_sizes!r}")
+    if len(layer_sizes) < 2:
+        raise GradwiseValueError(f"layer_sizes needs at least [n_x, n_L], got {list(layer_sizes)}")
+    sizes = [check_int(f"layer_sizes[{i}]", n, minimum=1) for i, n in enumerate(layer_sizes)]
+    hidden = check_choice("hidden", hidden, tuple(ACTIVATIONS))
+    output = check_choice("output", output, tuple(ACTIVATIONS))
+    n_hidden = len(sizes) - 2
+    keeps = [keep_prob] * n_hidden if np.ndim(keep_prob) == 0 else list(keep_prob)
+    if len(keeps) != n_hidden:
+        raise GradwiseValueError(f"keep_prob needs one value per hidden layer ({n_hidden}), got {len(keeps)}")
+    layers: list[Layer] = []
+    for i, units in enumerate(sizes[1:-1]):
+        layers.append(Dense(units, init=init, use_bias=not batchnorm))
+        if batchnorm:
+            layers.append(BatchNorm())
+        layers.append(ACTIVATIONS[hidden]())
+        keep = check_float("keep_prob", keeps[i], low=0.0, high=1.0, low_open=True)
+        if keep < 1.0:
+            layers.append(Dropout(keep))
+    layers.append(Dense(sizes[-1], init=init))
+    layers.append(ACTIVATIONS[output]())
+    if output == "sigmoid" and loss is None:
+        loss = "binary_crossentropy"
+    if isinstance(layers[-1], Softmax) and loss is None:
+        loss = "categorical_crossentropy"
+    return Sequential(layers, input_dim=sizes[0], loss=loss, l2=l2, l1=l1, seed=seed, rng=rng, dtype=dtype)
+
+
+__all__ = ["Sequential", "mlp", "Activation"]

@@ -1,0 +1,193 @@
+"""Optimizers of the seeds, each one vectorized over the whole flat parameter vector θ.
+
+State is plain named arrays (`state_dict()`), so it can be saved in a checkpoint and restored exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_choice, check_float
+from ..errors import GradwiseTypeError, GradwiseValueError
+
+
+class Optimizer:
+    """Base class: `step(theta, grad, learning_rate)` updates θ in place."""
+
+    name = "optimizer"
+    default_learning_rate = 0.01
+
+    def __init__(self, learning_rate: float | None = None):
+        self.learning_rate = check_float(
+            "learning_rate", self.default_learning_rate if learning_rate is None else learning_rate,
+            low=0.0, low_open=True)
+        self.state: dict[str, np.ndarray] = {}
+        self.t = 0  # number of steps taken (Adam's bias-correction exponent)
+
+    def _ensure_state(self, theta: np.ndarray) -> None:
+        """Allocate zero state of θ's size and dtype on first use (the seeds' V = 0, S = 0)."""
+        for key in self.state_names:
+            arr = self.state.get(key)
+            if arr is None or arr.shape != theta.shape or arr.dtype != theta.dtype:
+                self.state[key] = np.zeros_like(theta)
+        if not hasattr(self, "_work") or self._work.shape != theta.shape or self._work.dtype != theta.dtype:
+            self._work = np.empty_like(theta)
+
+    state_names: tuple[str, ...] = ()
+
+    def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the state arrays plus the step count `t` (as a 0-d int64 array)."""
+        out = {k: v.copy() for k, v in self.state.items()}
+        out["t"] = np.array(self.t, dtype=np.int64)
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        missing = [k for k in self.state_names if k not in state]
+        if missing:
+            raise GradwiseValueError(f"optimizer state for {self.name} is missing {missing}")
+        self.state = {k: np.array(state[k], copy=True) for k in self.state_names}
+        self.t = int(state.get("t", 0))
+
+    def reset(self) -> None:
+        self.state, self.t = {}, 0
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class GD(Optimizer):
+    """Gradient descent: θ := θ − α dθ (batch, mini-batch or stochastic, depending on `batch_size`)."""
+
+    name = "gd"
+
+    def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        self.t += 1
+        theta -= theta.dtype.type(learning_rate) * grad
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum: v := βv + (1 − β)dθ;  θ := θ − α v."""
+
+    name = "momentum"
+    state_names = ("v",)
+
+    def __init__(self, beta: float = 0.9, learning_rate: float | None = None):
+        super().__init__(learning_rate)
+        self.beta = check_float("beta", beta, low=0.0, high=1.0, high_open=True)
+
+    def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        self._ensure_state(theta)
+        self.t += 1
+        v, work, cast = self.state["v"], self._work, theta.dtype.type
+        v *= cast(self.beta)
+        np.multiply(grad, cast(1.0 - self.beta), out=work)
+        v += work
+        np.multiply(v, cast(learning_rate), out=work)
+        theta -= work
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta": self.beta}
+
+
+class RMSprop(Optimizer):
+    """RMSprop: s := βs + (1 − β)dθ²;  θ := θ − α dθ / (√s + ε)  (ε outside the root, as in Adam)."""
+
+    name = "rmsprop"
+    default_learning_rate = 0.001
+    state_names = ("s",)
+
+    def __init__(self, beta: float = 0.999, epsilon: float = 1e-8, learning_rate: float | None = None):
+        super().__init__(learning_rate)
+        self.beta = check_float("beta", beta, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
+
+    def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        self._ensure_state(theta)
+        self.t += 1
+        s, work, cast = self.state["s"], self._work, theta.dtype.type
+        s *= cast(self.beta)
+        np.multiply(grad, grad, out=work)
+        work *= cast(1.0 - self.beta)
+        s += work
+        np.sqrt(s, out=work)
+        work += cast(self.epsilon)
+        np.divide(grad, work, out=work)
+        work *= cast(learning_rate)
+        theta -= work
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta": self.beta, "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Adam, the seeds' formulas with bias correction at step t:
+
+        v := β₁v + (1 − β₁)dθ,    s := β₂s + (1 − β₂)dθ²,
+        v̂ = v / (1 − β₁ᵗ),        ŝ = s / (1 − β₂ᵗ),
+        θ := θ − α v̂ / (√ŝ + ε).
+    """
+
+    name = "adam"
+    default_learning_rate = 0.001
+    state_names = ("v", "s")
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
+                 learning_rate: float | None = None):
+        super().__init__(learning_rate)
+        self.beta1 = check_float("beta1", beta1, low=0.0, high=1.0, high_open=True)
+        self.beta2 = check_float("beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
+
+    def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        self._ensure_state(theta)
+        self.t += 1
+        v, s, work, cast = self.state["v"], self.state["s"], self._work, theta.dtype.type
+        b1, b2 = self.beta1, self.beta2
+        v *= cast(b1)
+        np.multiply(grad, cast(1.0 - b1), out=work)
+        v += work
+        s *= cast(b2)
+        np.multiply(grad, grad, out=work)
+        work *= cast(1.0 - b2)
+        s += work
+        # √ŝ + ε = √s / √(1 − β₂ᵗ) + ε ;  α v̂ = (α / (1 − β₁ᵗ)) v
+        np.sqrt(s, out=work)
+        work *= cast(1.0 / np.sqrt(1.0 - b2 ** self.t))
+        work += cast(self.epsilon)
+        np.divide(v, work, out=work)
+        work *= cast(learning_rate / (1.0 - b1 ** self.t))
+        theta -= work
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (GD, Momentum, RMSprop, Adam)}
+
+
+def get(optimizer: str | Optimizer | dict, learning_rate: float | None = None) -> Optimizer:
+    """An optimizer from a name (`"adam"`), an instance, or a config dict."""
+    if isinstance(optimizer, Optimizer):
+        if learning_rate is not None:
+            optimizer.learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_open=True)
+        return optimizer
+    if isinstance(optimizer, dict):
+        config = dict(optimizer)
+        name = check_choice("optimizer", config.pop("name"), tuple(OPTIMIZERS))
+        if learning_rate is not None:
+            config["learning_rate"] = learning_rate
+        return OPTIMIZERS[name](**config)
+    if not isinstance(optimizer, str):
+        raise GradwiseTypeError(f"optimizer must be one of {list(OPTIMIZERS)} or an Optimizer, got {optimizer!r}")
+    name = check_choice("optimizer", optimizer, tuple(OPTIMIZERS))
+    return OPTIMIZERS[name](learning_rate=learning_rate)
+
+
+__all__ = ["GD", "Momentum", "RMSprop", "Adam", "Optimizer", "OPTIMIZERS", "get"]
