@@ -1,0 +1,82 @@
+"""The `gradwise` command line (argparse). One module per subcommand, each exposing `register(subparsers)`.
+
+Every user mistake ends as one line on stderr and exit code 2, never a traceback (`--debug` shows one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import GradwiseError
+
+#: subcommand modules, in the order `gradwise --help` lists them; a module that is missing is skipped
+SUBCOMMANDS = ("train", "evaluate", "predict", "gradcheck", "diagnose", "datasets", "reproduce", "tune")
+
+EXIT_USAGE = 2
+
+
+class UsageError(GradwiseError):
+    """A command-line mistake (bad flag combination, missing file) reported in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse already exits with 2 on bad flags; keep its message to one line plus the usage hint."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = _Parser(
+        prog="gradwise",
+        description="Train, check, diagnose and tune deep networks the way the course teaches, on your data.",
+        epilog="Example: gradwise train --dataset circles --layers 10,5 --init he --epochs 2000 --out runs/he",
+    )
+    parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = args.func(args)
+    except KeyboardInterrupt:
+        print("gradwise: interrupted", file=sys.stderr)
+        return 130
+    except (GradwiseError, ValueError, TypeError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"gradwise {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug of ours: still one line, with a way to see more
+        if args.debug:
+            raise
+        print(f"gradwise {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              f"(rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+    return int(result or 0)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None:
+        text = f"{exc.strerror or text}: {exc.filename}"
+    return " ".join(text.split())
