@@ -1,0 +1,265 @@
+"""Saving and loading models: safetensors weights plus a JSON description, never pickle.
+
+`save(model, "model.safetensors")` writes two files, each atomically (temporary file, fsync, rename):
+
+- ``model.safetensors``: one tensor per parameter and buffer (``W1``, ``b1``, ``gamma1``, ``beta1``,
+  ``running_mean1``, …, in the model's dtype), and in its metadata the JSON document below, with a
+  SHA-256 checksum of the tensors, the format version and the library versions;
+- ``model.json``: the same document, indented, for people to read (and `diff`).
+
+The document holds the architecture (`model.get_config()`), the input `Standardizer` (if any), the class
+labels (`model.classes_`, so predictions can be reported in the user's own labels), the feature names
+(`model.feature_names_in_`), the number of epochs trained and a free `metadata` dictionary.
+
+Either file alone verifies the other: `load` reads the safetensors file (the source of truth, checked
+against its checksum) and, when the sibling JSON exists, checks that it describes the same model, so a
+pair torn by a crash between the two writes, or a JSON copied from another model, is reported instead of
+silently used. Nothing in this path can execute code from a file: safetensors holds raw arrays, JSON holds
+data, and class labels are restored from a list of numbers or strings with an explicit dtype.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._atomic import write_json
+from ._container import read_container, write_container
+from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
+
+__all__ = ["save", "load", "model_to_state", "model_from_state", "resolve_model_path"]
+
+#: the `kind` of model files in the container format ("gradwise-model")
+KIND = "model"
+#: file names inside a run directory written by the command line
+RUN_MODEL = "model.safetensors"
+SUFFIX = ".safetensors"
+#: keys of the document that describe the model; the sibling JSON must agree with the safetensors on these
+_COMPARED = ("checksum", "architecture", "standardizer", "classes", "feature_names", "epochs_trained",
+             "metadata")
+
+
+# ---------------------------------------------------------------------------------------- paths
+def _as_path(path: Any, argument: str = "path") -> Path:
+    if isinstance(path, bytes) or not isinstance(path, str | os.PathLike):
+        raise GradwiseTypeError(f"{argument} must be a file path, got {type(path).__name__}")
+    return Path(path)
+
+
+def _save_target(path: Path) -> Path:
+    """Where `save` writes the weights: `path` itself if it ends in .safetensors, or DIR/model.safetensors."""
+    if path.is_dir():
+        return path / RUN_MODEL
+    if path.suffix.lower() != SUFFIX:
+        raise GradwiseValueError(
+            f"path must end with {SUFFIX!r} (the JSON sibling is written next to it) or be an existing "
+            f"directory, got {str(path)!r}")
+    return path
+
+
+def resolve_model_path(path: Any) -> Path:
+    """The .safetensors file `load` reads for `path`: the file itself, its .json sibling's weights, or the
+    model of a run directory."""
+    p = _as_path(path)
+    if p.is_dir():
+        target = p / RUN_MODEL
+        if not target.exists():
+            hint = ""
+            if (p / "checkpoint.safetensors").exists():
+                hint = (" (it holds a checkpoint: the run did not finish; continue it with "
+                        f"`gradwise train --out {p} --resume`)")
+            raise ModelFileError(f"no model in {str(p)!r}: {RUN_MODEL} is missing{hint}")
+        return target
+    if p.suffix.lower() == ".json":
+        return p.with_suffix(SUFFIX)
+    if not p.exists():
+        raise ModelFileError(f"no such model file: {str(p)!r}")
+    return p
+
+
+# --------------------------------------------------------------------------------- in-memory state
+def _classes_to_json(classes: Any) -> dict | None:
+    """Class labels as {"values": [...], "dtype": "..."}; numbers, booleans and strings only."""
+    if classes is None:
+        return None
+    arr = np.asarray(classes)
+    if arr.ndim != 1:
+        raise GradwiseValueError(f"model.classes_ must be 1-D, got shape {arr.shape}")
+    if arr.dtype == object:
+        kinds = {type(v) for v in arr.tolist()}
+        if kinds <= {str}:
+            arr = arr.astype(str)
+        elif all(isinstance(v, int | float | bool | np.number | np.bool_) for v in arr.tolist()):
+            arr = np.asarray(arr.tolist())
+        else:
+            names = sorted(k.__name__ for k in kinds)
+            raise GradwiseTypeError(
+                f"model.classes_ must hold numbers or strings to be saved, got types {names}")
+    if arr.dtype.kind not in "biufU":
+        raise GradwiseTypeError(
+            f"model.classes_ must hold numbers or strings to be saved, got dtype {arr.dtype}")
+    values = arr.tolist()
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise GradwiseValueError("model.classes_ must be finite to be saved")
+    return {"values": values, "dtype": arr.dtype.str}
+
+
+def _classes_from_json(data: Any, source: str) -> np.ndarray | None:
+    if data is None:
+        return None
+    try:
+        dtype = np.dtype(data["dtype"])
+        if dtype.kind not in "biufU":
+            raise ValueError(f"dtype {dtype} is not allowed")
+        return np.asarray(data["values"], dtype=dtype)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source} has unreadable class labels: {exc}") from None
+
+
+def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """A trained model as (tensors, JSON-able document): what `save` writes and `model_from_state` reads.
+
+    Tensors are copies of the parameters and buffers by name (`W1`, `b1`, …, `running_mean1`, …).
+    """
+    from .model import Sequential
+
+    if not isinstance(model, Sequential):
+        raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
+    if not model.built:
+        raise GradwiseValueError("the model is not built yet (no weights to save): fit it or give input_dim=")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise GradwiseTypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    tensors = {name: np.array(v, copy=True) for name, v in {**model.parameters(), **model.buffers()}.items()}
+    standardizer = getattr(model, "standardizer", None)
+    feature_names = getattr(model, "feature_names_in_", None)
+    document = {
+        "architecture": model.get_config(),
+        "parameters": list(model.parameters()),
+        "buffers": list(model.buffers()),
+        "standardizer": standardizer.to_dict() if standardizer is not None else None,
+        "classes": _classes_to_json(getattr(model, "classes_", None)),
+        "feature_names": [str(f) for f in feature_names] if feature_names is not None else None,
+        "epochs_trained": int(getattr(model, "epochs_trained", 0)),
+        "metadata": metadata if metadata is not None else dict(getattr(model, "metadata", None) or {}),
+    }
+    json.dumps(document, allow_nan=False)  # fail now, naming nothing half-written, if metadata is not JSON
+    return tensors, document
+
+
+def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str = "the model file"):
+    """Rebuild a model from `model_to_state`'s output; ModelFileError if the two do not fit together."""
+    from .data import Standardizer
+    from .model import Sequential
+
+    try:
+        config = document["architecture"]
+        model = Sequential.from_config(config, seed=0)  # the initial draw is overwritten below
+        if not model.built:
+            raise ModelFileError(f"{source} describes a model without input_dim")
+        expected = {**model.parameters(), **model.buffers()}
+        missing = sorted(set(expected) - set(tensors))
+        extra = sorted(set(tensors) - set(expected))
+        if missing or extra:
+            raise ModelFileError(f"{source} does not match its architecture: missing tensors {missing}, "
+                                 f"unexpected tensors {extra}")
+        for name, target in expected.items():
+            value = tensors[name]
+            if value.shape != target.shape or value.dtype != target.dtype:
+                raise ModelFileError(f"{source}: tensor {name!r} has shape {value.shape} and dtype "
+                                     f"{value.dtype}, the architecture needs {target.shape} {target.dtype}")
+            target[...] = value
+        if document.get("standardizer") is not None:
+            model.standardizer = Standardizer.from_dict(document["standardizer"])
+            if model.standardizer.n_features_in_ != model.input_dim:
+                raise ModelFileError(f"{source}: the Standardizer has {model.standardizer.n_features_in_} "
+                                     f"features, the model {model.input_dim}")
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source} has an invalid model description: {exc}") from None
+    classes = _classes_from_json(document.get("classes"), source)
+    if classes is not None:
+        model.classes_ = classes
+    names = document.get("feature_names")
+    if names is not None:
+        if len(names) != model.input_dim:
+            raise ModelFileError(f"{source}: {len(names)} feature names for {model.input_dim} inputs")
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+    model.epochs_trained = int(document.get("epochs_trained", 0))
+    model.metadata = dict(document.get("metadata") or {})
+    return model
+
+
+# ------------------------------------------------------------------------------------- save / load
+def save(model: Any, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+    """Save a model as `path` (.safetensors) plus its `.json` sibling; never pickle.
+
+    Parameters
+    ----------
+    model : Sequential
+        Built (trained) model. Also saved when set: `model.standardizer`, `model.classes_` (labels of
+        the outputs 0..K-1, numbers or strings), `model.feature_names_in_`, `model.metadata` (JSON-able).
+    path : str or path-like
+        A file name ending in ``.safetensors`` (``model.json`` is written next to ``model.safetensors``),
+        or an existing directory (then ``DIR/model.safetensors`` and ``DIR/model.json``).
+    metadata : dict, optional
+        JSON-able notes stored with the model (overrides `model.metadata`).
+
+    Returns
+    -------
+    Path of the .safetensors file.
+
+    Examples
+    --------
+    >>> gw.save(model, "moons.safetensors")      # also writes moons.json
+    >>> model = gw.load("moons.safetensors")     # or gw.load("runs/my-run")
+    """
+    target = _save_target(_as_path(path))
+    tensors, document = model_to_state(model, metadata)
+    write_container(target, KIND, tensors, document)
+    # The JSON sibling repeats exactly what went into the safetensors metadata (checksum and versions too).
+    _, written = read_container(target, KIND)
+    write_json(target.with_suffix(".json"), written)
+    return target
+
+
+def load(path: str | os.PathLike):
+    """Load a model saved by `save` (the .safetensors file, its .json sibling, or a run directory).
+
+    Returns
+    -------
+    Sequential
+        With its weights, batch-norm running averages, `standardizer`, `classes_`, `feature_names_in_`,
+        `epochs_trained` and `metadata` as saved; predictions are bit-identical to the saved model's.
+
+    Raises
+    ------
+    ModelFileError
+        Missing, truncated, corrupted or foreign file, or a .json sibling that describes another model.
+    """
+    target = resolve_model_path(path)
+    tensors, document = read_container(target, KIND)
+    sibling = target.with_suffix(".json")
+    if sibling.exists():
+        _check_sibling(sibling, document)
+    elif _as_path(path).suffix.lower() == ".json":
+        raise ModelFileError(f"no such model file: {str(target)!r} (the weights of {str(path)!r})")
+    return model_from_state(tensors, document, source=str(target))
+
+
+def _check_sibling(sibling: Path, document: dict) -> None:
+    try:
+        other = json.loads(sibling.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{str(sibling)!r} is corrupted (not valid JSON: {exc})") from None
+    if not isinstance(other, dict) or other.get("format") != f"gradwise-{KIND}":
+        raise ModelFileError(f"{str(sibling)!r} is not a gradwise model description")
+    differ = [key for key in _COMPARED if other.get(key) != document.get(key)]
+    if differ:
+        raise ModelFileError(
+            f"{str(sibling)!r} does not describe the weights next to it (different {', '.join(differ)}): "
+            f"the pair was torn by an interrupted save or mixed up; save the model again")
