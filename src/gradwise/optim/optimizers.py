@@ -5,6 +5,8 @@ State is plain named arrays (`state_dict()`), so it can be saved in a checkpoint
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._validation import check_choice, check_float
@@ -157,9 +159,10 @@ class Adam(Optimizer):
         np.multiply(grad, grad, out=work)
         work *= cast(1.0 - b2)
         s += work
-        # √ŝ + ε = √s / √(1 − β₂ᵗ) + ε ;  α v̂ = (α / (1 − β₁ᵗ)) v
+        # √ŝ + ε = √s / √(1 − β₂ᵗ) + ε ;  α v̂ = (α / (1 − β₁ᵗ)) v  (the bias corrections folded into
+        # two scalars instead of two more passes over θ; torch.optim.Adam groups them the same way)
         np.sqrt(s, out=work)
-        work *= cast(1.0 / np.sqrt(1.0 - b2 ** self.t))
+        work /= cast(math.sqrt(1.0 - b2 ** self.t))
         work += cast(self.epsilon)
         np.divide(v, work, out=work)
         work *= cast(learning_rate / (1.0 - b1 ** self.t))
@@ -180,12 +183,13 @@ def get(optimizer: str | Optimizer | dict, learning_rate: float | None = None) -
         return optimizer
     if isinstance(optimizer, dict):
         config = dict(optimizer)
-        name = check_choice("optimizer", config.pop("name"), tuple(OPTIMIZERS))
+        name = check_choice("optimizer", config.pop("name", None), tuple(OPTIMIZERS))
         if learning_rate is not None:
             config["learning_rate"] = learning_rate
         return OPTIMIZERS[name](**config)
     if not isinstance(optimizer, str):
-        raise GradwiseTypeError(f"optimizer must be one of {list(OPTIMIZERS)} or an Optimizer, got {optimizer!r}")
+        raise GradwiseTypeError(
+            f"optimizer must be one of {list(OPTIMIZERS)} or an Optimizer, got {optimizer!r}")
     name = check_choice("optimizer", optimizer, tuple(OPTIMIZERS))
     return OPTIMIZERS[name](learning_rate=learning_rate)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .._validation import check_float, check_int
-from ..errors import GradwiseTypeError
+from ..errors import GradwiseTypeError, GradwiseValueError
 
 
 class Schedule:
@@ -79,11 +79,18 @@ SCHEDULES: dict[str, type[Schedule]] = {c.name: c for c in (InverseTimeDecay, Ex
 
 
 def get(schedule) -> Schedule | None:
+    """A schedule from an instance, a config dict (`get_config()`'s output) or any callable f(epoch, α₀)."""
     if schedule is None or isinstance(schedule, Schedule):
         return schedule
     if isinstance(schedule, dict):
         config = dict(schedule)
-        return SCHEDULES[config.pop("name")](**config)
-    if callable(schedule):
-        return schedule  # any f(epoch, lr0) -> lr works
+        name = config.pop("name", None)
+        if name not in SCHEDULES:
+            raise GradwiseValueError(f"schedule name must be one of {list(SCHEDULES)}, got {name!r}")
+        try:
+            return SCHEDULES[name](**config)
+        except TypeError as exc:
+            raise GradwiseValueError(f"bad settings for schedule {name!r}: {exc}") from exc
+    if callable(schedule) and not isinstance(schedule, type):
+        return schedule  # any f(epoch, lr0) -> lr works; fit checks every value it returns
     raise GradwiseTypeError(f"schedule must be a Schedule or a callable f(epoch, lr0), got {schedule!r}")
