@@ -123,7 +123,9 @@ class Noise:
         X = _check_batch("noise", X_batch, min_ndim=1)
         rng = _check_rng("noise", rng)
         if X.dtype.kind != "f":
-            raise GradwiseTypeError(f"noise: X_batch must hold floats to receive Gaussian noise, got {X.dtype}")
+            raise GradwiseTypeError(
+                f"noise: X_batch must hold floats to receive Gaussian noise, got {X.dtype}"
+            )
         return (X + self.std * rng.standard_normal(X.shape)).astype(X.dtype, copy=False)
 
 
@@ -202,7 +204,10 @@ class Compose:
 
 
 def shift(max_shift: int) -> Shift:
-    """Random shift of a 1-D signal by an integer in ``[-max_shift, max_shift]``, edge-padded. See :class:`Shift`."""
+    """Random shift of a 1-D signal by an integer in ``[-max_shift, max_shift]``, edge-padded.
+
+    See :class:`Shift`.
+    """
     return Shift(max_shift)
 
 

@@ -285,10 +285,13 @@ def _check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         )
     if X_arr.shape[0] != y_arr.shape[0]:
         raise GradwiseValueError(
-            f"X and y must have the same number of rows, got X with {X_arr.shape[0]} and y with {y_arr.shape[0]}"
+            f"X and y must have the same number of rows, "
+            f"got X with {X_arr.shape[0]} and y with {y_arr.shape[0]}"
         )
     if y_arr.shape[0] < 2:
-        raise GradwiseValueError(f"too few samples to split: got {y_arr.shape[0]} example(s), need at least 2")
+        raise GradwiseValueError(
+            f"too few samples to split: got {y_arr.shape[0]} example(s), need at least 2"
+        )
     return X_arr, y_arr
 
 
@@ -297,7 +300,9 @@ def _check_ratios(ratios: object) -> tuple[float, ...]:
         raise GradwiseTypeError(f"ratios must be a sequence of 2 or 3 numbers, got {ratios!r}")
     values = list(ratios)
     if len(values) not in (2, 3):
-        raise GradwiseValueError(f"ratios must have 2 (train, dev) or 3 (train, dev, test) numbers, got {values}")
+        raise GradwiseValueError(
+            f"ratios must have 2 (train, dev) or 3 (train, dev, test) numbers, got {values}"
+        )
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
             raise GradwiseValueError(f"ratios must be finite numbers, got {values}")

@@ -43,10 +43,15 @@ class Standardizer:
 
     Examples
     --------
+    >>> import json
+    >>> X_train, X_dev = np.array([[1.0, 10.0], [3.0, 30.0]]), np.array([[2.0, 40.0]])
     >>> scaler = Standardizer().fit(X_train)          # μ, σ from the training set only
-    >>> X_train_n = scaler.transform(X_train)          # mean 0, std 1
-    >>> X_dev_n = scaler.transform(X_dev)              # the same μ, σ: mean ≈ 0, std ≈ 1
-    >>> json.dumps(scaler.to_dict())                   # saved next to the model
+    >>> scaler.transform(X_train)                      # mean 0, std 1
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> scaler.transform(X_dev)                        # the same μ, σ
+    array([[0., 2.]])
+    >>> text = json.dumps(scaler.to_dict())            # saved next to the model
     """
 
     def __init__(self) -> None:
@@ -79,6 +84,8 @@ class Standardizer:
         mean = X_arr.mean(axis=0)
         std = np.sqrt(((X_arr - mean) ** 2).mean(axis=0))  # σ² = (1/m) Σ (x − μ)²
         constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+        # A summed mean of identical values can be off by an ulp; take the value itself so it maps to 0.
+        mean = np.where((X_arr == X_arr[0]).all(axis=0), X_arr[0], mean)
         self.mean_ = mean
         self.scale_ = np.where(constant, 1.0, std)
         self.n_features_in_ = int(X_arr.shape[1])
@@ -110,9 +117,7 @@ class Standardizer:
 
     def _check_input(self, method: str, X: object) -> tuple[np.ndarray, np.dtype]:
         if self.mean_ is None:
-            raise GradwiseValueError(
-                f"Standardizer.{method} was called before fit: call fit(X_train) first"
-            )
+            raise GradwiseValueError(f"Standardizer.{method} was called before fit: call fit(X_train) first")
         dtype = getattr(X, "dtype", None)
         dtype = np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
         X_arr = as_2d_float("X", X, np.dtype(np.float64))
@@ -155,7 +160,9 @@ class Standardizer:
                 f"{mean.shape} and {scale.shape}"
             )
         if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
-            raise GradwiseValueError("Standardizer description needs finite 'mean' and finite positive 'scale'")
+            raise GradwiseValueError(
+                "Standardizer description needs finite 'mean' and finite positive 'scale'"
+            )
         obj = cls()
         obj.mean_, obj.scale_, obj.n_features_in_ = mean, scale, int(mean.size)
         return obj

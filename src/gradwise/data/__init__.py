@@ -1,0 +1,30 @@
+"""Data: built-in data sets, users' files, train/dev/test splits, input standardization, augmentation.
+
+- :func:`load` / :func:`available` (module :mod:`~gradwise.data.datasets`): named data sets and files;
+- :func:`load_file` (module :mod:`~gradwise.data.files`): a user's ``.csv`` / ``.npz``;
+- :func:`split` / :func:`split_rule` (module :mod:`~gradwise.data.split`): the seeds' train/dev/test rule;
+- :class:`Standardizer` (module :mod:`~gradwise.data.standardize`): ``(x − μ)/σ`` fitted on train only;
+- :mod:`augment`: ``shift``, ``noise``, ``flip``, ``compose``.
+"""
+
+from . import augment
+from .datasets import Dataset, available, course_circles, course_flower, course_moons, load
+from .files import load_features, load_file
+from .split import Split, split, split_rule
+from .standardize import Standardizer
+
+__all__ = [
+    "Dataset",
+    "Split",
+    "Standardizer",
+    "augment",
+    "available",
+    "course_circles",
+    "course_flower",
+    "course_moons",
+    "load",
+    "load_features",
+    "load_file",
+    "split",
+    "split_rule",
+]
