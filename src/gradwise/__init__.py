@@ -9,13 +9,31 @@
 __version__ = "0.1.0"
 
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
-from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError, ModelFileError, TrainingDivergedError
+from .data import Standardizer, augment, datasets, split
+from .diagnose import diagnose
+from .errors import (
+    GradwiseError,
+    GradwiseTypeError,
+    GradwiseValueError,
+    ModelFileError,
+    TrainingDivergedError,
+)
 from .gradcheck import GradCheckReport, gradcheck, gradcheck_fn
 from .initializers import Initializer
+from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .model import Sequential, mlp
 from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
 from .training import History, fit
+
+
+def __getattr__(name: str):
+    # Heavier optional parts load on first use: `gw.sklearn` imports scikit-learn's estimator machinery.
+    if name == "sklearn":
+        import importlib
+
+        return importlib.import_module(".sklearn", __name__)
+    raise AttributeError(f"module 'gradwise' has no attribute {name!r}")
 
 __all__ = [
     "__version__",
@@ -25,5 +43,6 @@ __all__ = [
     "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
     "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
     "gradcheck", "gradcheck_fn", "GradCheckReport",
+    "datasets", "split", "Standardizer", "augment", "save", "load", "diagnose",
     "GradwiseError", "GradwiseValueError", "GradwiseTypeError", "TrainingDivergedError", "ModelFileError",
 ]
