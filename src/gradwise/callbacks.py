@@ -7,8 +7,10 @@ A callback may set `model.stop_training = True`. Callbacks with state that matte
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
+from typing import IO
 
 import numpy as np
 
@@ -17,7 +19,12 @@ from .errors import GradwiseTypeError, GradwiseValueError
 
 
 class Callback:
-    """Hooks called by `fit`. `self.model` is set before `on_train_begin`."""
+    """Hooks called by `fit`. `self.model` is set before `on_train_begin`.
+
+    `on_train_begin(logs)` receives `{"epochs": total epochs to reach, "initial_epoch": first epoch of
+    this call, "metrics": keys fit records each epoch}`; `on_epoch_end(epoch, logs)` receives that
+    epoch's metrics (`cost`, `accuracy`, `val_cost`, `val_accuracy`, `learning_rate`, …).
+    """
 
     model = None
 
@@ -39,22 +46,32 @@ class Callback:
 class EarlyStopping(Callback):
     """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
 
-    With `restore_best=True`, the weights of the best epoch are put back at the end of training whenever a
-    best was seen, whether or not training stopped early (the seeds: pick the point where the dev cost is
-    lowest).
+    The seeds' early stopping: watch the dev-set cost and keep the parameters from where it was lowest.
+    An epoch improves when `value < best − min_delta` (mode "min") or `value > best + min_delta`
+    ("max"; "auto" picks "max" for accuracies); after `patience` epochs in a row without improvement
+    training stops (Keras' semantics: `patience=0` stops at the first epoch that does not improve).
+    With `restore_best=True` the weights (and batch-norm averages) of the best epoch are put back at the
+    end of training whenever a best was seen, whether or not training stopped early.
+
+    Attributes
+    ----------
+    best : float;  best_epoch : int or None (0-based, global);  stopped_epoch : int or None;  wait : int
     """
 
     def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best: bool = True):
+                 mode: str = "auto", restore_best: bool = True, restore_best_weights: bool | None = None):
         if not isinstance(monitor, str):
-            raise GradwiseTypeError(f"monitor must be a metric name, got {monitor!r}")
+            raise GradwiseTypeError(f"monitor must be a metric name such as 'val_cost', got {monitor!r}")
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = check_float("min_delta", min_delta, low=0.0)
         if mode not in ("auto", "min", "max"):
             raise GradwiseValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.mode = ("max" if "accuracy" in monitor else "min") if mode == "auto" else mode
-        self.restore_best = bool(restore_best)
+        # restore_best_weights: Keras' name, accepted so Keras code carries over
+        self.restore_best = bool(restore_best if restore_best_weights is None else restore_best_weights)
+        self._best_theta: np.ndarray | None = None
+        self._best_buffer: np.ndarray | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -62,11 +79,19 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.wait = 0
         self.stopped_epoch: int | None = None
-        self._best_theta: np.ndarray | None = None
-        self._best_buffer: np.ndarray | None = None
+        self._has_best = False
 
     def on_train_begin(self, logs=None) -> None:
         self._reset()
+        metrics = (logs or {}).get("metrics")
+        if metrics is not None and self.monitor not in metrics:
+            self._missing(metrics)
+
+    def _missing(self, available) -> None:
+        hint = " (pass validation_data= or validation_split=)" if self.monitor.startswith("val_") else ""
+        raise GradwiseValueError(
+            f"EarlyStopping monitors {self.monitor!r}, which fit does not record{hint}; "
+            f"available: {sorted(available)}")
 
     def _improved(self, value: float) -> bool:
         if self.mode == "min":
@@ -75,97 +100,146 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if self.monitor not in logs:
-            raise GradwiseValueError(
-                f"EarlyStopping monitors {self.monitor!r}, which fit does not record; available: {sorted(logs)}"
-                + (" (pass validation_data= or validation_split=)" if self.monitor.startswith("val_") else ""))
+            self._missing(logs)
         value = float(logs[self.monitor])
-        if not math.isfinite(value):
-            return
-        if self._improved(value):
+        if math.isfinite(value) and self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
-                self._best_theta = self.model.theta.copy()
-                self._best_buffer = self.model.buffer.copy()
-        else:
-            self.wait += 1
-            if self.wait > self.patience:
-                self.stopped_epoch = epoch
-                self.model.stop_training = True
+                self._snapshot()
+            return
+        self.wait += 1  # a non-finite value never counts as an improvement
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def _snapshot(self) -> None:
+        theta, buffer = self.model.theta, self.model.buffer
+        if self._best_theta is None or self._best_theta.shape != theta.shape \
+                or self._best_theta.dtype != theta.dtype:
+            self._best_theta, self._best_buffer = np.empty_like(theta), np.empty_like(buffer)
+        np.copyto(self._best_theta, theta)  # one copy into a kept buffer, no allocation per improvement
+        np.copyto(self._best_buffer, buffer)
+        self._has_best = True
 
     def on_train_end(self, logs=None) -> None:
-        if self.restore_best and self._best_theta is not None:
+        if self.restore_best and self._has_best:
             self.model.theta[...] = self._best_theta
             self.model.buffer[...] = self._best_buffer
 
     def get_state(self):
-        scalars = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        scalars = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                   "stopped_epoch": self.stopped_epoch}
         arrays = {}
-        if self._best_theta is not None:
+        if self._has_best:
             arrays = {"best_theta": self._best_theta, "best_buffer": self._best_buffer}
         return scalars, arrays
 
     def set_state(self, scalars, arrays) -> None:
-        self.best, self.best_epoch, self.wait = scalars["best"], scalars["best_epoch"], scalars["wait"]
-        self._best_theta = arrays.get("best_theta")
-        self._best_buffer = arrays.get("best_buffer")
+        self.best, self.best_epoch, self.wait = float(scalars["best"]), scalars["best_epoch"], scalars["wait"]
+        self.stopped_epoch = scalars.get("stopped_epoch")
+        self._has_best = "best_theta" in arrays
+        if self._has_best:
+            self._best_theta = np.array(arrays["best_theta"], copy=True)
+            self._best_buffer = np.array(arrays["best_buffer"], copy=True)
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+                f"min_delta={self.min_delta}, mode={self.mode!r}, restore_best={self.restore_best})")
 
 
 class TerminateOnNaN(Callback):
-    """Marker: a non-finite cost stops training and raises `TrainingDivergedError` (on by default in fit).
+    """Stop on a non-finite cost and raise `TrainingDivergedError` (on by default in `fit`).
 
-    The check itself runs inside the training loop, on every mini-batch, before the update is applied,
-    so the model keeps the last weights that gave a finite cost.
+    The check runs inside the training loop, on every mini-batch, before the update is applied, and
+    on the weights left by each epoch's last update; the model keeps finite weights. Passing this
+    callback turns the check on even with `fit(..., terminate_on_nan=False)`.
     """
 
 
 class Checkpoint(Callback):
-    """Save θ, batch-norm buffers, optimizer state, RNG state, epoch and history every `every` epochs.
+    """Save θ, batch-norm buffers, optimizer state, RNG state, epoch, history and callback state.
 
-    Written atomically (temp file, fsync, `os.replace`): a crash leaves the previous checkpoint intact.
+    Written every `every` epochs, at the last epoch, and when a callback stops training, atomically
+    (temp file, fsync, `os.replace`): a crash leaves the previous checkpoint intact.
     `fit(..., resume_from=path)` continues from it with bit-identical results.
     """
 
-    def __init__(self, path, every: int = 1):
+    def __init__(self, path: str | os.PathLike, every: int = 1):
+        if not isinstance(path, str | os.PathLike):
+            raise GradwiseTypeError(f"path must be a file path, got {path!r}")
         self.path = path
         self.every = check_int("every", every, minimum=1)
+        self.trainer_callbacks: list[Callback] = []
+        self._total: int | None = None
+
+    def on_train_begin(self, logs=None) -> None:
+        self._total = (logs or {}).get("epochs")
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
-        if (epoch + 1) % self.every == 0:
+        done = epoch + 1
+        if done % self.every == 0 or done == self._total or self.model.stop_training:
             from .checkpoint import save_checkpoint
 
-            save_checkpoint(self.path, self.model, self.trainer_callbacks)
+            save_checkpoint(self.path, self.model, self.trainer_callbacks or [self])
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({os.fspath(self.path)!r}, every={self.every})"
 
 
 class ProgressLogger(Callback):
-    """Keras-like progress: verbose=2 prints one line per epoch; verbose=1 a live line that is kept
-    every `max(1, epochs // 20)` epochs and on the last. Written to `stream` (stderr by default)."""
+    """Keras-like progress on `stream` (stderr by default).
 
-    def __init__(self, verbose: int = 1, stream=None):
+    verbose=2: one line per epoch. verbose=1: a live line rewritten in place (at most ~10 times a
+    second), kept every `max(1, epochs // 20)` epochs and at the last one, then the total time.
+    A line reads `Epoch 7/50 - 3ms - cost: 0.4512 - accuracy: 0.8125 - val_cost: … - val_accuracy: …`.
+    """
+
+    def __init__(self, verbose: int = 1, stream: IO[str] | None = None):
+        if verbose not in (1, 2):
+            raise GradwiseValueError(f"verbose must be 1 or 2, got {verbose!r}")
         self.verbose = verbose
-        self.stream = stream if stream is not None else sys.stderr
+        self.stream = stream
+
+    def _out(self) -> IO[str]:
+        return self.stream if self.stream is not None else sys.stderr  # looked up late: capture-friendly
 
     def on_train_begin(self, logs=None) -> None:
+        logs = logs or {}
         self._start = time.perf_counter()
         self._epoch_start = self._start
-        self._epochs = logs.get("epochs", 0) if logs else 0
-        self._first = logs.get("initial_epoch", 0) if logs else 0
+        self._last_draw = -math.inf
+        self._epochs = int(logs.get("epochs", 0))
+        self._first = int(logs.get("initial_epoch", 0))
+        self._drawn = False
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self._epoch_start = time.perf_counter()
 
+    @staticmethod
+    def _duration(seconds: float) -> str:
+        return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
+
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
-        elapsed = time.perf_counter() - self._epoch_start
+        now = time.perf_counter()
         metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k != "learning_rate")
         width = len(str(self._epochs))
-        line = f"Epoch {epoch + 1:>{width}}/{self._epochs} - {elapsed * 1000:.0f}ms - {metrics}"
+        took = self._duration(now - self._epoch_start)
+        line = f"Epoch {epoch + 1:>{width}}/{self._epochs} - {took} - {metrics}"
+        out = self._out()
         if self.verbose == 2:
-            print(line, file=self.stream, flush=True)
+            print(line, file=out, flush=True)
             return
         keep = (epoch + 1 - self._first) % max(1, (self._epochs - self._first) // 20) == 0 \
             or epoch + 1 == self._epochs
-        end = "\n" if keep else ""
-        print("\r" + line.ljust(100), end=end, file=self.stream, flush=True)
+        if keep:
+            print("\r" + line.ljust(100), file=out, flush=True)
+            self._drawn = False
+        elif now - self._last_draw >= 0.1:
+            print("\r" + line.ljust(100), end="", file=out, flush=True)
+            self._last_draw, self._drawn = now, True
 
     def on_train_end(self, logs=None) -> None:
         if self.verbose == 1:
-            print(f"\rtrained in {time.perf_counter() - self._start:.2f}s".ljust(100), file=self.stream, flush=True)
+            end = "\r" if self._drawn else ""
+            print(f"{end}trained in {self._duration(time.perf_counter() - self._start)}".ljust(100),
+                  file=self._out(), flush=True)

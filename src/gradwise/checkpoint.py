@@ -1,12 +1,18 @@
 """Training checkpoints: everything needed to continue a run with bit-identical results.
 
 A checkpoint holds θ, the batch-norm buffers, the optimizer state (and step count), the RNG state
-(so shuffles and dropout masks continue the same sequence), the epoch, the history and the state of
-callbacks such as EarlyStopping. It is written atomically.
+(so shuffles and dropout masks continue the same sequence), the epoch, the history, whether a callback
+asked training to stop, and the state of callbacks such as EarlyStopping. It is a gradwise container
+file (safetensors tensors + JSON, never pickle) written atomically: temporary file, fsync, `os.replace`,
+so a crash at any moment leaves either the previous checkpoint or the new one.
+
+Tensors: `theta`, `buffer`, `optimizer.<name>` (e.g. `optimizer.v`, `optimizer.s`),
+`callback.<Type><k>.<name>` (k-th callback of that type, e.g. `callback.EarlyStopping0.best_theta`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING
 
@@ -21,8 +27,23 @@ if TYPE_CHECKING:
     from .model import Sequential
     from .training import History
 
+Checkpoint = tuple[dict[str, np.ndarray], dict]
 
-def save_checkpoint(path: str | os.PathLike, model: Sequential, callbacks: list[Callback] | tuple = ()) -> None:
+
+def _callback_keys(callbacks) -> list[tuple[str, Callback]]:
+    """A stable name per callback, `<Type><k>`, that does not depend on unrelated callbacks (progress)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for cb in callbacks:
+        name = type(cb).__name__
+        keys.append((f"{name}{seen.get(name, 0)}", cb))
+        seen[name] = seen.get(name, 0) + 1
+    return keys
+
+
+def save_checkpoint(path: str | os.PathLike, model: Sequential,
+                    callbacks: list[Callback] | tuple = ()) -> None:
+    """Atomically write the full training state of `model` (and of `callbacks`) to `path`."""
     tensors = {"theta": model.theta, "buffer": model.buffer}
     opt = model.optimizer
     opt_meta = None
@@ -30,37 +51,49 @@ def save_checkpoint(path: str | os.PathLike, model: Sequential, callbacks: list[
         state = opt.state_dict()
         opt_meta = {"config": opt.get_config(), "t": int(state.pop("t"))}
         tensors.update({f"optimizer.{k}": v for k, v in state.items()})
-    cb_meta = []
-    for i, cb in enumerate(callbacks):
+    cb_meta = {}
+    for key, cb in _callback_keys(callbacks):
         scalars, arrays = cb.get_state()
-        cb_meta.append({"type": type(cb).__name__, "state": scalars})
-        tensors.update({f"callback{i}.{k}": v for k, v in arrays.items()})
+        if scalars or arrays:
+            cb_meta[key] = scalars
+            tensors.update({f"callback.{key}.{k}": v for k, v in arrays.items()})
     meta = {
         "model": model.get_config(),
-        "epoch": model.epochs_trained,
+        "epoch": int(model.epochs_trained),
         "optimizer": opt_meta,
         "rng": _random.get_state(model.rng),
         "history": model.history.to_dict() if model.history is not None else None,
+        "stop_training": bool(getattr(model, "stop_training", False)),
         "callbacks": cb_meta,
     }
     write_container(path, "checkpoint", tensors, meta)
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """(tensors, meta) of a checkpoint file; `ModelFileError` if missing, truncated or foreign."""
     return read_container(path, "checkpoint")
 
 
-def restore_checkpoint(model: Sequential, checkpoint: tuple[dict, dict], callbacks=()) -> History:
-    """Put a checkpoint's state into `model` (and callbacks); return the history it recorded."""
+def restore_training_state(model: Sequential, checkpoint: Checkpoint) -> History:
+    """Put θ, buffers, RNG state, epoch count, optimizer and history of `checkpoint` into `model`.
+
+    Returns the History the checkpoint recorded (every epoch trained so far).
+    """
     from .optim import optimizers
     from .training import History
 
     tensors, meta = checkpoint
+    saved = meta["model"]
     if not model.built:
-        model.build(meta["model"]["input_dim"])
-    if tensors["theta"].shape != model.theta.shape:
-        raise ModelFileError(f"the checkpoint holds {tensors['theta'].size} parameters, the model has "
-                             f"{model.theta.size}: it was written for another architecture")
+        model.build(saved["input_dim"])
+    # Compare through JSON, as the checkpoint stores it (tuples become lists and so on).
+    mine = json.loads(json.dumps(model.get_config(), default=str))
+    keys = ("layers", "input_dim", "loss", "l2", "l1", "dtype")
+    different = [k for k in keys if mine.get(k) != saved.get(k)]
+    if different or tensors["theta"].shape != model.theta.shape:
+        raise ModelFileError(
+            f"the checkpoint was written for another model (differs in {different or ['parameter count']}): "
+            f"checkpoint {saved}, model {mine}")
     model.theta[...] = tensors["theta"]
     model.buffer[...] = tensors["buffer"]
     _random.set_state(model.rng, meta["rng"])
@@ -73,10 +106,27 @@ def restore_checkpoint(model: Sequential, checkpoint: tuple[dict, dict], callbac
         state["t"] = meta["optimizer"]["t"]
         opt.load_state_dict(state)
         model.optimizer = opt
-    for i, (cb, saved) in enumerate(zip(callbacks, meta.get("callbacks", []), strict=False)):
-        if type(cb).__name__ == saved["type"]:
-            prefix = f"callback{i}."
-            cb.set_state(saved["state"], {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
     history = History.from_dict(meta["history"]) if meta.get("history") else History()
     model.history = History.from_dict(history.to_dict())
     return history
+
+
+def restore_callback_states(callbacks, checkpoint: Checkpoint) -> None:
+    """Give each callback the state its namesake had when the checkpoint was written."""
+    tensors, meta = checkpoint
+    saved = meta.get("callbacks") or {}
+    for key, cb in _callback_keys(callbacks):
+        if key in saved:
+            prefix = f"callback.{key}."
+            cb.set_state(saved[key], {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+
+
+def restore_checkpoint(model: Sequential, checkpoint: Checkpoint, callbacks=()) -> History:
+    """`restore_training_state` then `restore_callback_states`; returns the recorded History."""
+    history = restore_training_state(model, checkpoint)
+    restore_callback_states(callbacks, checkpoint)
+    return history
+
+
+__all__ = ["save_checkpoint", "load_checkpoint", "restore_training_state", "restore_callback_states",
+           "restore_checkpoint"]

@@ -218,9 +218,16 @@ class Sequential:
 
     # ------------------------------------------------------------------ computation
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        """Validate X (m, n_x), build the network on first sight, and apply `self.standardizer` if set.
+
+        The model's Standardizer holds the *training* μ, σ, so every input that reaches the network
+        (training, dev, test, predict) is normalized the same way, as the seeds require.
+        """
         arr = as_2d_float(name, X, self.dtype, n_features=self.input_dim)
         if not self.built:
             self.build(arr.shape[1])
+        if self.standardizer is not None:
+            arr = np.ascontiguousarray(self.standardizer.transform(arr), dtype=self.dtype)
         return arr
 
     def _targets(self, y: Any, m: int, name: str = "y") -> np.ndarray:

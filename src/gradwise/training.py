@@ -1,52 +1,73 @@
-"""The training loop: `fit` (full-batch, mini-batch or stochastic gradient descent) and `History`."""
+"""The training loop: `fit` (full-batch, mini-batch or stochastic gradient descent) and `History`.
+
+One epoch is one pass over the training set. With `batch_size=None` it is one full-batch iteration (the
+course's `num_iterations`); otherwise the examples are reshuffled every epoch and cut into mini-batches
+of `batch_size`, the last smaller batch kept (the course's `random_mini_batches`). Every update is one
+call of the optimizer on the flat parameter vector θ, whatever the depth of the network.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import regularizers
 from ._random import permutation
 from ._validation import as_2d_float, check_float, check_int
 from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressLogger, TerminateOnNaN
 from .errors import GradwiseTypeError, GradwiseValueError, TrainingDivergedError
-from .layers.base import Mode
+from .layers.base import INFERENCE, Mode
 from .model import Sequential, accuracy_from_output
 from .optim import optimizers as optim
 from .optim import schedules
 
 
 class History:
-    """Per-epoch records of a `fit`: `history["cost"]`, `["accuracy"]`, `["val_cost"]`,
-    `["val_accuracy"]`, `["learning_rate"]` (lists, one entry per epoch) and `epoch` (global numbers)."""
+    """Per-epoch records of training, Keras-style.
 
-    def __init__(self):
+    `history["cost"]`, `["accuracy"]` (or `["rmse"]` is absent for regression), `["val_cost"]`,
+    `["val_accuracy"]` (with validation data), `["learning_rate"]`: lists with one float per epoch;
+    `epoch`: the global (0-based) epoch numbers, which keep counting across successive `fit` calls.
+    """
+
+    def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epoch.append(epoch)
+        self.epoch.append(int(epoch))
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
 
     def extend(self, other: History) -> None:
-        for epoch, i in zip(other.epoch, range(len(other.epoch)), strict=True):
+        for i, epoch in enumerate(other.epoch):
             self.append(epoch, {k: v[i] for k, v in other.history.items()})
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def keys(self):
+        return self.history.keys()
+
     def __len__(self) -> int:
         return len(self.epoch)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, list]:
+        """`{"epoch": [...], "cost": [...], ...}`: JSON-able, exact (floats round-trip through JSON)."""
         return {"epoch": list(self.epoch), **{k: list(v) for k, v in self.history.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
+        if not isinstance(data, dict):
+            raise GradwiseTypeError(f"History.from_dict expects a dict, got {type(data).__name__}")
         h = cls()
         h.epoch = [int(e) for e in data.get("epoch", [])]
         h.history = {k: [float(x) for x in v] for k, v in data.items() if k != "epoch"}
@@ -56,33 +77,120 @@ class History:
         return f"History(epochs={len(self)}, keys={list(self.history)})"
 
 
+# ----------------------------------------------------------------------------------- argument checks
 def _resolve_verbose(verbose: Any) -> int:
-    if verbose == "auto":
-        return 1 if sys.stderr.isatty() else 0
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+    if isinstance(verbose, str) and verbose == "auto":
+        # Keras' "auto": a live display on a terminal, nothing in logs, pipes and CI.
+        isatty = getattr(sys.stderr, "isatty", None)
+        return 1 if isatty is not None and isatty() else 0
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise GradwiseValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
     return int(verbose)
 
 
 def _resolve_optimizer(model: Sequential, optimizer: Any, learning_rate: float | None) -> optim.Optimizer:
-    """Reuse the model's optimizer (and its state) when a second fit asks for the same one."""
+    """The optimizer of this fit; a second fit continues with the model's optimizer and its state.
+
+    None reuses the model's optimizer (plain gradient descent on a first fit); a name equal to the
+    model's optimizer reuses it too (Adam keeps t, v, s); a new name or instance starts afresh.
+    """
     if learning_rate is not None:
         learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_open=True)
     previous = model.optimizer
+    if optimizer is None:
+        optimizer = previous if previous is not None else "gd"
     if isinstance(optimizer, str) and previous is not None and previous.name == optimizer.lower():
-        if learning_rate is not None:
-            previous.learning_rate = learning_rate
-        return previous
+        optimizer = previous
     return optim.get(optimizer, learning_rate)
 
 
+def _learning_rate(schedule: Callable[[int, float], float] | None, epoch: int, lr0: float) -> float:
+    if schedule is None:
+        return lr0
+    lr = schedule(epoch, lr0)
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value <= 0.0:
+        raise GradwiseValueError(f"schedule {schedule!r} gave learning rate {lr!r} at epoch {epoch}; "
+                                 f"a learning rate must be a finite number > 0")
+    return value
+
+
+def _split_size(m: int, validation_split: float) -> int:
+    """Rows kept for training: Keras' `floor(m · (1 − validation_split))`; the rest validates."""
+    n_train = int(math.floor(m * (1.0 - validation_split)))
+    if n_train < 1 or n_train >= m:
+        raise GradwiseValueError(
+            f"validation_split={validation_split} leaves {n_train} training and {m - n_train} validation "
+            f"examples out of {m}; both must be at least 1")
+    return n_train
+
+
+def _is_fitted(standardizer: Any) -> bool:
+    fitted = getattr(standardizer, "is_fitted", None)
+    return bool(fitted) if fitted is not None else getattr(standardizer, "mean_", None) is not None
+
+
+def _prepare_data(model, X, y, validation_data, validation_split):
+    """Validated, standardized training arrays and the validation pair (or None).
+
+    `validation_split` takes the *last* fraction of the rows, before any shuffling (as Keras does).
+    A model whose `standardizer` is set but not yet fitted gets it fitted on the training rows only,
+    so dev data never leaks into μ and σ.
+    """
+    if validation_split and validation_data is not None:
+        raise GradwiseValueError("give validation_data or validation_split, not both")
+    st = model.standardizer
+    if st is not None and not _is_fitted(st):
+        raw = as_2d_float("X", X, model.dtype, n_features=model.input_dim)
+        n_fit = _split_size(raw.shape[0], validation_split) if validation_split else raw.shape[0]
+        st.fit(raw[:n_fit])
+    X = model._check_X(X)  # validates, builds on first sight, applies the standardizer
+    y = model._targets(y, X.shape[0])
+    validation = None
+    if validation_split:
+        n_train = _split_size(X.shape[0], validation_split)
+        validation = (X[n_train:], y[n_train:])
+        X, y = X[:n_train], y[:n_train]
+    elif validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            described = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
+                         if isinstance(validation_data, tuple | list) else repr(validation_data)[:60])
+            raise GradwiseTypeError(f"validation_data must be a pair (X_dev, y_dev), got {described}")
+        X_val = model._check_X(validation_data[0], "validation_data X")
+        validation = (X_val, model._targets(validation_data[1], X_val.shape[0], "validation_data y"))
+    return X, y, validation
+
+
+def _metric_names(model: Sequential, has_validation: bool) -> list[str]:
+    """The keys `fit` records each epoch (told to callbacks up front, so a bad `monitor` fails early)."""
+    names = ["cost"] if model.loss == "mse" else ["cost", "accuracy"]
+    if has_validation:
+        names += ["val_cost", "val_rmse" if model.loss == "mse" else "val_accuracy"]
+    return names + ["learning_rate"]
+
+
+def _evaluate_prepared(model: Sequential, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """`model.evaluate` on arrays already validated and standardized (so they are not transformed twice)."""
+    A, Z = model._forward(X, INFERENCE)
+    J = model._data_loss(A, Z, y)[0]
+    if model.l2 or model.l1:
+        J += regularizers.penalty(model._weights, X.shape[0], model.l2, model.l1)
+    if model.loss == "mse":
+        return {"cost": float(J), "rmse": float(np.sqrt(np.mean((A - y) ** 2)))}
+    return {"cost": float(J), "accuracy": accuracy_from_output(model.loss, A, y)}
+
+
+# ----------------------------------------------------------------------------------------- the loop
 def fit(
     model: Sequential,
     X: Any,
     y: Any,
     epochs: int = 1,
     batch_size: int | None = None,
-    optimizer: str | optim.Optimizer = "gd",
+    optimizer: str | optim.Optimizer | None = None,
     learning_rate: float | None = None,
     schedule: schedules.Schedule | Callable[[int, float], float] | None = None,
     validation_data: tuple[Any, Any] | None = None,
@@ -92,43 +200,54 @@ def fit(
     shuffle: bool | Callable[[int, int], np.ndarray] = True,
     verbose: int | str = 0,
     terminate_on_nan: bool = True,
-    resume_from: Any = None,
+    resume_from: str | os.PathLike | None = None,
 ) -> History:
     """Train `model` on (X, y) and return the `History` of this call.
 
     Parameters
     ----------
-    X : array of shape (m, n_x);  y : array of shape (m,) (labels or values) or (m, k)
-    epochs : int
-        Passes over the training set. With `batch_size=None` one epoch is one full-batch iteration
-        (the course's `num_iterations`).
+    model : Sequential
+    X : array of shape (m, n_x)
+    y : array of shape (m,) (labels or values) or (m, k)
+    epochs : int >= 0
+        Passes over the training set in this call (with `resume_from`: the total to reach). With
+        `batch_size=None` one epoch is one full-batch iteration, the course's `num_iterations`.
+        Epoch numbers keep counting across calls: a second `fit` continues training.
     batch_size : int or None
-        None: batch gradient descent; 1: stochastic; otherwise mini-batches of this size, reshuffled
-        every epoch, the last smaller batch kept (the course's `random_mini_batches`).
-    optimizer : "gd" | "momentum" | "rmsprop" | "adam" or an Optimizer
-        A second `fit` with the same optimizer name continues with its state (Adam's t, v, s).
-    learning_rate : float, optional
+        None: batch gradient descent (no shuffling); 1: stochastic gradient descent; otherwise
+        mini-batches of this size, reshuffled every epoch, the last smaller batch kept.
+    optimizer : None, "gd", "momentum", "rmsprop", "adam" or an Optimizer
+        None keeps the model's optimizer (gradient descent on a first fit). The same name as the
+        model's optimizer continues with its state (Adam's t, v, s); another name starts afresh.
+    learning_rate : float > 0, optional
         α₀; defaults to the optimizer's own (0.01 for gd/momentum, 0.001 for rmsprop/adam).
-    schedule : callable (epoch, α₀) -> α, optional
-        E.g. `InverseTimeDecay(1, decay_steps=1000, staircase=True)`; the epoch is counted across fits.
-    validation_data : (X_dev, y_dev), optional;  validation_split : float in [0, 1)
-        The split takes the *last* fraction of the examples, before any shuffling (as Keras does).
+    schedule : Schedule or callable (epoch, α₀) -> α, optional
+        E.g. `InverseTimeDecay(1, decay_steps=1000, staircase=True)`; `epoch` counts across fits.
+    validation_data : (X_dev, y_dev), optional
+    validation_split : float in [0, 1)
+        Hold out the *last* fraction of the rows, before any shuffling (as Keras does).
     callbacks : list of Callback
     augment : callable (X_batch, rng) -> X_batch, optional
-        Applied to every training batch (see `gradwise.augment`).
-    shuffle : bool or callable (epoch, m) -> permutation
+        Applied to every training batch (never to validation data); see `gradwise.augment`.
+    shuffle : bool or callable (epoch, m) -> permutation of range(m)
         A callable reproduces a given shuffling protocol (e.g. the course's reseeded permutations).
     verbose : 0, 1, 2 or "auto"
-        Progress on stderr; "auto" shows it only on a terminal.
+        Progress on stderr: 1 a live line, 2 one line per epoch, "auto" 1 on a terminal and 0 otherwise.
     terminate_on_nan : bool
-        A non-finite cost stops training before the bad update, keeps the last finite weights and
-        raises `TrainingDivergedError` naming the epoch and batch.
+        A non-finite cost stops training before the bad update is applied, leaves finite weights in
+        the model and raises `TrainingDivergedError` naming the epoch and batch. Passing a
+        `TerminateOnNaN()` callback turns it on as well.
     resume_from : path, optional
-        A checkpoint written by `Checkpoint`: continue from it up to `epochs` in total, with results
-        bit-identical to an uninterrupted run.
+        A checkpoint written by `Checkpoint`: θ, buffers, optimizer, RNG, history and callback state
+        are restored and training continues up to `epochs` in total, with results bit-identical to an
+        uninterrupted run (given the same data and arguments). Its optimizer wins over `optimizer=`.
 
-    `history["cost"][i]` is J (regularization included) of epoch i's training forward passes, averaged
-    over its mini-batches weighted by their size; for full batch, the cost before that iteration's update.
+    Returns
+    -------
+    History
+        `history["cost"][i]` is J (regularization included) of epoch i's training forward passes,
+        averaged over its mini-batches weighted by their size; for full batch it is the cost *before*
+        that iteration's update, as the course prints it. `history["learning_rate"][i]` is the α used.
     """
     if not isinstance(model, Sequential):
         raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
@@ -143,124 +262,162 @@ def fit(
         raise GradwiseTypeError(f"shuffle must be True, False or a callable (epoch, m), got {shuffle!r}")
     schedule = schedules.get(schedule)
     opt = _resolve_optimizer(model, optimizer, learning_rate)
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
     callbacks = list(callbacks or [])
     for i, cb in enumerate(callbacks):
         if not isinstance(cb, Callback):
             raise GradwiseTypeError(f"callbacks[{i}] must be a gradwise Callback, got {cb!r}")
+    terminate_on_nan = bool(terminate_on_nan) or any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
 
-    X = model._check_X(X)
-    y = model._targets(y, X.shape[0])
-    if validation_split:
-        n_val = int(math.floor(X.shape[0] * validation_split))
-        if n_val < 1 or n_val >= X.shape[0]:
+    X, y, validation = _prepare_data(model, X, y, validation_data, validation_split)
+
+    checkpoint = None
+    if resume_from is not None:
+        from .checkpoint import load_checkpoint, restore_training_state
+
+        checkpoint = load_checkpoint(resume_from)
+        history = restore_training_state(model, checkpoint)
+        opt = model.optimizer
+        if epochs < model.epochs_trained:
             raise GradwiseValueError(
-                f"validation_split={validation_split} leaves {X.shape[0] - n_val} training and {n_val} "
-                f"validation examples; both must be at least 1")
-        if validation_data is not None:
-            raise GradwiseValueError("give validation_data or validation_split, not both")
-        validation = (X[-n_val:], y[-n_val:])
-        X, y = X[:-n_val], y[:-n_val]
-    elif validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise GradwiseTypeError("validation_data must be a pair (X_dev, y_dev)")
-        X_val = as_2d_float("validation_data X", validation_data[0], model.dtype, n_features=model.input_dim)
-        if model.standardizer is not None:
-            X_val = np.ascontiguousarray(model.standardizer.transform(X_val), dtype=model.dtype)
-        validation = (X_val, model._targets(validation_data[1], X_val.shape[0], "validation_data y"))
+                f"the checkpoint {os.fspath(resume_from)!r} already holds {model.epochs_trained} epochs, "
+                f"more than epochs={epochs} (with resume_from, epochs is the total to reach)")
+        total = epochs
     else:
-        validation = None
+        history = History()
+        total = model.epochs_trained + epochs
+    first_epoch = model.epochs_trained
+    lr0 = check_float("learning_rate", opt.learning_rate, low=0.0, low_open=True)
 
+    # Checkpoints run after every other callback so they capture the epoch's final state
+    # (EarlyStopping's counters included); the progress display is not part of that state.
     if verbose:
         callbacks.append(ProgressLogger(verbose))
+    callbacks.sort(key=lambda cb: isinstance(cb, Checkpoint))
     for cb in callbacks:
         cb.model = model
         if isinstance(cb, Checkpoint):
             cb.trainer_callbacks = callbacks
-    model.stop_training = False
     model.optimizer = opt
-    lr0 = opt.learning_rate
-    history = History()
-
-    first_epoch = model.epochs_trained
+    model.stop_training = False
+    metrics = _metric_names(model, validation is not None)
+    begin_logs = {"epochs": total, "initial_epoch": first_epoch, "metrics": metrics}
     for cb in callbacks:
-        cb.on_train_begin({"epochs": epochs, "initial_epoch": first_epoch})
-    if resume_from is not None:
-        from .checkpoint import load_checkpoint, restore_checkpoint
+        cb.on_train_begin(dict(begin_logs))
+    if checkpoint is not None:
+        from .checkpoint import restore_callback_states
 
-        history = restore_checkpoint(model, load_checkpoint(resume_from), callbacks)
-        first_epoch = model.epochs_trained
-        opt = model.optimizer
-        lr0 = opt.learning_rate
-    else:
-        # `epochs` counts this call's epochs; a second fit continues the global epoch count.
-        epochs = first_epoch + epochs
+        restore_callback_states(callbacks, checkpoint)
+        model.stop_training = bool(checkpoint[1].get("stop_training", False))
 
     m = X.shape[0]
     batch = m if batch_size is None else min(batch_size, m)
+    starts = range(0, m, batch)
     classification = model.loss != "mse"
+    # One Mode for the whole run: dropout masks and shuffles draw from the model's generator.
     mode = Mode(training=True, dropout=True, update_stats=True, rng=model.rng)
-    full_batch = batch >= m and not callable(shuffle)
+    reshuffle = callable(shuffle) or (shuffle and batch < m)
+    theta, grad = model.theta, model.grad
+    # Weights (and batch-norm averages) at the start of the epoch: what a divergence falls back to.
+    safe_theta = np.empty_like(theta) if terminate_on_nan else None
+    safe_buffer = np.empty_like(model.buffer) if terminate_on_nan else None
     error: TrainingDivergedError | None = None
     try:
-        for epoch in range(first_epoch, epochs):
-            lr = schedule(epoch, lr0) if schedule is not None else lr0
+        for epoch in range(first_epoch, total):
+            if model.stop_training:
+                break
+            lr = _learning_rate(schedule, epoch, lr0)
             for cb in callbacks:
                 cb.on_epoch_begin(epoch)
-            if full_batch or not shuffle:
-                Xs, ys = X, y
-            else:
-                perm = shuffle(epoch, m) if callable(shuffle) else permutation(model.rng, m)
+            if reshuffle:
+                perm = _permutation(shuffle, epoch, m, model.rng)
                 Xs, ys = X[perm], y[perm]
+            else:
+                Xs, ys = X, y
+            if terminate_on_nan:
+                np.copyto(safe_theta, theta)
+                np.copyto(safe_buffer, model.buffer)
             cost_sum = 0.0
             correct = 0.0
-            snapshot = model.theta.copy() if terminate_on_nan else None
-            for b, start in enumerate(range(0, m, batch)):
+            b = 0
+            for b, start in enumerate(starts):
                 Xb, yb = Xs[start:start + batch], ys[start:start + batch]
                 if augment is not None:
-                    Xb = np.ascontiguousarray(augment(Xb, model.rng), dtype=model.dtype)
+                    Xb = _augmented(augment, Xb, model)
                 J, A = model.loss_and_gradient(Xb, yb, mode)
                 if terminate_on_nan and not math.isfinite(J):
-                    if not np.isfinite(model.theta).all():
-                        model.theta[...] = snapshot
-                    raise TrainingDivergedError(
-                        f"training diverged at epoch {epoch + 1}, batch {b + 1}: the cost is {J}; "
-                        f"the model keeps the last finite weights. Try a smaller learning rate (now {lr:g}).")
-                opt.step(model.theta, model.grad, lr)
+                    raise _diverged(model, opt, safe_theta, safe_buffer, epoch, b, f"the cost is {J}", lr)
+                opt.step(theta, grad, lr)
                 nb = Xb.shape[0]
                 cost_sum += J * nb
                 if classification:
                     correct += accuracy_from_output(model.loss, A, yb) * nb
+            # The last update of the epoch was not followed by a cost; check the weights it left.
+            if terminate_on_nan and not math.isfinite(float(theta.sum())) and not np.isfinite(theta).all():
+                raise _diverged(model, opt, safe_theta, safe_buffer, epoch, b,
+                                "the last update left non-finite weights", lr)
             logs = {"cost": cost_sum / m}
             if classification:
                 logs["accuracy"] = correct / m
             if validation is not None:
-                for key, value in model.evaluate(*validation).items():
+                for key, value in _evaluate_prepared(model, *validation).items():
                     logs[f"val_{key}"] = value
             logs["learning_rate"] = lr
             history.append(epoch, logs)
             model.epochs_trained = epoch + 1
-            _record(model, history)
+            _record(model, epoch, logs)
             for cb in callbacks:
                 cb.on_epoch_end(epoch, logs)
-            if model.stop_training:
-                break
     except TrainingDivergedError as exc:
         error = exc
     finally:
         model.clear_cache()
     for cb in callbacks:
-        cb.on_train_end({})
+        cb.on_train_end({"epochs_trained": model.epochs_trained})
     if error is not None:
         raise error
     return history
 
 
-def _record(model: Sequential, history: History) -> None:
+def _permutation(shuffle, epoch: int, m: int, rng) -> np.ndarray:
+    if not callable(shuffle):
+        return permutation(rng, m)
+    perm = np.asarray(shuffle(epoch, m))
+    if perm.shape != (m,) or not np.issubdtype(perm.dtype, np.integer):
+        raise GradwiseValueError(f"shuffle({epoch}, {m}) must return a permutation of range({m}), got an "
+                                 f"array of shape {perm.shape} and dtype {perm.dtype}")
+    return perm
+
+
+def _augmented(augment, Xb: np.ndarray, model: Sequential) -> np.ndarray:
+    out = augment(Xb, model.rng)
+    if getattr(out, "shape", None) != Xb.shape:
+        raise GradwiseValueError(f"augment must return a batch of shape {Xb.shape}, got "
+                                 f"{getattr(out, 'shape', type(out).__name__)}")
+    return np.ascontiguousarray(out, dtype=model.dtype)
+
+
+def _diverged(model, opt, safe_theta, safe_buffer, epoch: int, batch: int, what: str,
+              lr: float) -> TrainingDivergedError:
+    """Leave finite weights in the model and build the error that names where training diverged."""
+    if not np.isfinite(model.theta).all():
+        model.theta[...] = safe_theta
+    if not np.isfinite(model.buffer).all():
+        model.buffer[...] = safe_buffer
+    # Non-finite moments would poison the next fit that continues with this optimizer.
+    if any(not np.isfinite(v).all() for v in opt.state.values()):
+        opt.reset()
+    return TrainingDivergedError(
+        f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {what}; the model keeps the last "
+        f"finite weights. Try a smaller learning rate (now {lr:g}).")
+
+
+def _record(model: Sequential, epoch: int, logs: dict[str, float]) -> None:
     """Keep `model.history` as the concatenation of every fit's History."""
-    if model.history is None or not isinstance(model.history, History):
+    if not isinstance(model.history, History):
         model.history = History()
-    if not model.history.epoch or model.history.epoch[-1] < history.epoch[-1]:
-        model.history.append(history.epoch[-1], {k: v[-1] for k, v in history.history.items()})
+    model.history.append(epoch, logs)
 
 
 __all__ = ["fit", "History", "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint"]
