@@ -163,7 +163,7 @@ def diagnose(
         How the model was trained (the run's config: "optimizer", "epochs", "learning_rate",
         "early_stopping", "batch_size", "l2", "keep_prob", "layers"), for the recipe.
     X, y : arrays of shape (m, n_x) and (m,), optional
-        A batch (already standardized like the training data): adds `layer_health(model, X, y)`.
+        A batch, as the model takes it: adds `layer_health(model, X, y)`.
 
     Returns
     -------
@@ -372,7 +372,7 @@ def layer_health(model: Any, X: Any, y: Any, learning_rate: float | None = None,
     ----------
     model : Sequential
     X : array of shape (m, n_x);  y : array of shape (m,)
-        The batch, prepared as the model was trained (standardized if it was).
+        The batch, as the model takes it (raw: a model with a `standardizer` applies it itself).
     learning_rate : float, optional
         α of the next step; default the model's optimizer's (0.01 for a model never trained).
     optimizer : str or Optimizer, optional

@@ -1,0 +1,78 @@
+"""`gradwise evaluate`: cost and accuracy (or RMSE) of a saved model on a data set or a file.
+
+A built-in data set is scored on its test set; a file on all of its rows (or on its test rows, when it has
+a `split` column). Labels are matched to the model's classes by name, and CSV columns to its features by
+name, so a file with the columns in another order still works.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from . import _common as common
+
+EXAMPLE = """examples:
+  gradwise evaluate --model runs/moons --dataset moons
+  gradwise evaluate --model runs/moons/model.safetensors --data new_measurements.csv --target label
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="score a saved model on a data set or a file",
+        description="Score a saved model (a run directory or a .safetensors file) on a built-in data set's "
+                    "test set or on a CSV/NPZ file.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, metavar="RUN_DIR|FILE",
+                   help="run directory or model.safetensors")
+    common.add_data_flags(p)
+    p.add_argument("--seed", type=common.non_negative_int, default=0, metavar="S",
+                   help="seed of a generated data set (default 0, as gradwise train)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = common.load_model(args.model)
+    target = args.target
+    if target is None and args.data is not None and args.data.lower().endswith(".csv"):
+        target = (getattr(model, "metadata", {}) or {}).get("target")  # the column the model was trained on
+    ds = common.load_data(args.dataset, args.data, target, seed=args.seed)
+    if args.data is not None and len(ds.y_test) == 0:
+        X, y, part = ds.X_train, ds.y_train, "all rows"
+    elif len(ds.y_test):
+        X, y, part = ds.X_test, ds.y_test, "test set"
+    else:
+        X, y, part = ds.X_train, ds.y_train, "training set (the data set has no test set)"
+    if (ds.task == "regression") != (model.loss == "mse"):
+        kind = "regression" if model.loss == "mse" else "classification"
+        raise common.GradwiseValueError(f"the model does {kind} but the data's target is {ds.task}")
+    X = X[:, common.align_features(model, ds)]
+    y = common.encode_labels(model, ds, y)
+    X = common.check_features(model, X)
+    scores = common.score(model, X, y)
+    print(f"{ds.name}, {part}:")
+    print("  " + common.format_scores("eval", scores))
+    if "accuracy" in scores:
+        print(f"  error {100 * scores['error']:.2f}%")
+        _confusion(model, X, y)
+    return 0
+
+
+def _confusion(model, X: np.ndarray, y: np.ndarray) -> None:
+    classes = getattr(model, "classes_", None)
+    k = model.output_dim if model.loss == "categorical_crossentropy" else 2
+    if k > 12:
+        return
+    names = [str(i) for i in range(k)]
+    if classes is not None and len(classes) == k:
+        names = [str(c) for c in classes]
+    pred = np.asarray(model.predict(X)).astype(np.int64)
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y, dtype=np.int64), pred), 1)
+    width = max(6, *(len(n) for n in names)) + 1
+    print("  confusion matrix (rows: true, columns: predicted):")
+    print("  " + " " * width + "".join(f"{n:>{width}}" for n in names))
+    for name, row in zip(names, matrix, strict=True):
+        print(f"  {name:>{width}}" + "".join(f"{v:>{width}}" for v in row))

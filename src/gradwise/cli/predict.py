@@ -1,0 +1,91 @@
+"""`gradwise predict`: predictions of a saved model for the rows of a CSV or NPZ file.
+
+CSV columns are matched to the model's features by name (other columns, such as the target, are ignored);
+the model's Standardizer is applied; labels come out in the training data's own class names. The output
+is a CSV with a `prediction` column and, for classifiers, one probability column per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import _common as common
+
+EXAMPLE = """examples:
+  gradwise predict --model runs/moons --data new_points.csv --output predictions.csv
+  gradwise predict --model model.safetensors --data X.npz          # CSV to stdout
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict", help="predict with a saved model",
+        description="Predict labels (and class probabilities) or values for every row of a CSV/NPZ file.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, metavar="RUN_DIR|FILE",
+                   help="run directory or model.safetensors")
+    p.add_argument("--data", required=True, metavar="FILE", help=".csv with a header row, or .npz with X")
+    p.add_argument("--output", metavar="FILE", help="write the predictions here (CSV) instead of stdout")
+    p.set_defaults(func=run)
+
+
+def _read_features(model, path: Path) -> np.ndarray:
+    from ..data import load_features
+    from ..data.files import read_csv
+
+    if path.suffix.lower() == ".npz":
+        X, _ = load_features(path)
+        return X
+    if path.suffix.lower() != ".csv":
+        raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {str(path)!r}")
+    names = getattr(model, "feature_names_in_", None)
+    header = list(read_csv(path).columns)
+    if names is None:
+        return load_features(path)[0]
+    names = [str(n) for n in names]
+    if all(n in header for n in names):
+        return load_features(path, columns=names)[0]
+    generic = all(n == f"x{i + 1}" for i, n in enumerate(names))
+    target = (getattr(model, "metadata", {}) or {}).get("target")
+    rest = [c for c in header if c.lower() != "split" and c != target]
+    if generic and len(rest) == len(names):
+        return load_features(path, columns=rest)[0]
+    missing = [n for n in names if n not in header]
+    raise common.GradwiseValueError(
+        f"{str(path)!r} lacks the model's feature column(s) {missing[:5]}; its columns are {header[:10]}")
+
+
+def run(args: argparse.Namespace) -> int:
+    model = common.load_model(args.model)
+    X = _read_features(model, Path(args.data))
+    X = common.check_features(model, X)
+    pred = np.asarray(model.predict(X))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if model.loss == "mse":
+        values = pred.reshape(len(pred), -1)
+        k = values.shape[1]
+        writer.writerow(["prediction"] if k == 1 else [f"prediction{j + 1}" for j in range(k)])
+        writer.writerows([[repr(float(v)) for v in row] for row in values])
+    else:
+        proba = model.predict_proba(X)
+        classes = getattr(model, "classes_", None)
+        names = [str(c) for c in classes] if classes is not None else [str(i) for i in range(proba.shape[1])]
+        writer.writerow(["prediction", *(f"p_{n}" for n in names)])
+        for label, row in zip(pred.astype(np.int64), proba, strict=True):
+            writer.writerow([names[label], *(f"{p:.6g}" for p in row)])
+    text = buffer.getvalue()
+    if args.output:
+        from .._atomic import write_text
+
+        write_text(args.output, text)
+        print(f"wrote {len(pred)} predictions to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0

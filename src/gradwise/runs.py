@@ -1,0 +1,219 @@
+"""Run directories: what `gradwise train` leaves behind, written so that crashes and neighbours can't tear it.
+
+A run directory holds
+
+- ``config.json``: the settings and the data of the run (written first, so a killed run can be resumed);
+- ``checkpoint.safetensors``: the last checkpoint, with ``--checkpoint-every K``;
+- ``history.csv``: one row per epoch (cost, accuracy, dev cost, dev accuracy, learning rate);
+- ``model.safetensors`` + ``model.json``: the trained model (see :mod:`gradwise.io`);
+- ``cost.png`` (training vs dev cost by epoch) and, for 2-D classification data, ``decision_boundary.png``;
+- ``metrics.json``: final cost/accuracy on train, dev and test — written last, it marks a finished run.
+
+Every file is written atomically (temporary sibling, fsync, rename). Unnamed runs get a unique directory,
+``runs/<date>-<time>-<pid>-<random>``, created with ``mkdir(exist_ok=False)``, so two processes writing runs
+into the same parent never share one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._atomic import write_bytes, write_json, write_text
+from .errors import GradwiseValueError
+
+__all__ = [
+    "CONFIG", "CHECKPOINT", "HISTORY", "METRICS", "MODEL",
+    "new_run_dir", "claim_run_dir", "write_config", "read_json", "write_history", "read_history",
+    "write_metrics", "write_model", "plot_cost_curves", "plot_decision_boundary",
+]
+
+CONFIG = "config.json"
+CHECKPOINT = "checkpoint.safetensors"
+HISTORY = "history.csv"
+METRICS = "metrics.json"
+MODEL = "model.safetensors"
+COST_PLOT = "cost.png"
+BOUNDARY_PLOT = "decision_boundary.png"
+#: created exclusively (O_EXCL) by the process that owns a run directory given by name
+_CLAIM = ".gradwise-run"
+
+
+def new_run_dir(parent: str | os.PathLike = "runs") -> Path:
+    """Create and return a fresh run directory ``parent/<YYYYmmdd-HHMMSS>-<pid>-<hex>``.
+
+    The name has the time, the process id and random bits; `mkdir(exist_ok=False)` guarantees that no
+    other process got the same directory (a collision, however unlikely, just draws another name).
+    """
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
+        path = parent / name
+        try:
+            path.mkdir(exist_ok=False)
+        except FileExistsError:
+            continue
+        _claim(path)
+        return path
+    raise GradwiseValueError(f"could not create a unique run directory in {str(parent)!r}")
+
+
+def _claim(path: Path) -> None:
+    fd = os.open(path / _CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{os.getpid()}\n")
+
+
+def claim_run_dir(path: str | os.PathLike, resume: bool = False) -> Path:
+    """Take `path` as this process's run directory.
+
+    A new or empty directory is claimed (exclusively: a second process with the same `--out` is refused).
+    An existing run is only accepted with `resume=True`, and then it must hold a checkpoint.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise GradwiseValueError(f"--out {str(path)!r} is a file, not a directory")
+    if resume:
+        if not (path / CHECKPOINT).exists():
+            what = "does not exist" if not path.exists() else f"has no {CHECKPOINT}"
+            raise GradwiseValueError(
+                f"cannot resume: {str(path)!r} {what} (a run keeps checkpoints when trained with "
+                f"--checkpoint-every K)")
+        if not (path / CONFIG).exists():
+            raise GradwiseValueError(f"cannot resume: {str(path)!r} has no {CONFIG}")
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    if any(p.name != _CLAIM for p in path.iterdir()) or (path / _CLAIM).exists():
+        raise GradwiseValueError(
+            f"run directory {str(path)!r} already exists and is not empty; choose another --out, "
+            f"or add --resume to continue it")
+    try:
+        _claim(path)
+    except FileExistsError:
+        raise GradwiseValueError(f"run directory {str(path)!r} is being written by another process") from None
+    return path
+
+
+# ------------------------------------------------------------------------------------------ files
+def write_config(run_dir: Path, config: dict) -> None:
+    write_json(Path(run_dir) / CONFIG, config)
+
+
+def read_json(path: str | os.PathLike, what: str) -> dict:
+    """Read a JSON file of a run; a missing or corrupted one raises GradwiseValueError naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise GradwiseValueError(
+            f"{str(path)!r} does not exist: is {str(path.parent)!r} a finished gradwise run?")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GradwiseValueError(f"{what} {str(path)!r} is corrupted: {exc}") from None
+    if not isinstance(data, dict):
+        raise GradwiseValueError(f"{what} {str(path)!r} is not a JSON object")
+    return data
+
+
+def write_history(run_dir: Path, history: Any) -> None:
+    """history.csv: `epoch` (1-based) and one column per recorded quantity, floats written exactly."""
+    data = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    epochs = data.pop("epoch", [])
+    keys = list(data)
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for i, epoch in enumerate(epochs):
+        writer.writerow([int(epoch) + 1, *(repr(float(data[k][i])) for k in keys)])
+    write_text(Path(run_dir) / HISTORY, buffer.getvalue())
+
+
+def read_history(path: str | os.PathLike) -> dict[str, list[float]]:
+    """history.csv back as columns; `epoch` is 1-based."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        return {}
+    header, body = rows[0], rows[1:]
+    return {name: [float(r[j]) for r in body] for j, name in enumerate(header)}
+
+
+def write_metrics(run_dir: Path, metrics: dict) -> None:
+    write_json(Path(run_dir) / METRICS, metrics)
+
+
+def write_model(run_dir: Path, model: Any, metadata: dict | None = None) -> Path:
+    from .io import save
+
+    return save(model, Path(run_dir) / MODEL, metadata=metadata)
+
+
+# ------------------------------------------------------------------------------------------ plots
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save_png(fig: Any, path: str | os.PathLike) -> None:
+    buffer = _io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    write_bytes(path, buffer.getvalue())
+
+
+def plot_cost_curves(history: Any, path: str | os.PathLike, title: str = "") -> None:
+    """Training cost and dev cost by epoch (the seeds' learning curves), saved as a PNG."""
+    plt = _pyplot()
+    data = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    epochs = np.asarray(data.get("epoch", []), dtype=float) + 1
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    try:
+        ax.plot(epochs, data.get("cost", []), label="training cost")
+        if "val_cost" in data:
+            ax.plot(epochs, data["val_cost"], label="dev cost")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("cost J")
+        if title:
+            ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+        _save_png(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
+                           title: str = "", resolution: int = 200) -> None:
+    """The model's predicted class over the plane of the 2-D inputs `X`, with the examples on top.
+
+    `X` is raw, as the model takes it (a model with a Standardizer applies it to the grid itself)."""
+    plt = _pyplot()
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise GradwiseValueError(f"a decision boundary needs 2-D inputs, got X of shape {X.shape}")
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])  # raw inputs: the model applies its Standardizer
+    Z = np.asarray(model.predict(grid)).reshape(xx.shape)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    try:
+        ax.contourf(xx, yy, Z, alpha=0.35, cmap="Spectral", levels=np.arange(Z.max() + 2) - 0.5)
+        ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y), cmap="Spectral", s=12, edgecolors="k", linewidths=0.3)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        _save_png(fig, path)
+    finally:
+        plt.close(fig)

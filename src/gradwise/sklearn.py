@@ -1,0 +1,284 @@
+"""scikit-learn estimators over the gradwise engine: `MLPClassifier` and `MLPRegressor`.
+
+They follow scikit-learn's conventions (checked by `sklearn.utils.estimator_checks`): `__init__` only
+stores its arguments, validation happens in `fit`, fitted attributes end in `_`, any class labels
+(strings too) are accepted and mapped to 0..K−1. Binary problems get one sigmoid output unit (the
+course's logistic output), multiclass a softmax. The knobs are the course's: `hidden_layer_sizes`,
+`init`, `l2`, `keep_prob`, `batchnorm`, `optimizer`, `learning_rate`, `batch_size`, `epochs`, ….
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    clf = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64,), epochs=50, random_state=0))
+    clf.fit(X_train, y_train).score(X_test, y_test)
+
+The fitted network is `model_` (a `gradwise.Sequential`: save it with `gw.save(est.model_, path)`).
+Estimators pickle (joblib, `GridSearchCV(n_jobs=…)`) as scikit-learn expects; the network inside travels
+as its named weight arrays and JSON description, the same state `gw.save` writes.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_choice, check_dtype, check_float, check_int
+from .errors import GradwiseTypeError, GradwiseValueError
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_HIDDEN = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared fitting logic; subclasses decide the output layer and the targets."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes: tuple[int, ...] | int = (100,),
+        activation: str = "relu",
+        init: str = "he",
+        l2: float = 0.0,
+        l1: float = 0.0,
+        keep_prob: float = 1.0,
+        batchnorm: bool = False,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        batch_size: int | str | None = "auto",
+        epochs: int = 200,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        standardize: bool = False,
+        random_state: Any = None,
+        dtype: str = "float64",
+        verbose: int = 0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.l2 = l2
+        self.l1 = l1
+        self.keep_prob = keep_prob
+        self.batchnorm = batchnorm
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.standardize = standardize
+        self.random_state = random_state
+        self.dtype = dtype
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------------- validation
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        if isinstance(sizes, str | bytes) or not hasattr(sizes, "__iter__"):
+            raise GradwiseTypeError(f"hidden_layer_sizes must be a tuple of integers, got {sizes!r}")
+        return [check_int(f"hidden_layer_sizes[{i}]", n, minimum=1) for i, n in enumerate(sizes)]
+
+    def _check_params(self) -> dict:
+        from .initializers import NAMES as INITS
+        from .optim.optimizers import OPTIMIZERS
+
+        batch = self.batch_size
+        if not (batch is None or batch == "auto"):
+            batch = check_int("batch_size", batch, minimum=1)
+        early = self.early_stopping
+        if not isinstance(early, bool | np.bool_):
+            raise GradwiseTypeError(f"early_stopping must be True or False, got {early!r}")
+        return {
+            "sizes": self._hidden_sizes(),
+            "activation": check_choice("activation", self.activation, _HIDDEN),
+            "init": check_choice("init", self.init, INITS),
+            "l2": check_float("l2", self.l2, low=0.0),
+            "l1": check_float("l1", self.l1, low=0.0),
+            "keep_prob": check_float("keep_prob", self.keep_prob, low=0.0, high=1.0, low_open=True),
+            "batchnorm": bool(self.batchnorm),
+            "optimizer": check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS)),
+            "learning_rate": None if self.learning_rate is None else check_float(
+                "learning_rate", self.learning_rate, low=0.0, low_open=True),
+            "batch_size": batch,
+            "epochs": check_int("epochs", self.epochs, minimum=1),
+            "early_stopping": bool(early),
+            "validation_fraction": check_float("validation_fraction", self.validation_fraction, low=0.0,
+                                               high=1.0, low_open=True, high_open=True),
+            "patience": check_int("patience", self.patience, minimum=0),
+            "dtype": check_dtype(self.dtype),
+            "verbose": check_int("verbose", self.verbose, minimum=0),
+        }
+
+    # ------------------------------------------------------------------------------------- fit
+    def _fit(self, X: np.ndarray, y: np.ndarray, output: str, n_out: int, stratify: np.ndarray | None):
+        from .callbacks import EarlyStopping
+        from .data import Standardizer
+        from .model import mlp
+
+        p = self._check_params()
+        rs = check_random_state(self.random_state)
+        seed = int(rs.randint(np.iinfo(np.int32).max))
+        model = mlp([X.shape[1], *p["sizes"], n_out], hidden=p["activation"], output=output, init=p["init"],
+                    keep_prob=p["keep_prob"], batchnorm=p["batchnorm"], l2=p["l2"], l1=p["l1"],
+                    loss="mse" if output == "linear" else None, seed=seed, dtype=p["dtype"])
+        if self.standardize:
+            model.standardizer = Standardizer()  # fit by `fit` on the training rows only
+        validation, callbacks = None, []
+        if p["early_stopping"]:
+            from sklearn.model_selection import train_test_split
+
+            try:
+                X, X_val, y, y_val = train_test_split(X, y, test_size=p["validation_fraction"],
+                                                      random_state=rs, stratify=stratify)
+            except ValueError:  # a class too small to stratify: split without it
+                X, X_val, y, y_val = train_test_split(X, y, test_size=p["validation_fraction"],
+                                                      random_state=rs)
+            validation = (X_val, y_val)
+            callbacks.append(EarlyStopping(monitor="val_cost", patience=p["patience"], restore_best=True))
+        batch = p["batch_size"]
+        if batch == "auto":
+            batch = min(200, X.shape[0])
+        history = model.fit(X, y, epochs=p["epochs"], batch_size=batch, optimizer=p["optimizer"],
+                            learning_rate=p["learning_rate"], validation_data=validation, callbacks=callbacks,
+                            verbose=min(p["verbose"], 2))
+        self.model_ = model
+        self.history_ = history.to_dict()
+        self.loss_curve_ = list(history["cost"])
+        self.n_iter_ = len(history)
+        if validation is not None:
+            self.validation_scores_ = list(history["val_cost"])
+            self.best_validation_cost_ = float(np.min(history["val_cost"]))
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            model.feature_names_in_ = list(names)
+        return self
+
+    def _model_input(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+
+    # ---------------------------------------------------------------------------------- pickle
+    def __getstate__(self) -> dict:
+        """The network travels as named arrays + its JSON description (what `gw.save` writes)."""
+        state = dict(self.__dict__)
+        model = state.pop("model_", None)
+        if model is not None:
+            from .io import model_to_state
+
+            state["_model_state"] = model_to_state(model)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        saved = state.pop("_model_state", None)
+        self.__dict__.update(state)
+        if saved is not None:
+            from .io import model_from_state
+
+            self.model_ = model_from_state(*saved, source="a pickled estimator")
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A fully connected network classifier trained by the gradwise engine.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        Units of each hidden layer.
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid", "linear"}, default "relu"
+    init : {"he", "xavier", "glorot", "random", "zeros"}, default "he"
+    l2, l1 : float, default 0
+        λ of the course's L2 (λ/(2m)·Σ‖W‖²) and L1 penalties.
+    keep_prob : float in (0, 1], default 1
+        Dropout keep probability of the hidden layers (inverted dropout).
+    batchnorm : bool, default False
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "adam"
+    learning_rate : float, optional
+        α; default the optimizer's (0.01 gd/momentum, 0.001 rmsprop/adam).
+    batch_size : int, "auto" or None, default "auto"
+        Mini-batch size; "auto" is min(200, m); None is full-batch gradient descent.
+    epochs : int, default 200
+    early_stopping : bool, default False
+        Hold out `validation_fraction` of the training data (stratified) and stop when its cost has not
+        improved for `patience` epochs, keeping the best weights.
+    validation_fraction : float, default 0.1;  patience : int, default 10
+    standardize : bool, default False
+        Standardize the inputs with a gradwise Standardizer fit on the training rows (saved in `model_`).
+    random_state : int, RandomState or None
+    dtype : "float64" or "float32";  verbose : 0, 1 or 2
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (K,)
+    model_ : gradwise.Sequential
+    n_features_in_ : int;  feature_names_in_ : ndarray (when X has column names)
+    history_ : dict of per-epoch lists;  loss_curve_ : list of float (training cost per epoch);  n_iter_ : int
+    """
+
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Train on X (m, n_x) and labels y (m,) of any type; returns self."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        encoded = encoded.reshape(-1)
+        k = len(self.classes_)
+        if k < 2:
+            raise GradwiseValueError(
+                f"MLPClassifier needs at least 2 classes in y, got only one class: {self.classes_[0]!r}")
+        output, n_out = ("sigmoid", 1) if k == 2 else ("softmax", k)
+        self._fit(X, encoded, output, n_out, stratify=encoded)
+        self.model_.classes_ = self.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (m, K), columns in the order of `classes_`."""
+        X = self._model_input(X)
+        return self.model_.predict_proba(X)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels (m,) from `classes_`: the most probable class (sigmoid output: A > 0.5)."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A fully connected network regressor (linear output, the course's ½·MSE cost).
+
+    Same parameters as `MLPClassifier`. `y` may have shape (m,) or (m, k) (k outputs).
+
+    Attributes
+    ----------
+    model_, n_features_in_, history_, loss_curve_, n_iter_ : as for `MLPClassifier`
+    """
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Train on X (m, n_x) and targets y (m,) or (m, k); returns self."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+        y = np.asarray(y, dtype=np.float64)
+        self._y_ndim = y.ndim
+        n_out = 1 if y.ndim == 1 else y.shape[1]
+        return self._fit(X, y, "linear", n_out, stratify=None)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values, shape (m,) (or (m, k) if fit on (m, k) targets)."""
+        X = self._model_input(X)
+        A = np.asarray(self.model_.forward(X), dtype=np.float64)
+        return A[:, 0] if self._y_ndim == 1 else A
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
