@@ -8,6 +8,7 @@ call of the optimizer on the flat parameter vector θ, whatever the depth of the
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -47,6 +48,12 @@ class History:
     def extend(self, other: History) -> None:
         for i, epoch in enumerate(other.epoch):
             self.append(epoch, {k: v[i] for k, v in other.history.items()})
+
+    def _pop(self) -> None:
+        """Forget the last epoch (training rolled back over it after a divergence)."""
+        self.epoch.pop()
+        for values in self.history.values():
+            values.pop()
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
@@ -301,6 +308,8 @@ def fit(
             cb.trainer_callbacks = callbacks
     model.optimizer = opt
     model.stop_training = False
+    if not isinstance(model.history, History):
+        model.history = History()
     metrics = _metric_names(model, validation is not None)
     begin_logs = {"epochs": total, "initial_epoch": first_epoch, "metrics": metrics}
     for cb in callbacks:
@@ -319,56 +328,57 @@ def fit(
     mode = Mode(training=True, dropout=True, update_stats=True, rng=model.rng)
     reshuffle = callable(shuffle) or (shuffle and batch < m)
     theta, grad = model.theta, model.grad
-    # Weights (and batch-norm averages) at the start of the epoch: what a divergence falls back to.
-    safe_theta = np.empty_like(theta) if terminate_on_nan else None
-    safe_buffer = np.empty_like(model.buffer) if terminate_on_nan else None
+    fallback = _Fallback(model) if terminate_on_nan else None
+    # With the divergence check on, fit reports a blow-up itself (TrainingDivergedError naming the epoch
+    # and batch), so NumPy's overflow/invalid warnings on the way there would only be noise.
+    fp_guard = np.errstate(over="ignore", invalid="ignore") if terminate_on_nan else contextlib.nullcontext()
     error: TrainingDivergedError | None = None
     try:
-        for epoch in range(first_epoch, total):
-            if model.stop_training:
-                break
-            lr = _learning_rate(schedule, epoch, lr0)
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
-            if reshuffle:
-                perm = _permutation(shuffle, epoch, m, model.rng)
-                Xs, ys = X[perm], y[perm]
-            else:
-                Xs, ys = X, y
-            if terminate_on_nan:
-                np.copyto(safe_theta, theta)
-                np.copyto(safe_buffer, model.buffer)
-            cost_sum = 0.0
-            correct = 0.0
-            b = 0
-            for b, start in enumerate(starts):
-                Xb, yb = Xs[start:start + batch], ys[start:start + batch]
-                if augment is not None:
-                    Xb = _augmented(augment, Xb, model)
-                J, A = model.loss_and_gradient(Xb, yb, mode)
-                if terminate_on_nan and not math.isfinite(J):
-                    raise _diverged(model, opt, safe_theta, safe_buffer, epoch, b, f"the cost is {J}", lr)
-                opt.step(theta, grad, lr)
-                nb = Xb.shape[0]
-                cost_sum += J * nb
+        with fp_guard:
+            for epoch in range(first_epoch, total):
+                if model.stop_training:
+                    break
+                lr = _learning_rate(schedule, epoch, lr0)
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch)
+                if reshuffle:
+                    perm = _permutation(shuffle, epoch, m, model.rng)
+                    Xs, ys = X[perm], y[perm]
+                else:
+                    Xs, ys = X, y
+                if terminate_on_nan:
+                    fallback.epoch_start()
+                cost_sum = 0.0
+                correct = 0.0
+                b = 0
+                for b, start in enumerate(starts):
+                    Xb, yb = Xs[start:start + batch], ys[start:start + batch]
+                    if augment is not None:
+                        Xb = _augmented(augment, Xb, model)
+                    J, A = model.loss_and_gradient(Xb, yb, mode)
+                    if terminate_on_nan and not math.isfinite(J):
+                        raise _diverged(model, opt, fallback, history, epoch, b, f"the cost is {J}", lr)
+                    opt.step(theta, grad, lr)
+                    nb = Xb.shape[0]
+                    cost_sum += J * nb
+                    if classification:
+                        correct += accuracy_from_output(model.loss, A, yb) * nb
+                # The last update of the epoch was not followed by a cost; check the weights it left.
+                if terminate_on_nan and not _all_finite(theta):
+                    raise _diverged(model, opt, fallback, history, epoch, b,
+                                    "the last update left non-finite weights", lr, after_update=True)
+                logs = {"cost": cost_sum / m}
                 if classification:
-                    correct += accuracy_from_output(model.loss, A, yb) * nb
-            # The last update of the epoch was not followed by a cost; check the weights it left.
-            if terminate_on_nan and not math.isfinite(float(theta.sum())) and not np.isfinite(theta).all():
-                raise _diverged(model, opt, safe_theta, safe_buffer, epoch, b,
-                                "the last update left non-finite weights", lr)
-            logs = {"cost": cost_sum / m}
-            if classification:
-                logs["accuracy"] = correct / m
-            if validation is not None:
-                for key, value in _evaluate_prepared(model, *validation).items():
-                    logs[f"val_{key}"] = value
-            logs["learning_rate"] = lr
-            history.append(epoch, logs)
-            model.epochs_trained = epoch + 1
-            _record(model, epoch, logs)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
+                    logs["accuracy"] = correct / m
+                if validation is not None:
+                    for key, value in _evaluate_prepared(model, *validation).items():
+                        logs[f"val_{key}"] = value
+                logs["learning_rate"] = lr
+                history.append(epoch, logs)
+                model.epochs_trained = epoch + 1
+                _record(model, epoch, logs)
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, logs)
     except TrainingDivergedError as exc:
         error = exc
     finally:
@@ -378,6 +388,11 @@ def fit(
     if error is not None:
         raise error
     return history
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """One reduction without a temporary array; the exact element-wise check only if the sum is not finite."""
+    return math.isfinite(float(a.sum())) or bool(np.isfinite(a).all())
 
 
 def _permutation(shuffle, epoch: int, m: int, rng) -> np.ndarray:
@@ -398,19 +413,52 @@ def _augmented(augment, Xb: np.ndarray, model: Sequential) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=model.dtype)
 
 
-def _diverged(model, opt, safe_theta, safe_buffer, epoch: int, batch: int, what: str,
-              lr: float) -> TrainingDivergedError:
-    """Leave finite weights in the model and build the error that names where training diverged."""
-    if not np.isfinite(model.theta).all():
-        model.theta[...] = safe_theta
-    if not np.isfinite(model.buffer).all():
-        model.buffer[...] = safe_buffer
-    # Non-finite moments would poison the next fit that continues with this optimizer.
-    if any(not np.isfinite(v).all() for v in opt.state.values()):
-        opt.reset()
+class _Fallback:
+    """θ and the batch-norm buffers at the start of this epoch and of the previous one.
+
+    A divergence rolls back to the most recent of them known to give a finite cost. One copy per epoch,
+    none per batch: the two buffers are swapped, not reallocated.
+    """
+
+    def __init__(self, model: Sequential):
+        self.model = model
+        self.current = (np.empty_like(model.theta), np.empty_like(model.buffer))
+        self.previous = (np.empty_like(model.theta), np.empty_like(model.buffer))
+        self.epochs_seen = 0
+
+    def epoch_start(self) -> None:
+        self.previous, self.current = self.current, self.previous
+        np.copyto(self.current[0], self.model.theta)
+        np.copyto(self.current[1], self.model.buffer)
+        self.epochs_seen += 1
+
+    def restore(self, which: tuple[np.ndarray, np.ndarray]) -> None:
+        self.model.theta[...] = which[0]
+        self.model.buffer[...] = which[1]
+
+
+def _diverged(model: Sequential, opt: optim.Optimizer, fallback: _Fallback, history: History, epoch: int,
+              batch: int, what: str, lr: float, after_update: bool = False) -> TrainingDivergedError:
+    """Roll the model back to the last weights that gave a finite cost; the error names where it failed.
+
+    Failing on a later batch (or on the weights the last update left), the start of this epoch gave a
+    finite cost on its first batch. Failing on the first batch, this epoch's start *is* the bad point:
+    go back to the previous epoch's start and drop that epoch from the records. On the first batch of
+    the first epoch of this call nothing was updated yet, so the weights stay as they were.
+    """
+    if after_update or batch > 0:
+        fallback.restore(fallback.current)
+    elif fallback.epochs_seen > 1:
+        fallback.restore(fallback.previous)
+        for h in (history, model.history):
+            h._pop()
+        model.epochs_trained -= 1
+    # The moments were built on the way to the blow-up; continuing with them would diverge again.
+    opt.reset()
     return TrainingDivergedError(
-        f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {what}; the model keeps the last "
-        f"finite weights. Try a smaller learning rate (now {lr:g}).")
+        f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {what}. The model holds the weights "
+        f"after epoch {model.epochs_trained}, the last that gave a finite cost, and the optimizer state "
+        f"was reset. Try a smaller learning rate (now {lr:g}).")
 
 
 def _record(model: Sequential, epoch: int, logs: dict[str, float]) -> None:

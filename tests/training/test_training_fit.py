@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from training_helpers import make_blobs, make_three_classes
 
 import gradwise as gw
 from gradwise import training
@@ -121,8 +120,8 @@ def test_shuffle_callable_sets_the_order():
         gw.mlp([2, 3, 1], seed=0).fit(X, y, epochs=1, batch_size=4, shuffle=lambda e, m: np.arange(m - 1))
 
 
-def test_mini_batch_cost_is_the_size_weighted_mean_and_updates_follow_each_batch():
-    X, y = make_blobs(70)
+def test_mini_batch_cost_is_the_size_weighted_mean_and_updates_follow_each_batch(problems):
+    X, y = problems.blobs(70)
     model = gw.mlp([2, 4, 1], hidden="tanh", l2=0.1, seed=4)
     replay = model.copy()
     perm = np.random.default_rng(0).permutation(70)
@@ -149,9 +148,9 @@ def test_validation_split_holds_out_the_last_fraction_like_keras():
     assert history["val_accuracy"][0] == model.evaluate(X[7:], y[7:])["accuracy"]
 
 
-def test_validation_data_metrics_are_those_of_evaluate(three_classes):
+def test_validation_data_metrics_are_those_of_evaluate(three_classes, problems):
     X, y = three_classes
-    Xd, yd = make_three_classes(30, seed=9)
+    Xd, yd = problems.three_classes(30, seed=9)
     model = gw.mlp([2, 6, 3], output="softmax", seed=0)
     history = model.fit(X, y, epochs=2, batch_size=16, optimizer="adam", learning_rate=0.01,
                         validation_data=(Xd, yd))
@@ -190,8 +189,8 @@ def test_augment_transforms_every_training_batch_and_gets_the_model_rng(blobs):
         gw.mlp([2, 4, 1], seed=3).fit(X, y, epochs=1, augment=lambda Xb, rng: Xb[:, :1])
 
 
-def test_a_second_fit_continues_exactly_where_the_first_stopped():
-    X, y = make_blobs(90)
+def test_a_second_fit_continues_exactly_where_the_first_stopped(problems):
+    X, y = problems.blobs(90)
     one = gw.mlp([2, 6, 1], keep_prob=0.8, seed=11)
     h = one.fit(X, y, epochs=8, batch_size=16, optimizer="adam", learning_rate=0.01,
                 schedule=gw.ExponentialDecay(0.9))
@@ -264,10 +263,10 @@ def test_fit_allocates_no_mode_per_batch(blobs, monkeypatch):
 # ------------------------------------------------------------------ the Standardizer
 
 
-def test_fit_and_predict_apply_the_model_standardizer():
-    X, y = make_blobs(80)
+def test_fit_and_predict_apply_the_model_standardizer(problems):
+    X, y = problems.blobs(80)
     X = X * np.array([100.0, 0.01]) + np.array([5.0, -3.0])
-    Xd, yd = make_blobs(20, seed=5)
+    Xd, yd = problems.blobs(20, seed=5)
     scaler = Standardizer().fit(X)
     raw = gw.mlp([2, 4, 1], seed=1)
     raw.standardizer = scaler
@@ -281,8 +280,8 @@ def test_fit_and_predict_apply_the_model_standardizer():
     assert raw.evaluate(Xd, yd) == pre.evaluate(scaler.transform(Xd), yd)
 
 
-def test_an_unfitted_standardizer_is_fitted_on_the_training_rows_only():
-    X, y = make_blobs(50)
+def test_an_unfitted_standardizer_is_fitted_on_the_training_rows_only(problems):
+    X, y = problems.blobs(50)
     X[40:] += 100.0  # validation rows far away: fitting on them would move μ a lot
     model = gw.mlp([2, 3, 1], seed=0)
     model.standardizer = Standardizer()
