@@ -91,12 +91,21 @@ def as_2d_float(name: str, X: object, dtype: np.dtype, *, n_features: int | None
         raise GradwiseValueError(f"{name} is empty: shape {arr.shape}")
     if arr.shape[1] == 0:
         raise GradwiseValueError(f"{name} has no features: shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    original = arr
+    # A finite float64 such as 1e300 becomes inf in float32: report it as out of range, not as a
+    # NumPy overflow warning followed by a misleading "got inf".
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
     if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise GradwiseValueError(
-            f"{name} must be finite, got {arr[tuple(bad)]} at row {bad[0]}, column {bad[1]}"
-        )
+        bad = tuple(np.argwhere(~np.isfinite(arr))[0])
+        given = original[bad]
+        if np.isfinite(given):
+            hint = " or use dtype='float64'" if dtype != np.float64 else ""
+            raise GradwiseValueError(
+                f"{name} holds {str(given)} at row {bad[0]}, column {bad[1]}, beyond the {dtype} range "
+                f"(±{np.finfo(dtype).max:.3g}); rescale the data{hint}"
+            )
+        raise GradwiseValueError(f"{name} must be finite, got {given} at row {bad[0]}, column {bad[1]}")
     if n_features is not None and arr.shape[1] != n_features:
         raise GradwiseValueError(f"{name} has {arr.shape[1]} features, but the model expects {n_features}")
     return arr
