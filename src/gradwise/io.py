@@ -146,7 +146,11 @@ def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, 
         "epochs_trained": int(getattr(model, "epochs_trained", 0)),
         "metadata": metadata if metadata is not None else dict(getattr(model, "metadata", None) or {}),
     }
-    json.dumps(document, allow_nan=False)  # fail now, naming nothing half-written, if metadata is not JSON
+    try:  # fail now, before anything is written, if metadata is not JSON
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        error = GradwiseTypeError if isinstance(exc, TypeError) else GradwiseValueError
+        raise error(f"metadata must be JSON-able (numbers, strings, lists, dicts; no NaN): {exc}") from None
     return tensors, document
 
 
