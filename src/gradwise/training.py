@@ -324,6 +324,10 @@ def fit(
     batch = m if batch_size is None else min(batch_size, m)
     starts = range(0, m, batch)
     classification = model.loss != "mse"
+    categorical = model.loss == "categorical_crossentropy"
+    # Accuracy counts hits against labels prepared once (0/1 → bool), not a float mean per batch.
+    labels = (y if categorical else y > 0.5) if classification else None
+    outputs_per_example = 1 if categorical or labels is None else labels.shape[1]
     # One Mode for the whole run: dropout masks and shuffles draw from the model's generator.
     mode = Mode(training=True, dropout=True, update_stats=True, rng=model.rng)
     reshuffle = callable(shuffle) or (shuffle and batch < m)
@@ -344,12 +348,13 @@ def fit(
                 if reshuffle:
                     perm = _permutation(shuffle, epoch, m, model.rng)
                     Xs, ys = X[perm], y[perm]
+                    ls = labels[perm] if classification else None
                 else:
-                    Xs, ys = X, y
+                    Xs, ys, ls = X, y, labels
                 if terminate_on_nan:
                     fallback.epoch_start()
                 cost_sum = 0.0
-                correct = 0.0
+                correct = 0
                 b = 0
                 for b, start in enumerate(starts):
                     Xb, yb = Xs[start:start + batch], ys[start:start + batch]
@@ -362,14 +367,16 @@ def fit(
                     nb = Xb.shape[0]
                     cost_sum += J * nb
                     if classification:
-                        correct += accuracy_from_output(model.loss, A, yb) * nb
+                        lb = ls[start:start + batch]
+                        hits = (A.argmax(axis=1) == lb) if categorical else ((A > 0.5) == lb)
+                        correct += int(np.count_nonzero(hits))
                 # The last update of the epoch was not followed by a cost; check the weights it left.
                 if terminate_on_nan and not _all_finite(theta):
                     raise _diverged(model, opt, fallback, history, epoch, b,
                                     "the last update left non-finite weights", lr, after_update=True)
                 logs = {"cost": cost_sum / m}
                 if classification:
-                    logs["accuracy"] = correct / m
+                    logs["accuracy"] = correct / (m * outputs_per_example)
                 if validation is not None:
                     for key, value in _evaluate_prepared(model, *validation).items():
                         logs[f"val_{key}"] = value

@@ -18,7 +18,7 @@ def course_loop(params, X, Y, lr, lambd, num_iterations):
     b1, b2 = b1.reshape(-1, 1), b2.reshape(-1, 1)
     X, Y = X.T, Y.reshape(1, -1)
     m = X.shape[1]
-    costs = []
+    costs, accuracies = [], []
     for _ in range(num_iterations):
         Z1 = W1 @ X + b1
         A1 = np.maximum(0, Z1)
@@ -26,6 +26,7 @@ def course_loop(params, X, Y, lr, lambd, num_iterations):
         A2 = 1 / (1 + np.exp(-Z2))
         cross_entropy = -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m
         costs.append(cross_entropy + lambd / (2 * m) * (np.sum(W1**2) + np.sum(W2**2)))
+        accuracies.append(np.mean((A2 > 0.5) == Y))
         dZ2 = A2 - Y
         dW2 = dZ2 @ A1.T / m + lambd / m * W2
         db2 = np.sum(dZ2, axis=1, keepdims=True) / m
@@ -33,7 +34,7 @@ def course_loop(params, X, Y, lr, lambd, num_iterations):
         dW1 = dZ1 @ X.T / m + lambd / m * W1
         db1 = np.sum(dZ1, axis=1, keepdims=True) / m
         W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
-    return costs, {"W1": W1, "b1": b1.ravel(), "W2": W2, "b2": b2.ravel()}
+    return costs, accuracies, {"W1": W1, "b1": b1.ravel(), "W2": W2, "b2": b2.ravel()}
 
 
 def test_full_batch_matches_the_course_loop_cost_before_each_update(blobs):
@@ -41,8 +42,10 @@ def test_full_batch_matches_the_course_loop_cost_before_each_update(blobs):
     model = gw.mlp([2, 5, 1], hidden="relu", output="sigmoid", l2=0.3, seed=2)
     start = {k: v.copy() for k, v in model.parameters().items()}
     history = model.fit(X, y, epochs=40, learning_rate=0.3)
-    costs, final = course_loop(start, X, y, 0.3, 0.3, 40)
+    costs, accuracies, final = course_loop(start, X, y, 0.3, 0.3, 40)
     np.testing.assert_allclose(history["cost"], costs, rtol=1e-12)
+    assert history["accuracy"] == accuracies  # also measured before each update
+    assert len(set(accuracies)) > 3
     assert history["cost"][0] == pytest.approx(gw.mlp([2, 5, 1], l2=0.3, seed=2).cost(X, y), rel=1e-14)
     for k, v in model.parameters().items():
         np.testing.assert_allclose(v, final[k], rtol=1e-10, atol=1e-13, err_msg=k)

@@ -70,8 +70,10 @@ class GD(Optimizer):
     name = "gd"
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        self._ensure_state(theta)
         self.t += 1
-        theta -= theta.dtype.type(learning_rate) * grad
+        np.multiply(grad, theta.dtype.type(learning_rate), out=self._work)  # no temporary per step
+        theta -= self._work
 
 
 class Momentum(Optimizer):
