@@ -8,6 +8,7 @@ and the check passes when difference < threshold (the seeds' 10⁻⁷).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from ._random import make_rng
 from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
 from .layers import BatchNorm, Dropout
-from .model import CHECKING, Sequential
+from .model import CHECKING, Sequential, finite_or_error
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,17 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
+def _scaled(grad: np.ndarray, approx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both divided by their largest magnitude: the seeds' difference is scale-free, and this keeps
+    ‖·‖₂ from overflowing (gradients of ~1e200) or underflowing to 0 (gradients of ~1e-200)."""
+    scale = max(float(np.max(np.abs(grad), initial=0.0)), float(np.max(np.abs(approx), initial=0.0)))
+    if scale == 0.0 or not math.isfinite(scale):
+        return grad, approx
+    return grad / scale, approx / scale
+
+
 def _relative_difference(grad: np.ndarray, approx: np.ndarray) -> float:
+    grad, approx = _scaled(grad, approx)
     denom = np.linalg.norm(grad) + np.linalg.norm(approx)
     return 0.0 if denom == 0 else float(np.linalg.norm(grad - approx) / denom)
 
@@ -124,14 +135,15 @@ def _report(names_and_coords: list[tuple[str, np.ndarray, list[tuple[int, ...]]]
             approx: np.ndarray, epsilon: float, threshold: float, n_total: int, notes: list[str],
             n_worst: int) -> GradCheckReport:
     difference = _relative_difference(grad, approx)
-    denom = np.linalg.norm(grad) + np.linalg.norm(approx)
+    grad_s, approx_s = _scaled(grad, approx)
+    denom = np.linalg.norm(grad_s) + np.linalg.norm(approx_s)
     per_parameter: dict[str, float] = {}
     flagged: list[str] = []
     coords: list[Coordinate] = []
     for name, positions, indices in names_and_coords:
         g, a = grad[positions], approx[positions]
         per_parameter[name] = _relative_difference(g, a)
-        share = 0.0 if denom == 0 else float(np.linalg.norm(g - a) / denom)
+        share = 0.0 if denom == 0 else float(np.linalg.norm(grad_s[positions] - approx_s[positions]) / denom)
         if per_parameter[name] >= threshold and share >= threshold:
             flagged.append(name)
         coords.extend(Coordinate(name, idx, float(gv), float(av)) for idx, gv, av in zip(indices, g, a, strict=True))
@@ -190,7 +202,8 @@ def gradcheck(
     if net.l2 or net.l1:
         notes.append(f"regularization included in J and in the gradient (l2={net.l2}, l1={net.l1})")
 
-    net.loss_and_gradient(X64, y64, CHECKING)
+    with finite_or_error(net, X64):
+        net.loss_and_gradient(X64, y64, CHECKING)
     analytic = net.grad.copy()
 
     rng = make_rng(seed)
@@ -210,7 +223,8 @@ def gradcheck(
         return net._cost_only(X64, y64, CHECKING)
 
     positions_all = np.asarray(positions_all, dtype=np.int64)
-    approx = np.array([_two_sided(J, net.theta, int(i), epsilon) for i in positions_all])
+    with finite_or_error(net, X64):
+        approx = np.array([_two_sided(J, net.theta, int(i), epsilon) for i in positions_all])
     return _report(layout, analytic[positions_all], approx, epsilon, threshold, net.theta.size, notes, n_worst)
 
 

@@ -6,6 +6,7 @@ is a few vectorized operations on the whole vector, and a snapshot of the model 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 from . import losses, regularizers
 from ._random import RNG, make_rng
 from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
-from .errors import GradwiseTypeError, GradwiseValueError
+from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError
 from .layers import (
     ACTIVATIONS,
     LAYER_TYPES,
@@ -319,7 +320,8 @@ class Sequential:
         """
         X = self._check_X(X)
         mode = Mode(training=True, dropout=True, update_stats=True, rng=self.rng) if training else INFERENCE
-        A, Z = self._forward(X, mode)
+        with finite_or_error(self, X):
+            A, Z = self._forward(X, mode)
         self._last = (X.shape[0], A, Z) if training else None
         return A
 
@@ -339,7 +341,9 @@ class Sequential:
     def cost(self, X: Any, y: Any) -> float:
         """J(θ) on (X, y), regularization included, dropout off, batch norm in inference mode."""
         X = self._check_X(X)
-        return self._cost_only(X, self._targets(y, X.shape[0]), INFERENCE)
+        t = self._targets(y, X.shape[0])
+        with finite_or_error(self, X):
+            return self._cost_only(X, t, INFERENCE)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (m, K) (K = 2 for a sigmoid output)."""
@@ -362,15 +366,16 @@ class Sequential:
         """{"cost": J, "accuracy": …} for classification, {"cost": J, "rmse": …} for regression."""
         X = self._check_X(X)
         t = self._targets(y, X.shape[0])
-        A, Z = self._forward(X, INFERENCE)
-        J = self._data_loss(A, Z, t)[0]
-        if self.l2 or self.l1:
-            J += regularizers.penalty(self._weights, X.shape[0], self.l2, self.l1)
-        result = {"cost": float(J)}
-        if self.loss == "mse":
-            result["rmse"] = float(np.sqrt(np.mean((A - t) ** 2)))
-        else:
-            result["accuracy"] = accuracy_from_output(self.loss, A, t)
+        with finite_or_error(self, X):
+            A, Z = self._forward(X, INFERENCE)
+            J = self._data_loss(A, Z, t)[0]
+            if self.l2 or self.l1:
+                J += regularizers.penalty(self._weights, X.shape[0], self.l2, self.l1)
+            result = {"cost": float(J)}
+            if self.loss == "mse":
+                result["rmse"] = float(np.sqrt(np.mean((A - t) ** 2)))
+            else:
+                result["accuracy"] = accuracy_from_output(self.loss, A, t)
         return result
 
     def fit(self, X: Any, y: Any, **kwargs):
@@ -445,6 +450,24 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"Sequential({self.layers!r}, input_dim={self.input_dim}, loss={self.loss!r})"
+
+
+@contextlib.contextmanager
+def finite_or_error(model: Sequential, X: np.ndarray):
+    """Computations on finite X give finite results or a GradwiseValueError that says why.
+
+    Without it an input too large for the network (e.g. |x| ~ 1e308) overflows into inf/NaN outputs with
+    nothing but NumPy's RuntimeWarning. (Training has its own guard: TerminateOnNaN.)
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError as exc:
+        if isinstance(exc, GradwiseError):
+            raise
+        raise GradwiseValueError(
+            f"X overflows the {model.dtype} network ({exc}): largest |X| is {np.abs(X).max():.3g}, largest "
+            f"|weight| {np.abs(model.theta).max():.3g}; standardize the inputs (gw.Standardizer)") from None
 
 
 def accuracy_from_output(loss: str, A: np.ndarray, y: np.ndarray) -> float:
