@@ -29,8 +29,9 @@ architecture); only then, high variance → more data, regularization (L2, dropo
 deviation, the fraction of dead ReLU units and of saturated sigmoid/tanh outputs, the gradient norm
 ‖dW^[l]‖ and the update/weight ratio ‖ΔW^[l]‖/‖W^[l]‖ of the next optimizer step (ΔW = α·dW for
 gradient descent). It warns about vanishing or exploding gradients (first/last layer gradient norms
-further apart than 100×) and a learning rate that is too large (updates above 1% of the weights; the
-usual healthy value is about 1e-3) or too small.
+further apart than 100×, or a gradient 1000× larger than its weights), a learning rate that is too
+large (updates above 1% of the weights; the usual healthy value is about 1e-3) or too small, dead ReLUs
+and saturated sigmoid/tanh units.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ __all__ = ["Diagnosis", "LayerHealth", "LayerStats", "diagnose", "layer_health",
 DEFAULT_THRESHOLD = 0.02
 #: gradient norms of the first and last layer further apart than this factor: vanishing / exploding
 GRADIENT_RATIO_LIMIT = 100.0
+#: a gradient this many times larger than its weights (‖dW‖ > 1000·‖W‖) is exploding
+GRADIENT_WEIGHT_LIMIT = 1e3
 #: update/weight ratios: ~1e-3 is healthy; above the first the learning rate is too large
 UPDATE_RATIO_HIGH = 1e-2
 UPDATE_RATIO_LOW = 1e-6
@@ -185,7 +188,8 @@ def diagnose(
             f"training must be a dict of training settings, got {type(training).__name__}")
     bias = train_error - human_error
     variance = dev_error - train_error
-    high_bias, high_variance = bias > threshold, variance > threshold
+    # A gap equal to the threshold is not high; 1e-9 absorbs float noise such as 0.10 − 0.08 = 0.0200…01.
+    high_bias, high_variance = bias > threshold + 1e-9, variance > threshold + 1e-9
     verdict = {(True, True): "high bias and high variance", (True, False): "high bias",
                (False, True): "high variance", (False, False): "fine"}[(high_bias, high_variance)]
     settings = _settings(model, training or {})
@@ -456,13 +460,21 @@ def _warnings(stats: list[LayerStats]) -> list[str]:
             warnings.append(f"exploding gradients: ‖dW1‖ = {first:.2e} is {ratio:.1e} × "
                             f"‖dW{stats[-1].layer}‖ = {last:.2e}; use He/Xavier initialization (weights "
                             f"scaled by √(2/n) or √(1/n)), or batch norm")
+    if not any(w.startswith("exploding") for w in warnings):
+        for s in stats:
+            if s.weight_norm > 0 and s.grad_norm > GRADIENT_WEIGHT_LIMIT * s.weight_norm:
+                warnings.append(f"exploding gradients: ‖dW{s.layer}‖ = {s.grad_norm:.2e} is "
+                                f"{s.grad_norm / s.weight_norm:.1e} × ‖W{s.layer}‖; use He/Xavier "
+                                f"initialization, standardize the inputs, lower the learning rate")
+                break
     for s in stats:
         if s.update_ratio > UPDATE_RATIO_HIGH:
             warnings.append(f"learning rate too large: layer {s.layer}'s next update is "
                             f"{s.update_ratio:.1e} of its weights (healthy ≈ 1e-3); lower the learning rate")
             break
     else:
-        finite = [s.update_ratio for s in stats if math.isfinite(s.update_ratio)]
+        # layers without any gradient (dead units) say nothing about the learning rate
+        finite = [s.update_ratio for s in stats if math.isfinite(s.update_ratio) and s.grad_norm > 0]
         if finite and max(finite) < UPDATE_RATIO_LOW:
             warnings.append(f"learning rate possibly too small: updates are at most {max(finite):.1e} of the "
                             f"weights (healthy ≈ 1e-3)")
