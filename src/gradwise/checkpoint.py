@@ -2,9 +2,9 @@
 
 A checkpoint holds θ, the batch-norm buffers, the optimizer state (and step count), the RNG state
 (so shuffles and dropout masks continue the same sequence), the epoch, the history, whether a callback
-asked training to stop, and the state of callbacks such as EarlyStopping. It is a gradwise container
-file (safetensors tensors + JSON, never pickle) written atomically: temporary file, fsync, `os.replace`,
-so a crash at any moment leaves either the previous checkpoint or the new one.
+asked training to stop, the state of callbacks such as EarlyStopping, and the model's Standardizer.
+It is a gradwise container file (safetensors tensors + JSON, never pickle) written atomically:
+temporary file, fsync, `os.replace`, so a crash at any moment leaves the previous checkpoint or the new one.
 
 Tensors: `theta`, `buffer`, `optimizer.<name>` (e.g. `optimizer.v`, `optimizer.s`),
 `callback.<Type><k>.<name>` (k-th callback of that type, e.g. `callback.EarlyStopping0.best_theta`).
@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _random
 from ._container import read_container, write_container
-from .errors import ModelFileError
+from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
 
 if TYPE_CHECKING:
     from .callbacks import Callback
@@ -64,9 +64,36 @@ def save_checkpoint(path: str | os.PathLike, model: Sequential,
         "rng": _random.get_state(model.rng),
         "history": model.history.to_dict() if model.history is not None else None,
         "stop_training": bool(getattr(model, "stop_training", False)),
+        "standardizer": _standardizer_dict(model),
         "callbacks": cb_meta,
     }
     write_container(path, "checkpoint", tensors, meta)
+
+
+def _standardizer_dict(model: Sequential) -> dict | None:
+    st = getattr(model, "standardizer", None)
+    if st is None or getattr(st, "mean_", None) is None:
+        return None
+    return st.to_dict()
+
+
+def restore_standardizer(model: Sequential, checkpoint: Checkpoint) -> None:
+    """Give `model` the Standardizer (training μ, σ) the checkpointed run used.
+
+    A model without one (or with an unfitted one) adopts the checkpoint's; a model with a different
+    fitted one is refused, since resuming on differently normalized inputs cannot reproduce the run.
+    """
+    saved = checkpoint[1].get("standardizer")
+    if saved is None:
+        return
+    st = model.standardizer
+    if st is None or getattr(st, "mean_", None) is None:
+        from .data.standardize import Standardizer
+
+        model.standardizer = Standardizer.from_dict(saved)
+    elif st.to_dict() != saved:
+        raise GradwiseValueError("the model's Standardizer (μ, σ) differs from the one the checkpointed run "
+                                 "used; resume with the same training data or without setting one")
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -74,9 +101,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     return read_container(path, "checkpoint")
 
 
-def restore_training_state(model: Sequential, checkpoint: Checkpoint) -> History:
+def restore_training_state(model: Sequential, checkpoint: Checkpoint, optimizer=None) -> History:
     """Put θ, buffers, RNG state, epoch count, optimizer and history of `checkpoint` into `model`.
 
+    `optimizer` (the one the resuming call asked for) receives the saved state if its settings equal
+    the checkpoint's; otherwise the checkpoint's optimizer is rebuilt from its config. Everything is
+    checked before the model is touched, so a refused checkpoint leaves the model as it was.
     Returns the History the checkpoint recorded (every epoch trained so far).
     """
     from .optim import optimizers
@@ -94,19 +124,26 @@ def restore_training_state(model: Sequential, checkpoint: Checkpoint) -> History
         raise ModelFileError(
             f"the checkpoint was written for another model (differs in {different or ['parameter count']}): "
             f"checkpoint {saved}, model {mine}")
-    model.theta[...] = tensors["theta"]
-    model.buffer[...] = tensors["buffer"]
-    _random.set_state(model.rng, meta["rng"])
-    model.epochs_trained = int(meta["epoch"])
+    rng_kind = "RandomState" if isinstance(model.rng, np.random.RandomState) else "Generator"
+    if meta["rng"].get("kind") != rng_kind:
+        raise GradwiseTypeError(f"the checkpoint holds a {meta['rng'].get('kind')} random state but the "
+                                f"model uses a {rng_kind}; build the model with the same kind of seed/rng")
+    opt = None
     if meta["optimizer"] is not None:
-        opt = model.optimizer
-        if opt is None or opt.get_config() != meta["optimizer"]["config"]:
-            opt = optimizers.get(meta["optimizer"]["config"])
+        config = meta["optimizer"]["config"]
+        candidates = [o for o in (optimizer, model.optimizer) if o is not None and o.get_config() == config]
+        opt = candidates[0] if candidates else optimizers.get(config)
         state = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("optimizer.")}
         state["t"] = meta["optimizer"]["t"]
         opt.load_state_dict(state)
-        model.optimizer = opt
     history = History.from_dict(meta["history"]) if meta.get("history") else History()
+
+    _random.set_state(model.rng, meta["rng"])
+    model.theta[...] = tensors["theta"]
+    model.buffer[...] = tensors["buffer"]
+    model.epochs_trained = int(meta["epoch"])
+    if opt is not None:
+        model.optimizer = opt
     model.history = History.from_dict(history.to_dict())
     return history
 
@@ -129,4 +166,4 @@ def restore_checkpoint(model: Sequential, checkpoint: Checkpoint, callbacks=()) 
 
 
 __all__ = ["save_checkpoint", "load_checkpoint", "restore_training_state", "restore_callback_states",
-           "restore_checkpoint"]
+           "restore_standardizer", "restore_checkpoint"]

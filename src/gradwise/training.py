@@ -277,19 +277,25 @@ def fit(
             raise GradwiseTypeError(f"callbacks[{i}] must be a gradwise Callback, got {cb!r}")
     terminate_on_nan = bool(terminate_on_nan) or any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
 
-    X, y, validation = _prepare_data(model, X, y, validation_data, validation_split)
-
     checkpoint = None
     if resume_from is not None:
-        from .checkpoint import load_checkpoint, restore_training_state
+        from .checkpoint import load_checkpoint, restore_standardizer
 
         checkpoint = load_checkpoint(resume_from)
-        history = restore_training_state(model, checkpoint)
-        opt = model.optimizer
-        if epochs < model.epochs_trained:
+        saved_epochs = int(checkpoint[1]["epoch"])
+        if epochs < saved_epochs:
             raise GradwiseValueError(
-                f"the checkpoint {os.fspath(resume_from)!r} already holds {model.epochs_trained} epochs, "
-                f"more than epochs={epochs} (with resume_from, epochs is the total to reach)")
+                f"the checkpoint {os.fspath(resume_from)!r} already holds {saved_epochs} epochs, more than "
+                f"epochs={epochs} (with resume_from, epochs is the total to reach)")
+        restore_standardizer(model, checkpoint)  # before the data is standardized with it
+
+    X, y, validation = _prepare_data(model, X, y, validation_data, validation_split)
+
+    if checkpoint is not None:
+        from .checkpoint import restore_training_state
+
+        history = restore_training_state(model, checkpoint, opt)
+        opt = model.optimizer
         total = epochs
     else:
         history = History()

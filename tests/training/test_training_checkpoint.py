@@ -174,8 +174,11 @@ def test_resume_errors_are_clear(tmp_path):
         make_model({}).fit(X, y, epochs=5, resume_from=tmp_path / "missing.ckpt")
     with pytest.raises(gw.ModelFileError, match="another model"):
         gw.mlp([3, 5, 1], seed=0).fit(X, y, epochs=5, resume_from=path)
+    untouched = make_model({})
+    before = untouched.theta.copy()
     with pytest.raises(gw.GradwiseValueError, match="already holds 5 epochs, more than epochs=3"):
-        make_model({}).fit(X, y, epochs=3, resume_from=path)
+        untouched.fit(X, y, epochs=3, resume_from=path)
+    assert np.array_equal(untouched.theta, before) and untouched.epochs_trained == 0
     truncated = tmp_path / "t.ckpt"
     truncated.write_bytes(path.read_bytes()[:200])
     with pytest.raises(gw.ModelFileError):
@@ -256,3 +259,53 @@ def test_sigkill_mid_run_then_resume_in_a_new_process_is_bit_identical(tmp_path)
     for key in ("theta", "buffer", "cost", "val_cost"):
         assert np.array_equal(resumed[key], full[key]), key
     assert load_checkpoint(ckpt)[1]["epoch"] == 40
+
+
+def test_the_standardizer_travels_with_the_checkpoint(tmp_path):
+    from gradwise.data.standardize import Standardizer
+
+    X, y = data()
+    X = X * np.array([50.0, 1.0, 0.02]) + 7.0
+    kwargs = {"optimizer": "adam", "batch_size": 16, "learning_rate": 0.01, "validation_split": 0.25}
+    full = make_model({})
+    full.standardizer = Standardizer()  # fitted by fit on the training rows
+    full.fit(X, y, epochs=8, **kwargs)
+
+    path = tmp_path / "st.ckpt"
+    crashed = make_model({})
+    crashed.standardizer = Standardizer()
+    with pytest.raises(Interrupted):
+        crashed.fit(X, y, epochs=8, callbacks=[gw.Checkpoint(path), InterruptAt(5)], **kwargs)
+    assert load_checkpoint(path)[1]["standardizer"] == full.standardizer.to_dict()
+
+    resumed = make_model({})  # no Standardizer set: it adopts the checkpoint's μ, σ
+    resumed.fit(X, y, epochs=8, resume_from=path, **kwargs)
+    assert np.array_equal(resumed.theta, full.theta)
+    assert resumed.standardizer.to_dict() == full.standardizer.to_dict()
+
+    other = make_model({})
+    other.standardizer = Standardizer().fit(X[:10])
+    before = other.theta.copy()
+    with pytest.raises(gw.GradwiseValueError, match="Standardizer"):
+        other.fit(X, y, epochs=8, resume_from=path, **kwargs)
+    assert np.array_equal(other.theta, before)
+
+
+def test_resume_with_a_legacy_random_state_is_bit_identical(tmp_path):
+    """The course's np.random.seed(3) style generator: its state (cached Gaussian included) is restored."""
+    X, y = data()
+
+    def model():
+        return gw.mlp([3, 8, 1], keep_prob=0.8, rng=np.random.RandomState(3))
+
+    kwargs = {"optimizer": "momentum", "batch_size": 8, "learning_rate": 0.05}
+    full = model()
+    full.fit(X, y, epochs=6, **kwargs)
+    path = tmp_path / "rs.ckpt"
+    with pytest.raises(Interrupted):
+        model().fit(X, y, epochs=6, callbacks=[gw.Checkpoint(path, every=2), InterruptAt(3)], **kwargs)
+    resumed = model()
+    resumed.fit(X, y, epochs=6, resume_from=path, **kwargs)
+    assert np.array_equal(resumed.theta, full.theta)
+    with pytest.raises(gw.GradwiseTypeError, match="RandomState"):
+        gw.mlp([3, 8, 1], keep_prob=0.8, seed=3).fit(X, y, epochs=6, resume_from=path, **kwargs)
