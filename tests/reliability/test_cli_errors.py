@@ -1,0 +1,253 @@
+"""User mistakes on the command line: one line on stderr, exit code 2, never a traceback (issue 8).
+
+The cases run `gradwise.cli.main` in-process (what the console script calls) from a directory holding
+the user's files; two more run real subprocesses (`python -m gradwise`) to prove the same from outside,
+and that `--debug` does show the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from .conftest import run_python
+
+
+class CliCase(NamedTuple):
+    id: str
+    argv: tuple[str, ...]
+    message: str  # regex the single stderr line must match
+
+
+def _write_files(root: Path, run_dir: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 2))
+    rows = "\n".join(f"{a:.4f},{b:.4f},{int(a > 0)}" for a, b in X)
+    (root / "points.csv").write_text("x1,x2,label\n" + rows + "\n")
+    (root / "points_nan.csv").write_text("x1,x2,label\n0.1,nan,0\n0.2,0.3,1\n")
+    (root / "three.csv").write_text("a,b,c,label\n1,2,3,0\n3,4,5,1\n")
+    np.savez(root / "three.npz", X=np.ones((2, 3)))
+    (root / "text.csv").write_text("x1,x2,label\n1,abc,0\n3,4,1\n")
+    (root / "single_class.csv").write_text("x1,x2,label\n1,2,0\n3,4,0\n5,6,0\n")
+    (root / "one_row.csv").write_text("x1,x2,label\n1,2,0\n")
+    (root / "unseen.csv").write_text("x1,x2,label\n1,2,cat\n3,4,dog\n5,6,cat\n")
+    (root / "regression.csv").write_text("x1,x2,value\n" + "\n".join(f"{a},{b},{a * 0.37 + b}" for a, b in X))
+    (root / "empty.csv").write_bytes(b"")
+    (root / "noise.csv").write_bytes(bytes(range(256)) * 4)
+    (root / "points.txt").write_text("x1,x2,label\n1,2,0\n")
+    (root / "text.safetensors").write_text("this is not a model\n")
+    (root / "emptydir").mkdir()
+    (root / "afile").write_text("x")
+    flipped = bytearray((run_dir / "model.safetensors").read_bytes())
+    flipped[-3] ^= 0xFF  # inside the tensor data: only the checksum can tell
+    (root / "flipped.safetensors").write_bytes(bytes(flipped))
+
+
+CASES = [
+    # ------------------------------------------------------------------------------- train
+    CliCase("train-no-data", ("train",),
+            r"^gradwise train: error: give the data: --dataset NAME or --data FILE"),
+    CliCase("train-unknown-dataset", ("train", "--dataset", "nope"),
+            r"^gradwise train: error: unknown data set 'nope'; available: "),
+    CliCase("train-epochs-zero", ("train", "--dataset", "moons", "--epochs", "0"),
+            r"^gradwise train: error: argument --epochs: must be >= 1, got 0"),
+    CliCase("train-epochs-text", ("train", "--dataset", "moons", "--epochs", "abc"),
+            r"^gradwise train: error: argument --epochs: expected an integer, got 'abc'"),
+    CliCase("train-learning-rate-nan", ("train", "--dataset", "moons", "--learning-rate", "nan"),
+            r"^gradwise train: error: argument --learning-rate: expected a finite number, got 'nan'"),
+    CliCase("train-learning-rate-negative", ("train", "--dataset", "moons", "--learning-rate", "-1"),
+            r"^gradwise train: error: argument --learning-rate: must be > 0, got -1"),
+    CliCase("train-l2-negative", ("train", "--dataset", "moons", "--l2", "-1"),
+            r"^gradwise train: error: argument --l2: must be >= 0, got -1"),
+    CliCase("train-keep-prob-zero", ("train", "--dataset", "moons", "--keep-prob", "0"),
+            r"^gradwise train: error: argument --keep-prob: must be in \(0, 1\] .*got 0"),
+    CliCase("train-keep-prob-above-one", ("train", "--dataset", "moons", "--keep-prob", "1.5"),
+            r"^gradwise train: error: argument --keep-prob: must be in \(0, 1\] .*got 1\.5"),
+    CliCase("train-layers-text", ("train", "--dataset", "moons", "--layers", "a,b"),
+            r"^gradwise train: error: argument --layers: expected hidden layer sizes like 20,3 .*got 'a,b'"),
+    CliCase("train-layers-zero", ("train", "--dataset", "moons", "--layers", "0"),
+            r"^gradwise train: error: argument --layers: layer sizes must be >= 1, got '0'"),
+    CliCase("train-batch-size-zero", ("train", "--dataset", "moons", "--batch-size", "0"),
+            r"^gradwise train: error: argument --batch-size: must be >= 1, got 0"),
+    CliCase("train-optimizer-unknown", ("train", "--dataset", "moons", "--optimizer", "sgd"),
+            r"^gradwise train: error: argument --optimizer: invalid choice: 'sgd'"),
+    CliCase("train-init-unknown", ("train", "--dataset", "moons", "--init", "kaiming"),
+            r"^gradwise train: error: argument --init: invalid choice: 'kaiming'"),
+    CliCase("train-seed-negative", ("train", "--dataset", "moons", "--seed", "-1"),
+            r"^gradwise train: error: argument --seed: must be >= 0, got -1"),
+    CliCase("train-decay-negative", ("train", "--dataset", "moons", "--decay", "-1"),
+            r"^gradwise train: error: argument --decay: must be >= 0, got -1"),
+    CliCase("train-checkpoint-every-zero", ("train", "--dataset", "moons", "--checkpoint-every", "0"),
+            r"^gradwise train: error: argument --checkpoint-every: must be >= 1, got 0"),
+    CliCase("train-data-missing", ("train", "--data", "missing.csv"),
+            r"^gradwise train: error: data file not found: '.*missing\.csv'$"),
+    CliCase("train-data-non-numeric", ("train", "--data", "text.csv"),
+            r"^gradwise train: error: '.*text\.csv': column 'x2' must be numeric, got 'abc' at line 2"),
+    CliCase("train-data-nan", ("train", "--data", "points_nan.csv"),
+            r"^gradwise train: error: '.*points_nan\.csv' has a missing value"
+            r" \('nan'\) at line 2.*column 'x2'"),
+    CliCase("train-data-empty", ("train", "--data", "empty.csv"),
+            r"^gradwise train: error: data file is empty: '.*empty\.csv'$"),
+    CliCase("train-data-binary-garbage", ("train", "--data", "noise.csv"),
+            r"^gradwise train: error: '.*noise\.csv' is not a UTF-8 text file"),
+    CliCase("train-data-suffix", ("train", "--data", "points.txt"),
+            r"^gradwise train: error: --data must be a \.csv or \.npz file, got '.*points\.txt'$"),
+    CliCase("train-data-single-class", ("train", "--data", "single_class.csv"),
+            r"^gradwise train: error: .*single_class\.csv.*(single class|one class|only one)"),
+    CliCase("train-data-one-row", ("train", "--data", "one_row.csv"),
+            r"^gradwise train: error: '.*one_row\.csv' has 1 data row\(s\); at least 2 are needed$"),
+    CliCase("train-target-unknown", ("train", "--data", "points.csv", "--target", "zzz"),
+            r"^gradwise train: error: target column 'zzz' not found in '.*points\.csv'; its columns are"),
+    CliCase("train-target-index", ("train", "--data", "points.csv", "--target", "9"),
+            r"^gradwise train: error: target index 9 is out of range for"
+            r" '.*points\.csv', which has 3 columns"),
+    CliCase("train-dataset-and-data", ("train", "--dataset", "moons", "--data", "points.csv"),
+            r"^gradwise train: error: argument --data: not allowed with argument --dataset"),
+    CliCase("train-target-with-dataset", ("train", "--dataset", "moons", "--target", "x"),
+            r"^gradwise train: error: --target applies to --data FILE\.csv, not to built-in data sets$"),
+    CliCase("train-resume-without-out", ("train", "--dataset", "moons", "--resume"),
+            r"^gradwise train: error: --resume needs --out RUN_DIR"),
+    CliCase("train-out-is-a-file", ("train", "--dataset", "moons", "--out", "afile"),
+            r"^gradwise train: error: --out 'afile' is a file, not a directory$"),
+    CliCase("train-out-not-empty", ("train", "--dataset", "moons", "--out", "{run}"),
+            r"^gradwise train: error: run directory '.*' already exists and is not empty"),
+    CliCase("train-resume-without-checkpoint", ("train", "--out", "emptydir", "--resume"),
+            r"^gradwise train: error: cannot resume: 'emptydir' has no checkpoint\.safetensors"),
+    # ------------------------------------------------------------------------------ evaluate
+    CliCase("evaluate-model-missing", ("evaluate", "--model", "nope", "--dataset", "moons"),
+            r"^gradwise evaluate: error: no such model file: 'nope'$"),
+    CliCase("evaluate-model-not-safetensors",
+            ("evaluate", "--model", "text.safetensors", "--dataset", "moons"),
+            r"^gradwise evaluate: error: text\.safetensors is truncated or not a safetensors file"),
+    CliCase("evaluate-model-corrupted",
+            ("evaluate", "--model", "flipped.safetensors", "--dataset", "moons"),
+            r"^gradwise evaluate: error: flipped\.safetensors is corrupted: its"
+            r" tensors do not match the checksum"),
+    CliCase("evaluate-model-csv", ("evaluate", "--model", "points.csv", "--dataset", "moons"),
+            r"^gradwise evaluate: error: points\.csv is truncated or not a safetensors file"),
+    CliCase("evaluate-empty-dir", ("evaluate", "--model", "emptydir", "--dataset", "moons"),
+            r"^gradwise evaluate: error: no model in 'emptydir': model\.safetensors is missing$"),
+    CliCase("evaluate-feature-count", ("evaluate", "--model", "{run}", "--dataset", "iris"),
+            r"^gradwise evaluate: error: the data lacks the model's feature column\(s\) \['x1', 'x2'\]: "
+            r"the model was trained on 2 features, the data has 4$"),
+    CliCase("evaluate-columns-missing", ("evaluate", "--model", "{run}", "--data", "three.csv"),
+            r"^gradwise evaluate: error: the data lacks the model's feature column"),
+    CliCase("evaluate-unseen-labels", ("evaluate", "--model", "{run}", "--data", "unseen.csv"),
+            r"^gradwise evaluate: error: the data holds class label\(s\) \['cat',"
+            r" 'dog'\] that the model never saw"),
+    CliCase("evaluate-regression-data", ("evaluate", "--model", "{run}", "--data", "regression.csv"),
+            r"^gradwise evaluate: error: the model does classification but the data's target is regression$"),
+    CliCase("evaluate-no-data", ("evaluate", "--model", "{run}"),
+            r"^gradwise evaluate: error: one of the arguments --dataset --data is required"),
+    # ------------------------------------------------------------------------------- predict
+    CliCase("predict-columns-missing", ("predict", "--model", "{run}", "--data", "three.csv"),
+            r"^gradwise predict: error: 'three\.csv' lacks the model's feature column\(s\) \['x1', 'x2'\]"),
+    CliCase("predict-feature-count", ("predict", "--model", "{run}", "--data", "three.npz"),
+            r"^gradwise predict: error: the data has 3 features, but the model expects 2$"),
+    CliCase("predict-nan", ("predict", "--model", "{run}", "--data", "points_nan.csv"),
+            r"^gradwise predict: error: '.*points_nan\.csv' has a missing value \('nan'\) at line 2"),
+    CliCase("predict-data-missing", ("predict", "--model", "{run}", "--data", "missing.csv"),
+            r"^gradwise predict: error: data file not found: '.*missing\.csv'$"),
+    CliCase("predict-data-empty", ("predict", "--model", "{run}", "--data", "empty.csv"),
+            r"^gradwise predict: error: data file is empty: '.*empty\.csv'$"),
+    CliCase("predict-output-is-a-directory", ("predict", "--model", "{run}", "--data", "points.csv",
+                                              "--output", "emptydir"),
+            r"^gradwise predict: error: .*emptydir"),
+    CliCase("predict-output-unwritable", ("predict", "--model", "{run}", "--data", "points.csv",
+                                          "--output", "afile/predictions.csv"),
+            r"^gradwise predict: error: .*afile"),
+    CliCase("predict-model-corrupted", ("predict", "--model", "flipped.safetensors", "--data", "points.csv"),
+            r"^gradwise predict: error: flipped\.safetensors is corrupted"),
+    # ----------------------------------------------------------------- gradcheck / diagnose / misc
+    CliCase("gradcheck-unknown-dataset", ("gradcheck", "--dataset", "nope"),
+            r"^gradwise gradcheck: error: unknown data set 'nope'"),
+    CliCase("gradcheck-layers-text", ("gradcheck", "--layers", "x"),
+            r"^gradwise gradcheck: error: argument --layers: expected hidden layer sizes"),
+    CliCase("gradcheck-l2-negative", ("gradcheck", "--l2", "-2"),
+            r"^gradwise gradcheck: error: argument --l2: must be >= 0, got -2"),
+    CliCase("diagnose-not-a-directory", ("diagnose", "nope"),
+            r"^gradwise diagnose: error: RUN_DIR 'nope' is not a directory written by gradwise train$"),
+    CliCase("diagnose-empty-directory", ("diagnose", "emptydir"),
+            r"^gradwise diagnose: error: 'emptydir/config\.json' does not exist"),
+    CliCase("diagnose-human-error-range", ("diagnose", "{run}", "--human-error", "2"),
+            r"^gradwise diagnose: error: argument --human-error: must be a fraction in \[0, 1\] .*got 2"),
+    CliCase("diagnose-human-error-text", ("diagnose", "{run}", "--human-error", "abc"),
+            r"^gradwise diagnose: error: argument --human-error: expected a number, got 'abc'"),
+    CliCase("datasets-unknown-flag", ("datasets", "--bogus"),
+            r"^gradwise: error: unrecognized arguments: --bogus"),
+    CliCase("unknown-command", ("bogus",), r"^gradwise: error: argument COMMAND: invalid choice: 'bogus'"),
+]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, run_dir):
+    root = tmp_path_factory.mktemp("cli-user")
+    _write_files(root, run_dir)
+    return root
+
+
+def test_case_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_cli_mistake(case: CliCase, cli, workdir, run_dir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    before = sorted(p.name for p in workdir.iterdir())
+    argv = [a.replace("{run}", str(run_dir)) for a in case.argv]
+    code, out, err = cli(*argv)
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert re.search(case.message, lines[0]), f"{lines[0]!r} does not match {case.message!r}"
+    # A failed command leaves nothing behind in the user's directory (no half-made run, no temp file).
+    assert sorted(p.name for p in workdir.iterdir()) == before
+
+
+def test_no_arguments_prints_help_and_exits_2(cli):
+    code, out, err = cli()
+    assert code == 2 and "usage: gradwise" in err and "Traceback" not in err
+
+
+def _env_one_line(proc) -> str:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_python_m_gradwise_reports_one_line_and_debug_shows_the_traceback(workdir):
+    """From outside: exit code 2 and one stderr line; with --debug the traceback (for bug reports)."""
+    code = "import runpy, sys; sys.argv[0] = 'gradwise'; runpy.run_module('gradwise', run_name='__main__')"
+    proc = run_python(code, "evaluate", "--model", "flipped.safetensors", "--dataset", "moons", cwd=workdir)
+    assert proc.returncode == 2
+    assert re.match(r"gradwise evaluate: error: flipped\.safetensors is corrupted", _env_one_line(proc))
+    proc = run_python(code, "--debug", "evaluate", "--model", "flipped.safetensors", "--dataset", "moons",
+                      cwd=workdir)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "ModelFileError" in proc.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_console_script_is_installed_and_reports_one_line(workdir):
+    script = Path(sys.executable).with_name("gradwise")
+    if not script.exists():
+        pytest.skip("console script not installed in this environment")
+    import subprocess
+
+    from .conftest import subprocess_env
+
+    proc = subprocess.run([str(script), "train", "--data", "text.csv"], cwd=workdir, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "must be numeric" in _env_one_line(proc)
+    assert not (workdir / "runs").exists() or not any((workdir / "runs").iterdir())
+    assert os.access(script, os.X_OK)
