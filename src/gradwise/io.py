@@ -224,6 +224,10 @@ def save(model: Any, path: str | os.PathLike, metadata: dict | None = None) -> P
     """
     target = _save_target(_as_path(path))
     tensors, document = model_to_state(model, metadata)
+    # Two files cannot be replaced in one atomic step. Removing the old JSON first means a crash at any
+    # point leaves a loadable pair: old weights (+ old or no JSON) or new weights (+ no or new JSON),
+    # never new weights next to the old description (which `load` would refuse as torn).
+    target.with_suffix(".json").unlink(missing_ok=True)
     write_container(target, KIND, tensors, document)
     # The JSON sibling repeats exactly what went into the safetensors metadata (checksum and versions too).
     _, written = read_container(target, KIND)
