@@ -31,8 +31,8 @@ from .optim import schedules
 class History:
     """Per-epoch records of training, Keras-style.
 
-    `history["cost"]`, `["accuracy"]` (or `["rmse"]` is absent for regression), `["val_cost"]`,
-    `["val_accuracy"]` (with validation data), `["learning_rate"]`: lists with one float per epoch;
+    `history["cost"]`, `["accuracy"]` (classification), `["val_cost"]`, `["val_accuracy"]` or
+    `["val_rmse"]` (with validation data), `["learning_rate"]`: lists with one float per epoch;
     `epoch`: the global (0-based) epoch numbers, which keep counting across successive `fit` calls.
     """
 
@@ -241,13 +241,16 @@ def fit(
     verbose : 0, 1, 2 or "auto"
         Progress on stderr: 1 a live line, 2 one line per epoch, "auto" 1 on a terminal and 0 otherwise.
     terminate_on_nan : bool
-        A non-finite cost stops training before the bad update is applied, leaves finite weights in
-        the model and raises `TrainingDivergedError` naming the epoch and batch. Passing a
-        `TerminateOnNaN()` callback turns it on as well.
+        A non-finite cost (or non-finite weights after an epoch) stops training and raises
+        `TrainingDivergedError` naming the epoch and batch. The model is rolled back to the last
+        weights that gave a finite cost (epochs rolled over are dropped from the history) and the
+        optimizer's moments are reset. Passing a `TerminateOnNaN()` callback turns it on as well.
     resume_from : path, optional
-        A checkpoint written by `Checkpoint`: θ, buffers, optimizer, RNG, history and callback state
-        are restored and training continues up to `epochs` in total, with results bit-identical to an
-        uninterrupted run (given the same data and arguments). Its optimizer wins over `optimizer=`.
+        A checkpoint written by `Checkpoint`: θ, buffers, optimizer, RNG, history, callback state and
+        Standardizer are restored and training continues up to `epochs` in total, with results
+        bit-identical to an uninterrupted run given the same data and arguments (the schedule,
+        batch size and callbacks are not stored: pass them again). The checkpoint's optimizer settings
+        win over `optimizer=`; a missing file raises `ModelFileError`.
 
     Returns
     -------
