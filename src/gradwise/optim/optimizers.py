@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .._blocked import run_blocked
 from .._validation import check_choice, check_float
 from ..errors import GradwiseTypeError, GradwiseValueError
 
@@ -72,8 +73,13 @@ class GD(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        np.multiply(grad, theta.dtype.type(learning_rate), out=self._work)  # no temporary per step
-        theta -= self._work
+        lr = theta.dtype.type(learning_rate)
+
+        def update(theta, grad, work):
+            np.multiply(grad, lr, out=work)  # no temporary per step
+            theta -= work
+
+        run_blocked(update, (theta, grad, self._work))
 
 
 class Momentum(Optimizer):
@@ -89,12 +95,17 @@ class Momentum(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        v, work, cast = self.state["v"], self._work, theta.dtype.type
-        v *= cast(self.beta)
-        np.multiply(grad, cast(1.0 - self.beta), out=work)
-        v += work
-        np.multiply(v, cast(learning_rate), out=work)
-        theta -= work
+        cast = theta.dtype.type
+        beta, one_minus_beta, lr = cast(self.beta), cast(1.0 - self.beta), cast(learning_rate)
+
+        def update(theta, grad, v, work):
+            v *= beta
+            np.multiply(grad, one_minus_beta, out=work)
+            v += work
+            np.multiply(v, lr, out=work)
+            theta -= work
+
+        run_blocked(update, (theta, grad, self.state["v"], self._work))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta": self.beta}
@@ -115,16 +126,22 @@ class RMSprop(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        s, work, cast = self.state["s"], self._work, theta.dtype.type
-        s *= cast(self.beta)
-        np.multiply(grad, grad, out=work)
-        work *= cast(1.0 - self.beta)
-        s += work
-        np.sqrt(s, out=work)
-        work += cast(self.epsilon)
-        np.divide(grad, work, out=work)
-        work *= cast(learning_rate)
-        theta -= work
+        cast = theta.dtype.type
+        beta, one_minus_beta = cast(self.beta), cast(1.0 - self.beta)
+        eps, lr = cast(self.epsilon), cast(learning_rate)
+
+        def update(theta, grad, s, work):
+            s *= beta
+            np.multiply(grad, grad, out=work)
+            work *= one_minus_beta
+            s += work
+            np.sqrt(s, out=work)
+            work += eps
+            np.divide(grad, work, out=work)
+            work *= lr
+            theta -= work
+
+        run_blocked(update, (theta, grad, self.state["s"], self._work))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta": self.beta, "epsilon": self.epsilon}
@@ -152,23 +169,31 @@ class Adam(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        v, s, work, cast = self.state["v"], self.state["s"], self._work, theta.dtype.type
+        cast = theta.dtype.type
         b1, b2 = self.beta1, self.beta2
-        v *= cast(b1)
-        np.multiply(grad, cast(1.0 - b1), out=work)
-        v += work
-        s *= cast(b2)
-        np.multiply(grad, grad, out=work)
-        work *= cast(1.0 - b2)
-        s += work
+        beta1, one_minus_beta1, beta2, one_minus_beta2 = cast(b1), cast(1.0 - b1), cast(b2), cast(1.0 - b2)
         # √ŝ + ε = √s / √(1 − β₂ᵗ) + ε ;  α v̂ = (α / (1 − β₁ᵗ)) v  (the bias corrections folded into
         # two scalars instead of two more passes over θ; torch.optim.Adam groups them the same way)
-        np.sqrt(s, out=work)
-        work /= cast(math.sqrt(1.0 - b2 ** self.t))
-        work += cast(self.epsilon)
-        np.divide(v, work, out=work)
-        work *= cast(learning_rate / (1.0 - b1 ** self.t))
-        theta -= work
+        root_c2, eps = cast(math.sqrt(1.0 - b2 ** self.t)), cast(self.epsilon)
+        step = cast(learning_rate / (1.0 - b1 ** self.t))
+
+        def update(theta, grad, v, s, work):
+            v *= beta1
+            np.multiply(grad, one_minus_beta1, out=work)
+            v += work
+            s *= beta2
+            np.multiply(grad, grad, out=work)
+            work *= one_minus_beta2
+            s += work
+            np.sqrt(s, out=work)
+            work /= root_c2
+            work += eps
+            np.divide(v, work, out=work)
+            work *= step
+            theta -= work
+
+        # all passes on one cache-sized block at a time (see gradwise._blocked): same bits, less traffic
+        run_blocked(update, (theta, grad, self.state["v"], self.state["s"], self._work))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
