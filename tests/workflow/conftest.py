@@ -50,7 +50,8 @@ def write_csv(path: Path, m: int = 240, seed: int = 0, labels=("no", "yes")) -> 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((m, 3))
     y = np.where(X[:, 0] + X[:, 1] ** 2 > 0.5, labels[1], labels[0])
-    lines = ["a,b,c,label"] + [f"{r[0]!r},{r[1]!r},{r[2]!r},{t}" for r, t in zip(X, y, strict=True)]
+    lines = ["a,b,c,label"]
+    lines += [",".join([*(repr(float(v)) for v in row), str(t)]) for row, t in zip(X, y, strict=True)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

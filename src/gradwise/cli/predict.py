@@ -62,6 +62,9 @@ def _read_features(model, path: Path) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output is not None and Path(args.output).is_dir():
+        raise common.GradwiseValueError(f"--output {args.output!r} is a directory; give a file name such as "
+                                        f"{str(Path(args.output) / 'predictions.csv')!r}")
     model = common.load_model(args.model)
     X = _read_features(model, Path(args.data))
     X = common.check_features(model, X)
