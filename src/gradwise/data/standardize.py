@@ -81,8 +81,13 @@ class Standardizer:
         self
         """
         X_arr = as_2d_float("X", X, np.dtype(np.float64))
-        mean = X_arr.mean(axis=0)
-        std = np.sqrt(((X_arr - mean) ** 2).mean(axis=0))  # σ² = (1/m) Σ (x − μ)²
+        # Scale each column by a power of two near its largest |x| (exact: bit-identical μ, σ for
+        # ordinary data), so squaring neither overflows (|x| ~ 1e200) nor underflows to 0 (|x| ~ 1e-200).
+        _, exponent = np.frexp(np.abs(X_arr).max(axis=0))
+        scaled = np.ldexp(X_arr, -exponent)
+        mean_s = scaled.mean(axis=0)
+        std = np.ldexp(np.sqrt(((scaled - mean_s) ** 2).mean(axis=0)), exponent)  # σ² = (1/m) Σ (x − μ)²
+        mean = np.ldexp(mean_s, exponent)
         constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
         # A summed mean of identical values can be off by an ulp; take the value itself so it maps to 0.
         mean = np.where((X_arr == X_arr[0]).all(axis=0), X_arr[0], mean)
