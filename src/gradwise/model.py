@@ -256,7 +256,13 @@ class Sequential:
                 raise GradwiseValueError(
                     f"{name} holds label {labels[bad][0]}, but the output layer has {k} classes (0..{k - 1})")
             return labels
-        arr = arr.astype(self.dtype).reshape(m, -1)
+        with np.errstate(over="ignore"):  # 1e300 in a float32 model: say so instead of warning
+            cast = arr.astype(self.dtype)
+        if not np.isfinite(cast).all():
+            bad = np.asarray(arr).reshape(-1)[~np.isfinite(cast.reshape(-1))][0]
+            raise GradwiseValueError(f"{name} holds {bad} beyond the {self.dtype} range "
+                                     f"(±{np.finfo(self.dtype).max:.3g}); rescale it or use dtype='float64'")
+        arr = cast.reshape(m, -1)
         if arr.shape[1] != k:
             raise GradwiseValueError(f"{name} has {arr.shape[1]} columns per example, the output layer has {k}")
         if self.loss == "binary_crossentropy" and ((arr < 0) | (arr > 1)).any():
@@ -342,7 +348,7 @@ class Sequential:
         """J(θ) on (X, y), regularization included, dropout off, batch norm in inference mode."""
         X = self._check_X(X)
         t = self._targets(y, X.shape[0])
-        with finite_or_error(self, X):
+        with finite_or_error(self, X, t):
             return self._cost_only(X, t, INFERENCE)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -366,7 +372,7 @@ class Sequential:
         """{"cost": J, "accuracy": …} for classification, {"cost": J, "rmse": …} for regression."""
         X = self._check_X(X)
         t = self._targets(y, X.shape[0])
-        with finite_or_error(self, X):
+        with finite_or_error(self, X, t):
             A, Z = self._forward(X, INFERENCE)
             J = self._data_loss(A, Z, t)[0]
             if self.l2 or self.l1:
@@ -453,7 +459,7 @@ class Sequential:
 
 
 @contextlib.contextmanager
-def finite_or_error(model: Sequential, X: np.ndarray):
+def finite_or_error(model: Sequential, X: np.ndarray, y: np.ndarray | None = None):
     """Computations on finite X give finite results or a GradwiseValueError that says why.
 
     Without it an input too large for the network (e.g. |x| ~ 1e308) overflows into inf/NaN outputs with
@@ -465,9 +471,11 @@ def finite_or_error(model: Sequential, X: np.ndarray):
     except FloatingPointError as exc:
         if isinstance(exc, GradwiseError):
             raise
+        targets = "" if y is None or model.loss != "mse" else f", largest |y| {np.abs(y).max():.3g}"
         raise GradwiseValueError(
             f"X overflows the {model.dtype} network ({exc}): largest |X| is {np.abs(X).max():.3g}, largest "
-            f"|weight| {np.abs(model.theta).max():.3g}; standardize the inputs (gw.Standardizer)") from None
+            f"|weight| {np.abs(model.theta).max():.3g}{targets}; standardize the inputs (gw.Standardizer)"
+            f"{' and rescale y' if targets else ''}") from None
 
 
 def accuracy_from_output(loss: str, A: np.ndarray, y: np.ndarray) -> float:
