@@ -493,17 +493,15 @@ def _warnings(stats: list[LayerStats]) -> list[str]:
 def plot_layer_health(health: LayerHealth, path: Any = None):
     """Four panels by layer: activation mean ± std, dead/saturated fraction, ‖dW‖, update/weight ratio.
 
-    Returns the matplotlib Figure; with `path`, also saves it there atomically (PNG).
+    Returns the matplotlib Figure (Agg canvas, no pyplot state); with `path`, also writes it there as a
+    PNG, atomically.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from . import plots
 
     if not isinstance(health, LayerHealth):
         raise GradwiseTypeError(f"health must be a LayerHealth, got {type(health).__name__}")
     idx = [s.layer for s in health.layers]
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5))
+    fig, axes = plots.subplots(2, 2, figsize=(9, 6.5))
     ax = axes[0, 0]
     ax.errorbar(idx, [s.mean for s in health.layers], yerr=[s.std for s in health.layers], marker="o",
                 capsize=4)
@@ -525,17 +523,6 @@ def plot_layer_health(health: LayerHealth, path: Any = None):
     for a in axes.ravel():
         a.set_xlabel("layer")
         a.set_xticks(idx)
-    fig.tight_layout()
     if path is not None:
-        _save_figure(fig, path)
+        plots.save_figure(fig, path)
     return fig
-
-
-def _save_figure(fig: Any, path: Any) -> None:
-    import io as _io
-
-    from ._atomic import write_bytes
-
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    write_bytes(path, buffer.getvalue())

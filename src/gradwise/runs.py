@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import write_bytes, write_json, write_text
+from ._atomic import write_json, write_text
 from .errors import GradwiseValueError
 
 __all__ = [
@@ -157,63 +157,25 @@ def write_model(run_dir: Path, model: Any, metadata: dict | None = None) -> Path
 
 
 # ------------------------------------------------------------------------------------------ plots
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save_png(fig: Any, path: str | os.PathLike) -> None:
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    write_bytes(path, buffer.getvalue())
-
-
-def plot_cost_curves(history: Any, path: str | os.PathLike, title: str = "") -> None:
+# Drawn by the shared helpers of `gradwise.plots` (matplotlib on the Agg canvas, written atomically).
+def plot_cost_curves(history: Any, path: str | os.PathLike, title: str = "") -> Path:
     """Training cost and dev cost by epoch (the seeds' learning curves), saved as a PNG."""
-    plt = _pyplot()
+    from . import plots
+
     data = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     epochs = np.asarray(data.get("epoch", []), dtype=float) + 1
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    try:
-        ax.plot(epochs, data.get("cost", []), label="training cost")
-        if "val_cost" in data:
-            ax.plot(epochs, data["val_cost"], label="dev cost")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("cost J")
-        if title:
-            ax.set_title(title)
-        ax.legend()
-        fig.tight_layout()
-        _save_png(fig, path)
-    finally:
-        plt.close(fig)
+    curves = {"training cost": data.get("cost", [])}
+    if "val_cost" in data:
+        curves["dev cost"] = data["val_cost"]
+    return plots.plot_cost_curves(path, curves, x=epochs, xlabel="epoch", title=title or None)
 
 
 def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
-                           title: str = "", resolution: int = 200) -> None:
+                           title: str = "", class_names: Any = None) -> Path:
     """The model's predicted class over the plane of the 2-D inputs `X`, with the examples on top.
 
     `X` is raw, as the model takes it (a model with a Standardizer applies it to the grid itself)."""
-    plt = _pyplot()
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise GradwiseValueError(f"a decision boundary needs 2-D inputs, got X of shape {X.shape}")
-    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-    grid = np.column_stack([xx.ravel(), yy.ravel()])  # raw inputs: the model applies its Standardizer
-    Z = np.asarray(model.predict(grid)).reshape(xx.shape)
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    try:
-        ax.contourf(xx, yy, Z, alpha=0.35, cmap="Spectral", levels=np.arange(Z.max() + 2) - 0.5)
-        ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y), cmap="Spectral", s=12, edgecolors="k", linewidths=0.3)
-        if title:
-            ax.set_title(title)
-        fig.tight_layout()
-        _save_png(fig, path)
-    finally:
-        plt.close(fig)
+    from . import plots
+
+    names = [str(c) for c in class_names] if class_names is not None else None
+    return plots.plot_decision_boundary(path, model, X, y, title=title or None, class_names=names)

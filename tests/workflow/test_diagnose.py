@@ -162,8 +162,6 @@ def test_diagnose_with_a_batch_and_the_plot(batch, tmp_path):
     d = gw.diagnose(0.2, 0.21, model=model, X=X, y=y)
     assert d.health is not None and len(d.health.layers) == 3
     assert "per-layer health" in str(d)
-    import matplotlib.pyplot as plt
-
     fig = plot_layer_health(d.health, tmp_path / "layers.png")
-    plt.close(fig)
+    assert len(fig.axes) == 4
     assert (tmp_path / "layers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

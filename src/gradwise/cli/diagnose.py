@@ -85,9 +85,7 @@ def run(args: argparse.Namespace) -> int:
         result.health = health
         print(health)
         if not args.no_plot:
-            import matplotlib.pyplot as plt
-
-            plt.close(plot_layer_health(health, run_dir / "layers.png"))
+            plot_layer_health(health, run_dir / "layers.png")
             print(f"wrote {run_dir / 'layers.png'} and {run_dir / 'diagnosis.json'}")
     for note in notes:
         print(f"note: {note}")

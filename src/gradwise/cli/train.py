@@ -223,7 +223,8 @@ def run(args: argparse.Namespace) -> int:
     runs.plot_cost_curves(history, run_dir / runs.COST_PLOT, title=f"{ds.name}: cost by epoch")
     if ds.n_features == 2 and ds.task != "regression":
         runs.plot_decision_boundary(model, parts["X_train"], parts["y_train"], run_dir / runs.BOUNDARY_PLOT,
-                                    title=f"{ds.name}: decision boundary (training set)")
+                                    title=f"{ds.name}: decision boundary (training set)",
+                                    class_names=ds.class_names)
     runs.write_metrics(run_dir, metrics)  # last: marks the run as finished
     if not args.quiet:
         print(f"  {len(history)} epochs in {seconds:.2f}s (epochs trained: {model.epochs_trained})")
