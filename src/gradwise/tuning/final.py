@@ -1,0 +1,118 @@
+"""After the study: the best configuration retrained, saved as run directories and tested — once.
+
+This module is the only place where a test set meets a model during tuning (:func:`evaluate_test`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .objective import TuningData, train_config
+
+__all__ = ["retrain_and_test", "evaluate_test"]
+
+
+def evaluate_test(model, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
+    """The one look at the test set: cost and accuracy/error (or rmse) of the final model.
+
+    `X_test` is raw; the model applies its own Standardizer (fitted on its training data).
+    """
+    scores = model.evaluate(X_test, y_test)
+    if "accuracy" in scores:
+        scores["error"] = 1.0 - scores["accuracy"]
+    scores["examples"] = int(len(y_test))
+    return scores
+
+
+def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarray | None,
+                     y_test: np.ndarray | None, *, seeds: list[int], final_data: str, dtype: str,
+                     standardize: bool, out: Path | None, threads: int | None, class_names=None,
+                     feature_names=None, study_info: dict | None = None,
+                     log: Callable[[str], None] = print) -> list[dict]:
+    """Train `config` once per seed on the training split (and the dev split with
+    ``final_data="train+dev"``), test each model once, and save each as a run directory under `out`.
+
+    Returns one dict per seed: ``seed``, ``test`` (scores or None without a test set), ``train_seconds``,
+    ``run_dir`` (or None), and the ``model`` itself.
+    """
+    from .study import _limits
+
+    if final_data == "train+dev":
+        X = np.concatenate([data.X_train, data.X_dev])
+        y = np.concatenate([data.y_train, data.y_dev])
+    else:
+        X, y = data.X_train, data.y_train
+    results = []
+    for k, seed in enumerate(seeds):
+        started = time.perf_counter()
+        with _limits(threads):
+            model, history, _ = train_config(config, X, y, task=data.task, n_outputs=data.n_outputs,
+                                             seed=seed, dtype=dtype, standardize=standardize)
+        seconds = time.perf_counter() - started
+        if class_names is not None:
+            model.classes_ = np.asarray(class_names)
+        if feature_names is not None:
+            model.feature_names_in_ = list(feature_names)
+        test = evaluate_test(model, X_test, y_test) if X_test is not None and len(X_test) else None
+        run_dir = None
+        if out is not None:
+            run_dir = Path(out) / ("best" if k == 0 else f"best-seed{seed}")
+            _write_run(run_dir, model, history, config, data, seed, final_data, test, seconds, study_info)
+        shown = ""
+        if test is not None:
+            shown = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
+                     else f"test rmse {test['rmse']:.4g}")
+        log(f"final seed {seed}: trained on {final_data} ({len(y)} examples) in {seconds:.1f}s  {shown}"
+            + (f"  -> {run_dir}" if run_dir else ""))
+        results.append({"seed": seed, "test": test, "train_seconds": seconds,
+                        "run_dir": str(run_dir) if run_dir else None, "model": model})
+    return results
+
+
+def _write_run(run_dir: Path, model, history, config: dict, data: TuningData, seed: int, final_data: str,
+               test: dict | None, seconds: float, study_info: dict | None) -> None:
+    """A run directory as `gradwise train` writes it (config, history, model, cost plot, metrics last)."""
+    import shutil
+
+    from .. import runs
+
+    if run_dir.exists():
+        # a resumed study that ends again rewrites its final runs; never someone else's directory
+        if not (run_dir / runs.CONFIG).exists() or not _written_by_tune(run_dir / runs.CONFIG):
+            from ..errors import GradwiseValueError
+
+            raise GradwiseValueError(f"{run_dir} exists and is not a run written by gradwise tune")
+        shutil.rmtree(run_dir)
+    run_dir = runs.claim_run_dir(run_dir)
+    runs.write_config(run_dir, {
+        "command": "tune", "settings": config, "seed": seed, "final_data": final_data,
+        "dataset_name": data.name, "task": data.task, "study": study_info or {},
+    })
+    runs.write_history(run_dir, history)
+    runs.write_model(run_dir, model, metadata={"task": data.task, "dataset": data.name, "tuned": True,
+                                               "run": str(run_dir)})
+    runs.plot_cost_curves(history, run_dir / runs.COST_PLOT,
+                          title=f"{data.name}: best configuration, seed {seed}")
+    train = model.evaluate(np.concatenate([data.X_train, data.X_dev]) if final_data == "train+dev"
+                           else data.X_train,
+                           np.concatenate([data.y_train, data.y_dev]) if final_data == "train+dev"
+                           else data.y_train)
+    metrics = {"train": train, "test": test, "task": data.task, "epochs_trained": model.epochs_trained,
+               "n_parameters": model.n_parameters, "train_seconds": seconds}
+    if final_data == "train":
+        metrics["dev"] = model.evaluate(data.X_dev, data.y_dev)
+    runs.write_metrics(run_dir, metrics)
+
+
+def _written_by_tune(path: Path) -> bool:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("command") == "tune"
+    except (OSError, ValueError, AttributeError):
+        return False

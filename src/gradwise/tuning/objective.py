@@ -1,0 +1,255 @@
+"""One trial: a configuration of hyperparameters → a network trained on the training split, scored on dev.
+
+The objective never sees a test set: :class:`TuningData` holds only the training and dev splits (worker
+processes receive exactly these arrays), and the test set is used once, after the study, by
+:func:`gradwise.tuning.study.tune` on the retrained best configuration.
+
+Scores
+    Classification: the study minimizes the **dev error** ``1 − accuracy``; regression: the dev RMSE.
+    Each epoch reports the **dev cost without the regularization term** to Optuna (``trial.report``), and
+    the pruner stops trials whose cost is hopeless next to the other trials' at the same epoch
+    (``trial.should_prune``). The penalty ``λ/(2m)·Σ‖W‖²`` is left out on purpose: it would make every
+    strongly regularized trial look worse than it predicts and get it pruned for its λ, not its error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..callbacks import Callback
+from ..errors import GradwiseValueError
+
+__all__ = ["TuningData", "build_model", "train_config", "DevMonitor", "dev_scores", "objective_value"]
+
+OUTPUTS = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
+
+
+@dataclass(frozen=True, eq=False)
+class TuningData:
+    """The two splits a study may look at, with what the network needs to know about the task.
+
+    Attributes
+    ----------
+    X_train : ndarray of shape (m_train, n_x);  y_train : ndarray of shape (m_train,)
+    X_dev : ndarray of shape (m_dev, n_x);  y_dev : ndarray of shape (m_dev,)
+    task : {"binary", "multiclass", "regression"}
+    n_classes : int or None
+    name : str
+        Where the data comes from (a data set name or file), for reports.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_dev: np.ndarray
+    y_dev: np.ndarray
+    task: str
+    n_classes: int | None
+    name: str = "data"
+
+    def __post_init__(self) -> None:
+        if self.task not in OUTPUTS:
+            raise GradwiseValueError(f"task must be one of {list(OUTPUTS)}, got {self.task!r}")
+        for X, y, part in ((self.X_train, self.y_train, "train"), (self.X_dev, self.y_dev, "dev")):
+            if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+                raise GradwiseValueError(
+                    f"the {part} split must be non-empty with shapes (m, n_x) and (m,), got {X.shape} and "
+                    f"{y.shape}")
+        if self.X_dev.shape[1] != self.X_train.shape[1]:
+            raise GradwiseValueError("train and dev splits have different numbers of features")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.n_classes) if self.task == "multiclass" else 1
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the four arrays (shapes, dtypes, bytes): every worker of a study must agree on it."""
+        digest = hashlib.sha256(self.task.encode())
+        for arr in (self.X_train, self.y_train, self.X_dev, self.y_dev):
+            arr = np.ascontiguousarray(arr)
+            digest.update(f"{arr.dtype.str}{arr.shape}".encode())
+            digest.update(arr.tobytes())
+        return digest.hexdigest()
+
+    def save(self, path: str | Path) -> None:
+        """Write the splits to an ``.npz`` (atomically) for worker processes."""
+        from .._atomic import atomic_open
+
+        meta = np.array([self.task, self.name, "" if self.n_classes is None else str(self.n_classes)])
+        with atomic_open(path, "wb") as handle:
+            np.savez(handle, X_train=self.X_train, y_train=self.y_train, X_dev=self.X_dev, y_dev=self.y_dev,
+                     meta=meta)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TuningData:
+        with np.load(path, allow_pickle=False) as f:
+            task, name, n_classes = (str(v) for v in f["meta"])
+            return cls(f["X_train"], f["y_train"], f["X_dev"], f["y_dev"], task,
+                       int(n_classes) if n_classes else None, name)
+
+
+# ------------------------------------------------------------------------------------ building
+
+
+def build_model(config: dict[str, Any], n_features: int, task: str, n_outputs: int, *, seed: int,
+                dtype: str = "float64"):
+    """The network of a configuration: ``layers`` hidden layers of ``hidden_units`` units, each
+    Dense → (BatchNorm) → activation → (Dropout), then the output layer of the task."""
+    from ..model import mlp
+
+    output = OUTPUTS[task]
+    sizes = [n_features] + [int(config["hidden_units"])] * int(config["layers"]) + [n_outputs]
+    return mlp(sizes, hidden=config["hidden"], output=output, init=config["init"],
+               keep_prob=float(config["keep_prob"]) if config["layers"] else 1.0,
+               batchnorm=bool(config["batchnorm"]), l2=float(config["l2"]),
+               loss="mse" if output == "linear" else None, seed=seed, dtype=dtype)
+
+
+def build_optimizer(config: dict[str, Any]):
+    """Adam(β1, β2), Momentum(β = β1), RMSprop(β = β2) or GD, as the configuration says."""
+    from .. import optim
+
+    name = config["optimizer"]
+    if name == "adam":
+        return optim.Adam(beta1=config["beta1"], beta2=config["beta2"])
+    if name == "momentum":
+        return optim.Momentum(beta=config["beta1"])
+    if name == "rmsprop":
+        return optim.RMSprop(beta=config["beta2"])
+    return optim.GD()
+
+
+def build_augment(config: dict[str, Any]):
+    """Random shifts (``shift`` samples) and Gaussian noise (``noise`` std) of the training batches."""
+    from ..data import augment
+
+    parts = []
+    if int(config.get("shift", 0)) > 0:
+        parts.append(augment.shift(int(config["shift"])))
+    if float(config.get("noise", 0.0)) > 0:
+        parts.append(augment.noise(float(config["noise"])))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else augment.compose(*parts)
+
+
+def train_config(config: dict[str, Any], X: np.ndarray, y: np.ndarray, *, task: str, n_outputs: int,
+                 seed: int, dtype: str = "float64", standardize: bool = True,
+                 callbacks: list[Callback] | None = None, dev: tuple | None = None, trial=None):
+    """Train the network of `config` on (X, y).
+
+    Parameters
+    ----------
+    config : dict
+        A full configuration (every key of :data:`~gradwise.tuning.space.HYPERPARAMETERS`).
+    X : ndarray of shape (m, n_x);  y : ndarray of shape (m,)
+    standardize : bool
+        Fit a :class:`~gradwise.data.Standardizer` on X (this training set only) and attach it to the
+        model, so the saved model takes raw inputs.
+    dev : (X_dev, y_dev), optional
+        Raw dev arrays; they are standardized with the training μ, σ and handed to a :class:`DevMonitor`
+        (built here, returned), which records the dev scores every epoch.
+    trial : optuna.Trial, optional
+        With `dev`: the monitor reports the dev cost to it every epoch and prunes hopeless trials.
+
+    Returns
+    -------
+    model, history, monitor (None without `dev`)
+    """
+    from ..data import Standardizer
+    from ..optim import InverseTimeDecay
+
+    model = build_model(config, X.shape[1], task, n_outputs, seed=seed, dtype=dtype)
+    scaler = Standardizer().fit(X) if standardize else None
+    Xs = scaler.transform(X) if scaler is not None else X
+    callbacks = list(callbacks or [])
+    monitor = None
+    if dev is not None:
+        Xd, yd = dev
+        monitor = DevMonitor(scaler.transform(Xd) if scaler is not None else Xd, yd, trial=trial,
+                             report_every=max(1, int(config["epochs"]) // 25))
+        callbacks.append(monitor)
+    decay = float(config["decay"])
+    history = model.fit(
+        Xs, y, epochs=int(config["epochs"]), batch_size=int(config["batch_size"]),
+        optimizer=build_optimizer(config), learning_rate=float(config["learning_rate"]),
+        schedule=InverseTimeDecay(decay) if decay > 0 else None, augment=build_augment(config),
+        callbacks=callbacks, verbose=0)
+    model.standardizer = scaler
+    return model, history, monitor
+
+
+# ------------------------------------------------------------------------------------- scoring
+
+
+def dev_scores(model, X: np.ndarray, y: np.ndarray, *, prepared: bool = False) -> dict[str, float]:
+    """Dev ``cost`` (data term only, no regularization), and ``accuracy`` or ``rmse``.
+
+    `X` (m, n_x) must already be in the network's input space (standardized: the model's own
+    Standardizer is *not* applied here); `prepared` says that `y` is already in the loss's form
+    (``model._targets``), which the monitor does once instead of every epoch.
+    """
+    from ..layers.base import INFERENCE
+    from ..model import accuracy_from_output
+
+    Xv = np.ascontiguousarray(X, dtype=model.dtype)
+    t = y if prepared else model._targets(y, Xv.shape[0])
+    A, Z = model._forward(Xv, INFERENCE)
+    cost = float(model._data_loss(A, Z, t)[0])
+    if model.loss == "mse":
+        return {"cost": cost, "rmse": float(np.sqrt(np.mean((A - t) ** 2)))}
+    return {"cost": cost, "accuracy": accuracy_from_output(model.loss, A, t)}
+
+
+def objective_value(scores: dict[str, float]) -> float:
+    """What the study minimizes: the dev error ``1 − accuracy``, or the dev RMSE for regression."""
+    return 1.0 - scores["accuracy"] if "accuracy" in scores else scores["rmse"]
+
+
+class DevMonitor(Callback):
+    """Scores the dev split after every epoch; with an Optuna `trial`, reports the dev cost and prunes.
+
+    Attributes
+    ----------
+    scores : list of dict
+        One :func:`dev_scores` result per epoch.
+    """
+
+    def __init__(self, X_dev: np.ndarray, y_dev: np.ndarray, trial=None, report_every: int = 1):
+        self.X_dev, self.y_dev, self.trial = X_dev, y_dev, trial
+        self.report_every = max(1, int(report_every))
+        self.scores: list[dict[str, float]] = []
+        self._t = None
+
+    def on_train_begin(self, logs=None) -> None:
+        model = self.model
+        self._X = np.ascontiguousarray(self.X_dev, dtype=model.dtype)
+        if not model.built:
+            model.build(self._X.shape[1])
+        self._t = model._targets(self.y_dev, self._X.shape[0], "y_dev")
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        import optuna
+
+        # The model has no standardizer attached while it trains: X_dev is already standardized.
+        scores = dev_scores(self.model, self._X, self._t, prepared=True)
+        self.scores.append(scores)
+        if self.trial is None:
+            return
+        if not math.isfinite(scores["cost"]):
+            raise optuna.TrialPruned(f"the dev cost is {scores['cost']} at epoch {epoch + 1}")
+        if (epoch + 1) % self.report_every:
+            return  # each report is a write to a shared database: ~25 per trial are plenty to prune on
+        self.trial.report(scores["cost"], epoch)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(
+                f"pruned at epoch {epoch + 1}: dev cost {scores['cost']:.4g} is worse than the other trials'")
