@@ -93,6 +93,31 @@ def test_builtin_2d_dataset_run_has_a_decision_boundary_and_predicts_to_stdout(t
     assert code == 0 and "moons, test set" in out
 
 
+def test_regression_csv_flow(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 2))
+    y = X @ [1.5, -2.0] + 0.1 * rng.standard_normal(150)
+    data = tmp_path / "prices.csv"
+    data.write_text("u,v,price\n" + "".join(f"{a!r},{b!r},{t!r}\n" for (a, b), t in zip(X.tolist(), y.tolist(),
+                                                                                           strict=True)))
+    run = tmp_path / "run"
+    code, out, err = run_main(["train", "--data", str(data), "--epochs", "100", "--batch-size", "full",
+                               "--learning-rate", "0.05", "--out", str(run)], capsys)
+    assert code == 0, err
+    assert "regression" in out and "rmse" in out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["task"] == "regression" and metrics["dev"]["rmse"] < 1.0
+    assert not (run / "decision_boundary.png").exists()
+    code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(data)], capsys)
+    assert code == 0 and "rmse" in out, err
+    code, out, err = run_main(["predict", "--model", str(run), "--data", str(data)], capsys)
+    assert code == 0, err
+    predicted = np.array([float(v) for v in out.splitlines()[1:]])
+    assert np.allclose(predicted, gw.load(run).predict(X), rtol=0, atol=1e-12)
+    code, out, err = run_main(["diagnose", str(run), "--no-plot"], capsys)
+    assert code == 0 and "RMSE / standard deviation" in out, err
+
+
 def test_datasets_gradcheck_and_help(tmp_path, capsys):
     code, out, _ = run_main(["datasets"], capsys)
     assert code == 0
@@ -137,6 +162,19 @@ def test_run_directory_names_are_unique_across_threads(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         dirs = list(pool.map(lambda _: runs.new_run_dir(tmp_path / "runs"), range(40)))
     assert len(set(dirs)) == 40 and all(d.is_dir() for d in dirs)
+
+
+def test_a_named_run_directory_is_claimed_by_one_process(tmp_path):
+    from gradwise import runs
+    from gradwise.errors import GradwiseValueError
+
+    first = runs.claim_run_dir(tmp_path / "shared")
+    assert first.is_dir()
+    with pytest.raises(GradwiseValueError, match="already exists"):
+        runs.claim_run_dir(tmp_path / "shared")  # a second process with the same --out
+    empty = tmp_path / "made-by-hand"
+    empty.mkdir()
+    assert runs.claim_run_dir(empty) == empty  # an empty directory is fine
 
 
 # ------------------------------------------------------------------------------------ user mistakes

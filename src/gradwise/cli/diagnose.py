@@ -42,11 +42,12 @@ def _errors(metrics: dict) -> tuple[float, float, str]:
     """(train error, dev error, what they are) from metrics.json."""
     train, dev = metrics.get("train") or {}, metrics.get("dev") or {}
     if "error" in train and "error" in dev:
-        return float(train["error"]), float(dev["error"]), "error rate"
+        return float(train["error"]), float(dev["error"]), "error rates (1 − accuracy)"
     if "rmse" in train and "rmse" in dev and metrics.get("target_std"):
         # Regression: RMSE relative to the spread of the targets (√(1 − R²)-like), capped at 1.
         std = float(metrics["target_std"])
-        return min(1.0, train["rmse"] / std), min(1.0, dev["rmse"] / std), "RMSE / std of the targets"
+        what = "RMSE / standard deviation of the training targets (regression)"
+        return min(1.0, train["rmse"] / std), min(1.0, dev["rmse"] / std), what
     raise common.GradwiseValueError("metrics.json lacks training and dev errors: was the run finished?")
 
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     result = diagnose(train_error, dev_error, args.human_error, model=model, threshold=threshold,
                       training=settings)
-    print(f"{run_dir}: {what}s")
+    print(f"{run_dir}: errors are {what}")
     print(result)
 
     notes = []
