@@ -211,7 +211,10 @@ def gradcheck(
     for name, sl in net.parameter_slices().items():
         shape = net.parameters()[name].shape
         size = sl.stop - sl.start
-        local = np.arange(size) if sample is None or sample >= size else np.sort(rng.choice(size, sample, replace=False))
+        if sample is None or sample >= size:
+            local = np.arange(size)
+        else:
+            local = np.sort(rng.choice(size, sample, replace=False))
         positions = sl.start + local
         layout.append((name, np.arange(len(positions_all), len(positions_all) + len(positions)),
                        [tuple(int(v) for v in np.unravel_index(k, shape)) for k in local]))

@@ -199,18 +199,34 @@ class Sequential:
             missing = [k for k in self._param_views if k not in params]
             if missing:
                 raise GradwiseValueError(f"missing parameters {missing} (pass strict=False to set a subset)")
+        # Validate everything before writing anything, so a bad entry leaves the model untouched.
+        checked: dict[str, np.ndarray] = {}
         for name, value in params.items():
-            arr = np.asarray(value)
+            try:
+                arr = np.asarray(value)
+            except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+                raise GradwiseValueError(f"parameter {name!r} could not be read as an array: {exc}") from None
             target = known[name]
+            # complex would silently lose its imaginary part, bool/str/object are not parameter values
+            if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+                raise GradwiseTypeError(f"parameter {name!r} must hold real numbers, got dtype {arr.dtype}")
             if arr.shape != target.shape:
                 if arr.size == target.size and arr.squeeze().shape == target.squeeze().shape:
                     arr = arr.reshape(target.shape)  # accept the course's (n, 1) column biases
                 else:
                     raise GradwiseValueError(
                         f"parameter {name!r} must have shape {target.shape}, got {arr.shape}")
-            if not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
-                raise GradwiseValueError(f"parameter {name!r} must hold finite numbers")
-            target[...] = arr
+            values = arr.astype(np.float64, copy=False)
+            if not np.isfinite(values).all():
+                raise GradwiseValueError(
+                    f"parameter {name!r} must be finite, got {values[~np.isfinite(values)][0]}")
+            largest = float(np.abs(values).max(initial=0.0))
+            if largest > float(np.finfo(target.dtype).max):  # the cast would overflow to inf
+                raise GradwiseValueError(
+                    f"parameter {name!r} holds {largest:.3g}, beyond the range of the {target.dtype} model")
+            checked[name] = arr
+        for name, arr in checked.items():
+            known[name][...] = arr
 
     @property
     def n_parameters(self) -> int:
@@ -249,7 +265,8 @@ class Sequential:
             if arr.ndim != 1:
                 raise GradwiseValueError(f"{name} must be integer labels of shape (m,), got shape {arr.shape}")
             if not np.all(np.mod(arr, 1) == 0):
-                raise GradwiseValueError(f"{name} must hold integer class labels, got e.g. {arr[np.mod(arr, 1) != 0][0]}")
+                example = arr[np.mod(arr, 1) != 0][0]
+                raise GradwiseValueError(f"{name} must hold integer class labels, got e.g. {example}")
             labels = arr.astype(np.int64)
             bad = (labels < 0) | (labels >= k)
             if bad.any():
@@ -404,6 +421,11 @@ class Sequential:
         new.dtype = dtype
         new.input_dim = None
         new.rng = copy.deepcopy(self.rng)
+        # Training state belongs to each copy: fitting one must not advance the other's optimizer
+        # (Adam's moments, step count) nor append to its History.
+        new.optimizer = copy.deepcopy(self.optimizer)
+        new.history = copy.deepcopy(self.history)
+        new.standardizer = copy.deepcopy(self.standardizer)
         if self.built:
             state_rng = new.rng
             new.rng = np.random.default_rng(0)  # the copy's initialization draws are overwritten below
@@ -513,6 +535,11 @@ def mlp(
     hidden = check_choice("hidden", hidden, tuple(ACTIVATIONS))
     output = check_choice("output", output, tuple(ACTIVATIONS))
     n_hidden = len(sizes) - 2
+    if not isinstance(batchnorm, bool | np.bool_):
+        raise GradwiseTypeError(f"batchnorm must be True or False, got {batchnorm!r}")
+    if np.ndim(keep_prob) == 0:
+        # checked even without hidden layers, where it is unused, so a typo is never silently accepted
+        keep_prob = check_float("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
     keeps = [keep_prob] * n_hidden if np.ndim(keep_prob) == 0 else list(keep_prob)
     if len(keeps) != n_hidden:
         raise GradwiseValueError(f"keep_prob needs one value per hidden layer ({n_hidden}), got {len(keeps)}")
