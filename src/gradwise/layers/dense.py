@@ -7,6 +7,7 @@ import numpy as np
 from .. import initializers
 from .._random import RNG
 from .._validation import check_int
+from ..errors import GradwiseTypeError
 from .base import Layer, Mode, ParamSpec
 
 
@@ -29,6 +30,8 @@ class Dense(Layer):
         super().__init__()
         self.units = check_int("units", units, minimum=1)
         self.init = initializers.get(init)
+        if not isinstance(use_bias, bool | np.bool_):  # bool("no") would silently be True
+            raise GradwiseTypeError(f"use_bias must be True or False, got {use_bias!r}")
         self.use_bias = bool(use_bias)
         self._X: np.ndarray | None = None
 
