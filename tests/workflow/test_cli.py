@@ -164,6 +164,22 @@ def test_run_directory_names_are_unique_across_threads(tmp_path):
     assert len(set(dirs)) == 40 and all(d.is_dir() for d in dirs)
 
 
+def test_config_command_line_reproduces_the_run_bit_for_bit(tmp_path, capsys):
+    import shlex
+
+    data = write_csv(tmp_path / "d.csv", m=60)
+    code, _, err = run_main(["train", "--data", str(data), "--layers", "5", "--keep-prob", "0.9", "--batchnorm",
+                             "--epochs", "6", "--out", str(tmp_path / "a"), "--quiet"], capsys)
+    assert code == 0, err
+    command = json.loads((tmp_path / "a" / "config.json").read_text())["command_line"]
+    argv = shlex.split(command)
+    assert argv[:2] == ["gradwise", "train"] and argv[-2:] == ["--out", str(tmp_path / "a")]
+    code, _, err = run_main([*argv[1:-1], str(tmp_path / "b"), "--quiet"], capsys)
+    assert code == 0, err
+    for name in ("model.safetensors", "model.json", "history.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
 def test_a_named_run_directory_is_claimed_by_one_process(tmp_path):
     from gradwise import runs
     from gradwise.errors import GradwiseValueError

@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, metavar="RUN_DIR|FILE",
                    help="run directory or model.safetensors")
     common.add_data_flags(p)
-    p.add_argument("--seed", type=common.non_negative_int, default=0, metavar="S",
-                   help="seed of a generated data set (default 0, as gradwise train)")
+    p.add_argument("--seed", type=common.non_negative_int, default=None, metavar="S",
+                   help="seed of a generated data set (default: the seed the model was trained with)")
     p.set_defaults(func=run)
 
 
@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     target = args.target
     if target is None and args.data is not None and args.data.lower().endswith(".csv"):
         target = (getattr(model, "metadata", {}) or {}).get("target")  # the column the model was trained on
-    ds = common.load_data(args.dataset, args.data, target, seed=args.seed)
+    seed = args.seed if args.seed is not None else (getattr(model, "metadata", {}) or {}).get("seed", 0)
+    ds = common.load_data(args.dataset, args.data, target, seed=seed)
     if args.data is not None and len(ds.y_test) == 0:
         X, y, part = ds.X_train, ds.y_train, "all rows"
     elif len(ds.y_test):

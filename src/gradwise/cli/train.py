@@ -10,7 +10,7 @@ run would have.
 from __future__ import annotations
 
 import argparse
-import sys
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,24 @@ def build_model(settings: dict, ds: Any):
                l1=settings["l1"], loss="mse" if output == "linear" else None, seed=settings["seed"])
 
 
+def command_line(settings: dict, run_dir: Path) -> str:
+    """The `gradwise train` command that reproduces this run (every setting spelled out)."""
+    parts = ["gradwise", "train"]
+    parts += ["--dataset", settings["dataset"]] if settings["dataset"] else ["--data", settings["data"]]
+    if settings["target"] is not None:
+        parts += ["--target", str(settings["target"])]
+    for key in DEFAULTS:
+        value = settings[key]
+        flag = "--" + key.replace("_", "-")
+        if key == "batchnorm":
+            parts += [flag] if value else []
+        elif key == "standardize":
+            parts += [] if value else ["--no-standardize"]
+        elif value is not None:
+            parts += [flag, ",".join(map(str, value)) if key == "layers" else str(value)]
+    return " ".join(shlex.quote(p) for p in [*parts, "--out", str(run_dir)])
+
+
 # ------------------------------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     from .. import runs
@@ -175,15 +193,14 @@ def run(args: argparse.Namespace) -> int:
         callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
     config = {
         "command": "train",
-        "argv": sys.argv[1:],
+        "command_line": command_line(settings, run_dir),
         "settings": settings,
         "data_sha256": digest,
         "task": ds.task,
         "dataset_name": ds.name,
         "sizes": {"train": len(parts["y_train"]), "dev": len(parts["y_dev"]), "test": len(parts["y_test"])},
     }
-    if resumed is None:
-        runs.write_config(run_dir, config)
+    runs.write_config(run_dir, config)  # on --resume too: --epochs may have grown
     if not args.quiet:
         action = "resuming" if resumed is not None else "training"
         print(f"{action} {ds.name} ({ds.task}, {ds.n_features} features; train/dev/test "
@@ -217,7 +234,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if ds.task == "regression":
         metrics["target_std"] = float(np.std(ds.y_train))
-    metadata = {"task": ds.task, "dataset": ds.name, "target": settings["target"], "run": str(run_dir)}
+    metadata = {"task": ds.task, "dataset": settings["dataset"], "data": settings["data"],
+                "target": settings["target"], "seed": settings["seed"]}
     runs.write_history(run_dir, history)
     runs.write_model(run_dir, model, metadata=metadata)
     runs.plot_cost_curves(history, run_dir / runs.COST_PLOT, title=f"{ds.name}: cost by epoch")
