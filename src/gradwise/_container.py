@@ -66,17 +66,23 @@ def read_container(path: str | os.PathLike, kind: str) -> tuple[dict[str, np.nda
         raise ModelFileError(f"{path} is not a safetensors file (unreadable header)") from exc
     if not isinstance(header, dict):
         raise ModelFileError(f"{path} is not a safetensors file (unreadable header)")
-    raw = (header.get("__metadata__") or {}).get("gradwise")
+    metadata = header.get("__metadata__")
+    raw = metadata.get("gradwise") if isinstance(metadata, dict) else None
     if raw is None:
         raise ModelFileError(f"{path} is a safetensors file but not one written by gradwise")
     try:
         meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except (TypeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path} has a corrupted gradwise header") from exc
+    if not isinstance(meta, dict):  # a crafted or damaged file: never let it reach meta.get
+        raise ModelFileError(f"{path} has a corrupted gradwise header")
     expected = f"gradwise-{kind}"
     if meta.get("format") != expected:
         raise ModelFileError(f"{path} holds a {meta.get('format')!r}, expected a {expected!r}")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    version = meta.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ModelFileError(f"{path} has an unreadable format version {version!r}")
+    if version > FORMAT_VERSION:
         raise ModelFileError(f"{path} was written by a newer gradwise (format {meta['format_version']}); "
                              f"this one reads format {FORMAT_VERSION}")
     try:
