@@ -161,9 +161,20 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
 
     try:
         config = document["architecture"]
-        model = Sequential.from_config(config, seed=0)  # the initial draw is overwritten below
-        if not model.built:
+        model = Sequential.from_config({**config, "input_dim": None}, seed=0)
+        if config.get("input_dim") is None:
             raise ModelFileError(f"{source} describes a model without input_dim")
+        # Count what the description implies before allocating it: a damaged or crafted description
+        # (input_dim = 10**12) must be reported, not exhaust the memory.
+        declared, dim = 0, config["input_dim"]
+        for layer in model.layers:
+            declared += sum(spec.size for spec in layer.param_specs(dim) + layer.buffer_specs(dim))
+            dim = layer.output_dim(dim)
+        held = sum(int(v.size) for v in tensors.values())
+        if declared != held:
+            raise ModelFileError(f"{source} does not match its architecture: it describes {declared} "
+                                 f"numbers, the file holds {held}")
+        model.build(config["input_dim"])  # the initial draw is overwritten below
         expected = {**model.parameters(), **model.buffers()}
         missing = sorted(set(expected) - set(tensors))
         extra = sorted(set(tensors) - set(expected))
@@ -181,20 +192,20 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
             if model.standardizer.n_features_in_ != model.input_dim:
                 raise ModelFileError(f"{source}: the Standardizer has {model.standardizer.n_features_in_} "
                                      f"features, the model {model.input_dim}")
+        classes = _classes_from_json(document.get("classes"), source)
+        if classes is not None:
+            model.classes_ = classes
+        names = document.get("feature_names")
+        if names is not None:
+            if not isinstance(names, list) or len(names) != model.input_dim:
+                raise ModelFileError(f"{source}: feature names {str(names)[:60]} for {model.input_dim} inputs")
+            model.feature_names_in_ = np.asarray(names, dtype=object)
+        model.epochs_trained = int(document.get("epochs_trained", 0))
+        model.metadata = dict(document.get("metadata") or {})
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a damaged or hand-edited description
         raise ModelFileError(f"{source} has an invalid model description: {exc}") from None
-    classes = _classes_from_json(document.get("classes"), source)
-    if classes is not None:
-        model.classes_ = classes
-    names = document.get("feature_names")
-    if names is not None:
-        if len(names) != model.input_dim:
-            raise ModelFileError(f"{source}: {len(names)} feature names for {model.input_dim} inputs")
-        model.feature_names_in_ = np.asarray(names, dtype=object)
-    model.epochs_trained = int(document.get("epochs_trained", 0))
-    model.metadata = dict(document.get("metadata") or {})
     return model
 
 
