@@ -142,9 +142,7 @@ def test_directory_and_missing_paths(tmp_path):
     with pytest.raises(ModelFileError, match=r"no such model file"):
         gw.load(tmp_path / "absent.safetensors")
     (tmp_path / "model.safetensors").mkdir()  # a directory where the file should be
-    with pytest.raises(
-        ModelFileError, match=r"no model in '.*model\.safetensors': model\.safetensors is missing"
-    ):
+    with pytest.raises(ModelFileError, match=r"no model in '.*model\.safetensors': model\.safetensors is missing"):
         gw.load(tmp_path / "model.safetensors")
 
 
@@ -170,13 +168,9 @@ def test_newer_format_version_is_refused(tmp_path):
 
 def test_json_sibling_of_another_model_or_corrupted(model_file, tmp_path):
     path, _ = model_file
-    other = gw.save(
-        gw.mlp([3, 5, 3], output="softmax", batchnorm=True, seed=9), tmp_path / "other.safetensors"
-    )
+    other = gw.save(gw.mlp([3, 5, 3], output="softmax", batchnorm=True, seed=9), tmp_path / "other.safetensors")
     path.with_suffix(".json").write_text(other.with_suffix(".json").read_text())
-    with pytest.raises(
-        ModelFileError, match=r"does not describe the weights next to it \(different checksum"
-    ):
+    with pytest.raises(ModelFileError, match=r"does not describe the weights next to it \(different checksum"):
         gw.load(path)
     path.with_suffix(".json").write_text("{not json")
     with pytest.raises(ModelFileError, match=r"model\.json' is corrupted \(not valid JSON"):
@@ -201,17 +195,62 @@ def test_architecture_that_does_not_match_the_tensors(tmp_path):
     from gradwise.io import model_to_state
 
     tensors, document = model_to_state(gw.mlp([3, 4, 1], seed=0))
-    tensors["W1"] = np.ones((5, 3))
-    write_container(tmp_path / "m.safetensors", "model", tensors, document)
-    with pytest.raises(ModelFileError, match=r"tensor 'W1' has shape \(5, 3\) .* needs \(4, 3\)"):
-        gw.load(tmp_path / "m.safetensors")
-    tensors.pop("W1")
-    write_container(tmp_path / "m.safetensors", "model", tensors, document)
-    with pytest.raises(ModelFileError, match=r"missing tensors \['W1'\]"):
-        gw.load(tmp_path / "m.safetensors")
-    document["architecture"]["layers"][0]["type"] = "Evil"
-    write_container(tmp_path / "m.safetensors", "model", {**tensors, "W1": np.ones((4, 3))}, document)
+    path = tmp_path / "m.safetensors"
+    write_container(path, "model", {**tensors, "W1": np.ones((5, 3))}, document)
+    with pytest.raises(ModelFileError, match=r"it describes 21 numbers, the file holds 24$"):
+        gw.load(path)
+    write_container(path, "model", {**tensors, "W1": np.ones((3, 4))}, document)
+    with pytest.raises(ModelFileError, match=r"tensor 'W1' has shape \(3, 4\) .* needs \(4, 3\)"):
+        gw.load(path)
+    renamed = {("X1" if k == "W1" else k): v for k, v in tensors.items()}
+    write_container(path, "model", renamed, document)
+    with pytest.raises(ModelFileError, match=r"missing tensors \['W1'\], unexpected tensors \['X1'\]"):
+        gw.load(path)
+    for key, value in [("input_dim", 10**12), ("input_dim", -3), ("input_dim", "3"), ("layers", "Dense")]:
+        # a damaged description must be reported before anything is allocated from it
+        broken = {**document, "architecture": {**document["architecture"], key: value}}
+        write_container(path, "model", tensors, broken)
+        with pytest.raises(ModelFileError, match=r"(does not match its architecture|invalid model description)"):
+            gw.load(path)
+    evil = {**document["architecture"], "layers": [{**document["architecture"]["layers"][0], "type": "Evil"}]}
+    write_container(path, "model", tensors, {**document, "architecture": evil})
     with pytest.raises(ModelFileError, match=r"unknown layer type 'Evil'"):
+        gw.load(path)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[1]",
+        '"text"',
+        "3",
+        '{"format": "gradwise-model", "format_version": "1"}',
+        '{"format": "gradwise-model", "format_version": null}',
+        '{"format": "gradwise-model"}',
+    ],
+)
+def test_crafted_gradwise_headers(tmp_path, raw):
+    """Foreign tools (or damage) can put anything under the "gradwise" key: always a ModelFileError."""
+    save_file({"W1": np.ones((1, 2))}, str(tmp_path / "f.safetensors"), metadata={"gradwise": raw})
+    with pytest.raises(
+        ModelFileError,
+        match=r"f\.safetensors (has a corrupted gradwise header|has an unreadable "
+        r"format version|has an invalid model description|is corrupted)",
+    ):
+        gw.load(tmp_path / "f.safetensors")
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("feature_names", 5), ("epochs_trained", "x"), ("metadata", [1]), ("standardizer", [1]), ("classes", [1, 2])],
+)
+def test_damaged_optional_fields(tmp_path, field, value):
+    from gradwise._container import write_container
+    from gradwise.io import model_to_state
+
+    tensors, document = model_to_state(gw.mlp([2, 1], seed=0))
+    write_container(tmp_path / "m.safetensors", "model", tensors, {**document, field: value})
+    with pytest.raises(ModelFileError, match=r"m\.safetensors"):
         gw.load(tmp_path / "m.safetensors")
 
 
@@ -279,9 +318,7 @@ def pickle_violations(source: str, filename: str = "<src>") -> list[str]:
     for node in ast.walk(ast.parse(source, filename)):
         where = f"{filename}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Import):
-            found += [
-                f"{where} import {a.name}" for a in node.names if a.name.split(".")[0] in UNSAFE_MODULES
-            ]
+            found += [f"{where} import {a.name}" for a in node.names if a.name.split(".")[0] in UNSAFE_MODULES]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in UNSAFE_MODULES:
             found.append(f"{where} from {node.module} import …")
         elif isinstance(node, ast.Call):
@@ -338,11 +375,7 @@ def write_violations(source: str, filename: str = "<src>") -> list[str]:
         first_name = first.id if isinstance(first, ast.Name) else None
         if last == "open" and not name.startswith("os."):
             mode = node.args[1] if len(node.args) > 1 else _kw(node, "mode")
-            if (
-                isinstance(mode, ast.Constant)
-                and isinstance(mode.value, str)
-                and WRITE_MODES & set(mode.value)
-            ):
+            if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and WRITE_MODES & set(mode.value):
                 found.append(where + f" mode {mode.value!r}")
             elif mode is not None and not isinstance(mode, ast.Constant):
                 found.append(where + " with a computed mode")
@@ -422,9 +455,7 @@ write_json(path, obj)
 
 
 def test_no_pickle_in_any_load_path():
-    found = [
-        v for path in _sources() for v in pickle_violations(path.read_text(), str(path.relative_to(SRC)))
-    ]
+    found = [v for path in _sources() for v in pickle_violations(path.read_text(), str(path.relative_to(SRC)))]
     assert found == [], "pickle (or code execution) reachable from a file:\n" + "\n".join(found)
 
 
