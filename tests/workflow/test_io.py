@@ -165,13 +165,17 @@ def test_weights_that_do_not_fit_the_architecture(tmp_path):
 
     model, *_ = _trained(batchnorm=False)
     tensors, doc = model_to_state(model)
-    tensors["W1"] = np.zeros((3, 3))
+    tensors["W1"] = np.ascontiguousarray(tensors["W1"].T)  # same numbers, transposed shape
     write_container(tmp_path / "bad.safetensors", "model", tensors, doc)
     with pytest.raises(ModelFileError, match="W1"):
         gw.load(tmp_path / "bad.safetensors")
-    del tensors["W1"]
+    tensors["W9"] = tensors.pop("W1")
     write_container(tmp_path / "bad.safetensors", "model", tensors, doc)
-    with pytest.raises(ModelFileError, match="missing tensors"):
+    with pytest.raises(ModelFileError, match=r"missing tensors \['W1'\]"):
+        gw.load(tmp_path / "bad.safetensors")
+    del tensors["W9"]
+    write_container(tmp_path / "bad.safetensors", "model", tensors, doc)
+    with pytest.raises(ModelFileError, match="does not match its architecture"):
         gw.load(tmp_path / "bad.safetensors")
     doc["architecture"]["layers"][0]["type"] = "Conv2D"
     write_container(tmp_path / "bad.safetensors", "model", model_to_state(model)[0], doc)
