@@ -157,6 +157,7 @@ def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, 
 def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str = "the model file"):
     """Rebuild a model from `model_to_state`'s output; ModelFileError if the two do not fit together."""
     from .data import Standardizer
+    from .layers import Dense
     from .model import Sequential
 
     try:
@@ -164,23 +165,26 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
         model = Sequential.from_config({**config, "input_dim": None}, seed=0)
         if config.get("input_dim") is None:
             raise ModelFileError(f"{source} describes a model without input_dim")
-        # Count what the description implies before allocating it: a damaged or crafted description
-        # (input_dim = 10**12) must be reported, not exhaust the memory.
-        declared, dim = 0, config["input_dim"]
+        # Compare the tensors with the shapes the description implies *before* allocating them: a damaged
+        # or crafted description (input_dim = 10**12) must be reported, not exhaust the memory.
+        # (Names as Sequential.build gives them: W1, b1, gamma1, … numbered by Dense layer.)
+        shapes, dim, dense = {}, config["input_dim"], 0
         for layer in model.layers:
-            declared += sum(spec.size for spec in layer.param_specs(dim) + layer.buffer_specs(dim))
+            dense += isinstance(layer, Dense)
+            for spec in layer.param_specs(dim) + layer.buffer_specs(dim):
+                shapes[f"{spec.kind}{dense}"] = tuple(spec.shape)
             dim = layer.output_dim(dim)
-        held = sum(int(v.size) for v in tensors.values())
-        if declared != held:
-            raise ModelFileError(f"{source} does not match its architecture: it describes {declared} "
-                                 f"numbers, the file holds {held}")
-        model.build(config["input_dim"])  # the initial draw is overwritten below
-        expected = {**model.parameters(), **model.buffers()}
-        missing = sorted(set(expected) - set(tensors))
-        extra = sorted(set(tensors) - set(expected))
+        missing = sorted(set(shapes) - set(tensors))
+        extra = sorted(set(tensors) - set(shapes))
         if missing or extra:
             raise ModelFileError(f"{source} does not match its architecture: missing tensors {missing}, "
                                  f"unexpected tensors {extra}")
+        for name, shape in shapes.items():
+            if tensors[name].shape != shape:
+                raise ModelFileError(f"{source}: tensor {name!r} has shape {tensors[name].shape}, the "
+                                     f"architecture needs {shape}")
+        model.build(config["input_dim"])  # the initial draw is overwritten below
+        expected = {**model.parameters(), **model.buffers()}
         for name, target in expected.items():
             value = tensors[name]
             if value.shape != target.shape or value.dtype != target.dtype:
