@@ -197,10 +197,10 @@ def test_architecture_that_does_not_match_the_tensors(tmp_path):
     tensors, document = model_to_state(gw.mlp([3, 4, 1], seed=0))
     path = tmp_path / "m.safetensors"
     write_container(path, "model", {**tensors, "W1": np.ones((5, 3))}, document)
-    with pytest.raises(ModelFileError, match=r"it describes 21 numbers, the file holds 24$"):
+    with pytest.raises(ModelFileError, match=r"tensor .W1. has shape \(5, 3\), the architecture needs \(4, 3\)$"):
         gw.load(path)
     write_container(path, "model", {**tensors, "W1": np.ones((3, 4))}, document)
-    with pytest.raises(ModelFileError, match=r"tensor 'W1' has shape \(3, 4\) .* needs \(4, 3\)"):
+    with pytest.raises(ModelFileError, match=r"tensor .W1. has shape \(3, 4\), the architecture needs \(4, 3\)$"):
         gw.load(path)
     renamed = {("X1" if k == "W1" else k): v for k, v in tensors.items()}
     write_container(path, "model", renamed, document)
@@ -210,7 +210,8 @@ def test_architecture_that_does_not_match_the_tensors(tmp_path):
         # a damaged description must be reported before anything is allocated from it
         broken = {**document, "architecture": {**document["architecture"], key: value}}
         write_container(path, "model", tensors, broken)
-        with pytest.raises(ModelFileError, match=r"(does not match its architecture|invalid model description)"):
+        damaged = r"(does not match its architecture|invalid model description|the architecture needs)"
+        with pytest.raises(ModelFileError, match=damaged):
             gw.load(path)
     evil = {**document["architecture"], "layers": [{**document["architecture"]["layers"][0], "type": "Evil"}]}
     write_container(path, "model", tensors, {**document, "architecture": evil})
