@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import losses, regularizers
+from ._fastpath import Plan
 from ._random import RNG, make_rng
 from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
 from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError
@@ -311,6 +312,23 @@ class Sequential:
         """
         if mode.rng is None:
             mode = Mode(mode.training, mode.dropout, mode.update_stats, self.rng)
+        # The compiled pass (gradwise._fastpath): the layer-by-layer computation below, fused and with
+        # reused buffers, bit for bit the same result.
+        plan = self.__dict__.get("_plan")
+        if plan is None or not plan.matches(self):
+            plan = self._plan = Plan(self)
+        J, A = plan.run(self, X, y, mode)
+        m = X.shape[0]
+        if self.l2 or self.l1:
+            J += regularizers.penalty(self._weights, m, self.l2, self.l1)
+            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
+        return J, A
+
+    def _loss_and_gradient_layerwise(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING
+                                     ) -> tuple[float, np.ndarray]:
+        """`loss_and_gradient` through each layer's own forward/backward (the reference for the plan)."""
+        if mode.rng is None:
+            mode = Mode(mode.training, mode.dropout, mode.update_stats, self.rng)
         A, Z = self._forward(X, mode)
         J, dZ = self._data_loss(A, Z, y)
         self._backward_from(dZ, self._fused)
@@ -411,6 +429,7 @@ class Sequential:
         for layer in self.layers:
             layer.clear_cache()
         self._last = None
+        self._plan = None  # the compiled pass holds the last batch and its work buffers
 
     # ------------------------------------------------------------------ copies and description
     def astype(self, dtype: Any) -> Sequential:
