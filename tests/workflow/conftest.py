@@ -1,4 +1,7 @@
-"""Helpers for the workflow tests: run the command line as a user would, and small data files."""
+"""Helpers for the workflow tests: run the command line as a user would, and small data files.
+
+Test modules reach them through the `wf` fixture (a namespace), which works whatever pytest's import mode.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -56,6 +60,7 @@ def write_csv(path: Path, m: int = 240, seed: int = 0, labels=("no", "yes")) -> 
     return path
 
 
-@pytest.fixture
-def csv_file(tmp_path: Path) -> Path:
-    return write_csv(tmp_path / "measurements.csv")
+@pytest.fixture(scope="session")
+def wf() -> SimpleNamespace:
+    return SimpleNamespace(gradwise=gradwise, run_main=run_main, assert_one_line_error=assert_one_line_error,
+                           write_csv=write_csv)

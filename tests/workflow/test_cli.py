@@ -17,17 +17,15 @@ import pytest
 
 import gradwise as gw
 
-from .conftest import assert_one_line_error, gradwise, run_main, write_csv
 
-
-def test_train_evaluate_predict_diagnose_on_a_csv(tmp_path):
-    data = write_csv(tmp_path / "measurements.csv", m=300)
+def test_train_evaluate_predict_diagnose_on_a_csv(tmp_path, wf):
+    data = wf.write_csv(tmp_path / "measurements.csv", m=300)
     new = tmp_path / "new.csv"
     rows = [line.split(",") for line in data.read_text().splitlines()[1:6]]
     # the new file has its columns in another order and no label: matched by name
     new.write_text("c,a,b\n" + "".join(f"{r[2]},{r[0]},{r[1]}\n" for r in rows))
 
-    done = gradwise("train", "--data", "measurements.csv", "--target", "label", "--layers", "16,8",
+    done = wf.gradwise("train", "--data", "measurements.csv", "--target", "label", "--layers", "16,8",
                     "--epochs", "150", "--batch-size", "32", "--learning-rate", "0.01", "--seed", "1",
                     "--out", "run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -52,14 +50,14 @@ def test_train_evaluate_predict_diagnose_on_a_csv(tmp_path):
     assert list(model.classes_) == ["no", "yes"] and list(model.feature_names_in_) == ["a", "b", "c"]
     assert model.standardizer is not None  # fit on the training split, applied by the model
 
-    done = gradwise("evaluate", "--model", "run", "--data", "measurements.csv", cwd=tmp_path)
+    done = wf.gradwise("evaluate", "--model", "run", "--data", "measurements.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     ds = gw.data.load_file(data, target="label")
     expected = model.evaluate(ds.X_train, ds.y_train)["accuracy"]
     assert f"accuracy {100 * expected:6.2f}%" in done.stdout
     assert "confusion matrix" in done.stdout
 
-    done = gradwise("predict", "--model", "run/model.safetensors", "--data", "new.csv", "--output", "out.csv",
+    done = wf.gradwise("predict", "--model", "run/model.safetensors", "--data", "new.csv", "--output", "out.csv",
                     cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "out.csv") as handle:
@@ -68,7 +66,7 @@ def test_train_evaluate_predict_diagnose_on_a_csv(tmp_path):
     assert [p["prediction"] for p in predicted] == list(model.classes_[model.predict(X_new)])
     assert np.allclose([float(p["p_yes"]) for p in predicted], model.predict_proba(X_new)[:, 1], atol=1e-6)
 
-    done = gradwise("diagnose", "run", "--human-error", "1%", cwd=tmp_path)
+    done = wf.gradwise("diagnose", "run", "--human-error", "1%", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "verdict:" in done.stdout and "human-level error 1%" in done.stdout
     assert "per-layer health" in done.stdout
@@ -78,22 +76,22 @@ def test_train_evaluate_predict_diagnose_on_a_csv(tmp_path):
     assert diagnosis["human_error"] == 0.01 and len(diagnosis["health"]["layers"]) == 3
 
 
-def test_builtin_2d_dataset_run_has_a_decision_boundary_and_predicts_to_stdout(tmp_path, capsys):
-    code, out, err = run_main(["train", "--dataset", "moons", "--epochs", "20", "--out", str(tmp_path / "r"),
+def test_builtin_2d_dataset_run_has_a_decision_boundary_and_predicts_to_stdout(tmp_path, capsys, wf):
+    code, out, err = wf.run_main(["train", "--dataset", "moons", "--epochs", "20", "--out", str(tmp_path / "r"),
                                "--quiet"], capsys)
     assert code == 0 and out == "" and err == ""
     assert (tmp_path / "r" / "decision_boundary.png").read_bytes()[:4] == b"\x89PNG"
     np.savez(tmp_path / "X.npz", X=np.array([[0.0, 0.5], [1.0, -0.5], [2.0, 0.0]]))
-    code, out, err = run_main(["predict", "--model", str(tmp_path / "r"), "--data", str(tmp_path / "X.npz")],
+    code, out, err = wf.run_main(["predict", "--model", str(tmp_path / "r"), "--data", str(tmp_path / "X.npz")],
                               capsys)
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "prediction,p_0,p_1" and len(lines) == 4
-    code, out, err = run_main(["evaluate", "--model", str(tmp_path / "r"), "--dataset", "moons"], capsys)
+    code, out, err = wf.run_main(["evaluate", "--model", str(tmp_path / "r"), "--dataset", "moons"], capsys)
     assert code == 0 and "moons, test set" in out
 
 
-def test_regression_csv_flow(tmp_path, capsys):
+def test_regression_csv_flow(tmp_path, capsys, wf):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((150, 2))
     y = X @ [1.5, -2.0] + 0.1 * rng.standard_normal(150)
@@ -101,48 +99,48 @@ def test_regression_csv_flow(tmp_path, capsys):
     data.write_text("u,v,price\n" + "".join(f"{a!r},{b!r},{t!r}\n" for (a, b), t in zip(X.tolist(), y.tolist(),
                                                                                            strict=True)))
     run = tmp_path / "run"
-    code, out, err = run_main(["train", "--data", str(data), "--epochs", "100", "--batch-size", "full",
+    code, out, err = wf.run_main(["train", "--data", str(data), "--epochs", "100", "--batch-size", "full",
                                "--learning-rate", "0.05", "--out", str(run)], capsys)
     assert code == 0, err
     assert "regression" in out and "rmse" in out
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["task"] == "regression" and metrics["dev"]["rmse"] < 1.0
     assert not (run / "decision_boundary.png").exists()
-    code, out, err = run_main(["evaluate", "--model", str(run), "--data", str(data)], capsys)
+    code, out, err = wf.run_main(["evaluate", "--model", str(run), "--data", str(data)], capsys)
     assert code == 0 and "rmse" in out, err
-    code, out, err = run_main(["predict", "--model", str(run), "--data", str(data)], capsys)
+    code, out, err = wf.run_main(["predict", "--model", str(run), "--data", str(data)], capsys)
     assert code == 0, err
     predicted = np.array([float(v) for v in out.splitlines()[1:]])
     assert np.allclose(predicted, gw.load(run).predict(X), rtol=0, atol=1e-12)
-    code, out, err = run_main(["diagnose", str(run), "--no-plot"], capsys)
+    code, out, err = wf.run_main(["diagnose", str(run), "--no-plot"], capsys)
     assert code == 0 and "RMSE / standard deviation" in out, err
 
 
-def test_datasets_gradcheck_and_help(tmp_path, capsys):
-    code, out, _ = run_main(["datasets"], capsys)
+def test_datasets_gradcheck_and_help(tmp_path, capsys, wf):
+    code, out, _ = wf.run_main(["datasets"], capsys)
     assert code == 0
     for name in ("circles", "moons", "flower", "spirals", "blobs", "xor", "football", "digits", "mnist1d"):
         assert name in out
-    code, out, _ = run_main(["gradcheck", "--dataset", "iris", "--layers", "6", "--l2", "0.5"], capsys)
+    code, out, _ = wf.run_main(["gradcheck", "--dataset", "iris", "--layers", "6", "--l2", "0.5"], capsys)
     assert code == 0 and "gradient check PASSED" in out and "W1" in out
     for command in ("train", "evaluate", "predict", "gradcheck", "diagnose", "datasets"):
-        code, out, _ = run_main([command, "--help"], capsys)
+        code, out, _ = wf.run_main([command, "--help"], capsys)
         assert code == 0 and "example" in out.lower() and f"gradwise {command}" in out
 
 
-def test_gradcheck_exits_1_when_backprop_is_wrong(capsys, monkeypatch):
+def test_gradcheck_exits_1_when_backprop_is_wrong(capsys, monkeypatch, wf):
     from gradwise.layers import Tanh
 
     monkeypatch.setattr(Tanh, "backward", lambda self, dA: dA * (1.0 - self._A))  # a wrong derivative
-    code, out, _ = run_main(["gradcheck", "--dataset", "xor", "--layers", "4"], capsys)
+    code, out, _ = wf.run_main(["gradcheck", "--dataset", "xor", "--layers", "4"], capsys)
     assert code == 1 and "FAILED" in out
 
 
-def test_two_processes_writing_runs_to_the_same_parent(tmp_path):
+def test_two_processes_writing_runs_to_the_same_parent(tmp_path, wf):
     import subprocess
     import sys
 
-    write_csv(tmp_path / "d.csv", m=60)
+    wf.write_csv(tmp_path / "d.csv", m=60)
     cmd = [sys.executable, "-m", "gradwise", "train", "--data", "d.csv", "--epochs", "3", "--quiet"]
     procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
@@ -164,17 +162,17 @@ def test_run_directory_names_are_unique_across_threads(tmp_path):
     assert len(set(dirs)) == 40 and all(d.is_dir() for d in dirs)
 
 
-def test_config_command_line_reproduces_the_run_bit_for_bit(tmp_path, capsys):
+def test_config_command_line_reproduces_the_run_bit_for_bit(tmp_path, capsys, wf):
     import shlex
 
-    data = write_csv(tmp_path / "d.csv", m=60)
-    code, _, err = run_main(["train", "--data", str(data), "--layers", "5", "--keep-prob", "0.9", "--batchnorm",
+    data = wf.write_csv(tmp_path / "d.csv", m=60)
+    code, _, err = wf.run_main(["train", "--data", str(data), "--layers", "5", "--keep-prob", "0.9", "--batchnorm",
                              "--epochs", "6", "--out", str(tmp_path / "a"), "--quiet"], capsys)
     assert code == 0, err
     command = json.loads((tmp_path / "a" / "config.json").read_text())["command_line"]
     argv = shlex.split(command)
     assert argv[:2] == ["gradwise", "train"] and argv[-2:] == ["--out", str(tmp_path / "a")]
-    code, _, err = run_main([*argv[1:-1], str(tmp_path / "b"), "--quiet"], capsys)
+    code, _, err = wf.run_main([*argv[1:-1], str(tmp_path / "b"), "--quiet"], capsys)
     assert code == 0, err
     for name in ("model.safetensors", "model.json", "history.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -195,10 +193,10 @@ def test_a_named_run_directory_is_claimed_by_one_process(tmp_path):
 
 # ------------------------------------------------------------------------------------ user mistakes
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
+def trained_run(tmp_path_factory, wf):
     """A finished run on a 3-feature CSV with labels no/yes, and a directory of broken inputs."""
     base = tmp_path_factory.mktemp("trained")
-    data = write_csv(base / "d.csv", m=90)
+    data = wf.write_csv(base / "d.csv", m=90)
     from gradwise.cli import main
 
     assert main(["train", "--data", str(data), "--epochs", "5", "--out", str(base / "run"), "--quiet"]) == 0
@@ -311,11 +309,11 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize("argv, word", MISTAKES, ids=[" ".join(a)[:60] for a, _ in MISTAKES])
-def test_user_mistakes_end_in_one_line_and_exit_2(argv, word, trained_run, capsys):
+def test_user_mistakes_end_in_one_line_and_exit_2(argv, word, trained_run, capsys, wf):
     base, files = trained_run
     argv = [a.format(d=base, **files) for a in argv]
-    code, out, err = run_main(argv, capsys)
-    assert_one_line_error(code, err)
+    code, out, err = wf.run_main(argv, capsys)
+    wf.assert_one_line_error(code, err)
     assert word.lower() in err.lower(), err
 
 
@@ -325,10 +323,10 @@ def test_user_mistakes_end_in_one_line_and_exit_2(argv, word, trained_run, capsy
     (["train", "--dataset", "moons", "--keep-prob", "0"], "--keep-prob"),
     (["evaluate", "--model", "bad.safetensors", "--data", "d.csv"], "truncated"),
 ])
-def test_user_mistakes_as_a_subprocess(tmp_path, argv, word):
-    write_csv(tmp_path / "d.csv", m=30)
+def test_user_mistakes_as_a_subprocess(tmp_path, argv, word, wf):
+    wf.write_csv(tmp_path / "d.csv", m=30)
     (tmp_path / "bad.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a")
-    done = gradwise(*argv, cwd=tmp_path)
-    assert_one_line_error(done.returncode, done.stderr)
+    done = wf.gradwise(*argv, cwd=tmp_path)
+    wf.assert_one_line_error(done.returncode, done.stderr)
     assert word in done.stderr
     assert done.stdout == ""

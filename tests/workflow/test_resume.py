@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from .conftest import assert_one_line_error, run_main, write_csv
-
 # Everything that draws random numbers or carries state across epochs: shuffled mini-batches, dropout
 # masks, batch-norm running averages, Adam's moments, the decay schedule, early stopping's counters.
 SETTINGS = ["--layers", "8,4", "--keep-prob", "0.8", "--batchnorm", "--batch-size", "16", "--decay", "0.1",
@@ -35,10 +33,10 @@ def _same_run(a: Path, b: Path) -> None:
     assert ma == mb
 
 
-def test_interrupted_run_resumes_to_identical_weights(tmp_path, capsys, monkeypatch):
-    data = str(write_csv(tmp_path / "d.csv", m=120))
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, capsys, monkeypatch, wf):
+    data = str(wf.write_csv(tmp_path / "d.csv", m=120))
     reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    code, _, err = run_main(["train", "--data", data, *SETTINGS, "--epochs", "10", "--out", str(reference),
+    code, _, err = wf.run_main(["train", "--data", data, *SETTINGS, "--epochs", "10", "--out", str(reference),
                              "--quiet"], capsys)
     assert code == 0, err
 
@@ -52,7 +50,7 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, capsys, monkeypa
             raise KeyboardInterrupt  # Ctrl-C right after the checkpoint of epoch 6
 
     monkeypatch.setattr(Checkpoint, "on_epoch_end", crash_after_epoch_6)
-    code, _, err = run_main(["train", "--data", data, *SETTINGS, "--epochs", "10", "--out", str(interrupted),
+    code, _, err = wf.run_main(["train", "--data", data, *SETTINGS, "--epochs", "10", "--out", str(interrupted),
                              "--quiet"], capsys)
     assert code == 130 and "interrupted" in err
     assert (interrupted / "checkpoint.safetensors").exists() and (interrupted / "config.json").exists()
@@ -60,33 +58,33 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, capsys, monkeypa
     monkeypatch.setattr(Checkpoint, "on_epoch_end", original)
 
     # a resumed run takes its settings from config.json; contradicting them is refused
-    code, _, err = run_main(["train", "--out", str(interrupted), "--resume", "--l2", "0.5"], capsys)
-    assert_one_line_error(code, err)
+    code, _, err = wf.run_main(["train", "--out", str(interrupted), "--resume", "--l2", "0.5"], capsys)
+    wf.assert_one_line_error(code, err)
     assert "--l2" in err and "differs" in err
-    code, _, err = run_main(["train", "--out", str(interrupted), "--resume", "--epochs", "4"], capsys)
-    assert_one_line_error(code, err)
+    code, _, err = wf.run_main(["train", "--out", str(interrupted), "--resume", "--epochs", "4"], capsys)
+    wf.assert_one_line_error(code, err)
 
-    code, out, err = run_main(["train", "--out", str(interrupted), "--resume"], capsys)
+    code, out, err = wf.run_main(["train", "--out", str(interrupted), "--resume"], capsys)
     assert code == 0, err
     assert "resuming" in out
     _same_run(reference, interrupted)
 
 
-def test_resume_refuses_changed_data(tmp_path, capsys, monkeypatch):
-    data = write_csv(tmp_path / "d.csv", m=60)
+def test_resume_refuses_changed_data(tmp_path, capsys, monkeypatch, wf):
+    data = wf.write_csv(tmp_path / "d.csv", m=60)
     run = tmp_path / "run"
-    code, _, err = run_main(["train", "--data", str(data), "--epochs", "4", "--checkpoint-every", "2",
+    code, _, err = wf.run_main(["train", "--data", str(data), "--epochs", "4", "--checkpoint-every", "2",
                              "--out", str(run), "--quiet"], capsys)
     assert code == 0, err
-    write_csv(data, m=60, seed=9)
-    code, _, err = run_main(["train", "--out", str(run), "--resume"], capsys)
-    assert_one_line_error(code, err)
+    wf.write_csv(data, m=60, seed=9)
+    code, _, err = wf.run_main(["train", "--out", str(run), "--resume"], capsys)
+    wf.assert_one_line_error(code, err)
     assert "changed" in err
 
 
-def test_killed_process_resumes_to_identical_weights(tmp_path, capsys):
+def test_killed_process_resumes_to_identical_weights(tmp_path, capsys, wf):
     """A real SIGKILL in the middle of training (no chance to clean up), then --resume."""
-    data = str(write_csv(tmp_path / "d.csv", m=150))
+    data = str(wf.write_csv(tmp_path / "d.csv", m=150))
     args = ["--data", data, *SETTINGS[:-1], "5", "--epochs", "300"]  # a checkpoint every 5 epochs
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "gradwise", "train", *args, "--out", str(killed), "--quiet"]
@@ -104,9 +102,9 @@ def test_killed_process_resumes_to_identical_weights(tmp_path, capsys):
         pytest.skip("training finished before it could be killed (machine too fast for this test)")
     assert not (killed / "metrics.json").exists()
 
-    code, _, err = run_main(["train", "--out", str(killed), "--resume", "--quiet"], capsys)
+    code, _, err = wf.run_main(["train", "--out", str(killed), "--resume", "--quiet"], capsys)
     assert code == 0, err
     reference = tmp_path / "reference"
-    code, _, err = run_main(["train", *args, "--out", str(reference), "--quiet"], capsys)
+    code, _, err = wf.run_main(["train", *args, "--out", str(reference), "--quiet"], capsys)
     assert code == 0, err
     _same_run(reference, killed)
