@@ -18,7 +18,8 @@ best                      0.5%            1%         fine
 A gap is "high" when it exceeds `threshold`, by default **2 percentage points** (0.02). That separates the
 seeds' examples with a margin (their small gaps are 0.5 to 1 point, their large ones 10 to 15), and it is
 the resolution a dev set of a few thousand examples can actually measure (the standard error of a 5%
-error rate on 2,000 examples is 0.5 point). Pass a larger threshold for small dev sets.
+error rate on 2,000 examples is 0.5 point). For small dev sets, `noise_threshold(dev_error, m_dev)` gives
+the larger threshold they can resolve (`gradwise diagnose` uses it).
 
 The recipe (the seeds): high bias → bigger network, train longer, a better optimizer, (another
 architecture); only then, high variance → more data, regularization (L2, dropout, early stopping),
@@ -43,10 +44,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_float
+from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
 
-__all__ = ["Diagnosis", "LayerHealth", "LayerStats", "diagnose", "layer_health", "plot_layer_health"]
+__all__ = ["Diagnosis", "LayerHealth", "LayerStats", "diagnose", "layer_health", "noise_threshold",
+           "plot_layer_health"]
 
 #: a gap (avoidable bias or variance) above this many error points counts as "high"
 DEFAULT_THRESHOLD = 0.02
@@ -221,6 +223,18 @@ def diagnose(
     return diagnosis
 
 
+def noise_threshold(dev_error: float, m_dev: int, floor: float = DEFAULT_THRESHOLD) -> float:
+    """A gap threshold that a dev set of `m_dev` examples can resolve: max(floor, 2·√(e(1 − e)/m_dev)).
+
+    √(e(1 − e)/m) is the standard error of an error rate e measured on m examples; below two of them a
+    difference between training and dev error is as likely noise as variance (60 dev examples at 10%
+    error: 7.7 points).
+    """
+    m_dev = check_int("m_dev", m_dev, minimum=1)
+    e = _check_error("dev_error", dev_error)
+    return max(check_float("floor", floor, low=0.0), 2.0 * math.sqrt(e * (1.0 - e) / m_dev))
+
+
 def _settings(model: Any, training: dict) -> dict:
     """What the recipe needs to know: hidden sizes, l2, keep_prob, optimizer, epochs, early stopping."""
     keys = ("optimizer", "epochs", "learning_rate", "early_stopping", "batch_size")
@@ -301,7 +315,7 @@ def _variance_steps(s: dict, recipe: list[str], suggestions: dict, also_bias: bo
         suggestions["l2"] = 0.1
         recipe.append("regularization: try l2=0.1 (now none), then scale it by 3 up or down on the dev set")
     keep = s.get("keep_prob")
-    if "keep_prob" not in suggestions:
+    if "keep_prob" not in suggestions and s.get("layers") != []:  # dropout acts on hidden layers
         if keep is None or keep >= 1.0:
             suggestions["keep_prob"] = 0.8
             recipe.append("dropout: try keep_prob=0.8")

@@ -41,6 +41,18 @@ def test_threshold_is_configurable():
     assert gw.diagnose(0.01, 0.04, threshold=0.05).verdict == "fine"
 
 
+def test_noise_threshold_for_small_dev_sets():
+    from gradwise.diagnose import noise_threshold
+
+    assert noise_threshold(0.10, 60) == pytest.approx(2 * np.sqrt(0.1 * 0.9 / 60))  # 7.7 points
+    assert noise_threshold(0.05, 20_000) == 0.02  # big dev sets resolve 2 points: the floor
+    # 1 misclassified example more out of 45 is not "high variance" once the noise is accounted for
+    assert gw.diagnose(0.0, 1 / 45).verdict == "high variance"
+    assert gw.diagnose(0.0, 1 / 45, threshold=noise_threshold(1 / 45, 45)).verdict == "fine"
+    with pytest.raises(ValueError, match="m_dev"):
+        noise_threshold(0.1, 0)
+
+
 def test_recipe_names_concrete_settings_for_this_model():
     model = gw.mlp([2, 20, 3, 1], l2=0.7, keep_prob=0.86, seed=0)
     bias = gw.diagnose(0.15, 0.16, model=model, training={"epochs": 1000, "optimizer": "gd"})
@@ -66,6 +78,8 @@ def test_recipe_names_concrete_settings_for_this_model():
     assert any("bigger network" in s for s in both.recipe) and any("more data" in s for s in both.recipe)
     assert any("bias first" in n for n in both.notes)
     assert gw.diagnose(0.005, 0.01, model=model).recipe == []
+    no_hidden = gw.diagnose(0.01, 0.11, model=gw.mlp([2, 1], seed=0))
+    assert "keep_prob" not in no_hidden.suggestions  # dropout acts on hidden layers only
 
 
 def test_report_text_and_dict():

@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--human-error", type=common.fraction, default=0.0, metavar="E",
                    help="human-level error, e.g. 0.01 or 1%% (default 0)")
     p.add_argument("--threshold", type=common.fraction, default=None, metavar="T",
-                   help="a gap above T is 'high' (default 0.02, i.e. 2 points)")
+                   help="a gap above T is 'high' (default 0.02, i.e. 2 points, raised to two standard "
+                        "errors of the dev error for small dev sets)")
     p.add_argument("--no-plot", action="store_true", help="do not write layers.png")
     p.set_defaults(func=run)
 
@@ -54,7 +55,7 @@ def _errors(metrics: dict) -> tuple[float, float, str]:
 def run(args: argparse.Namespace) -> int:
     from .. import runs
     from .._atomic import write_json
-    from ..diagnose import DEFAULT_THRESHOLD, diagnose, layer_health, plot_layer_health
+    from ..diagnose import DEFAULT_THRESHOLD, diagnose, layer_health, noise_threshold, plot_layer_health
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
@@ -65,13 +66,20 @@ def run(args: argparse.Namespace) -> int:
     model = common.load_model(str(run_dir))
     train_error, dev_error, what = _errors(metrics)
     settings = dict(config.get("settings") or {})
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    notes = []
+    if args.threshold is not None:
+        threshold = args.threshold
+    else:
+        m_dev = int((metrics.get("dev") or {}).get("examples") or 0)
+        threshold = noise_threshold(dev_error, m_dev) if m_dev else DEFAULT_THRESHOLD
+        if threshold > DEFAULT_THRESHOLD:
+            notes.append(f"the dev set has only {m_dev} examples: gaps below {100 * threshold:.3g} points "
+                         f"(two standard errors) are not called high (set --threshold to override)")
     result = diagnose(train_error, dev_error, args.human_error, model=model, threshold=threshold,
                       training=settings)
     print(f"{run_dir}: errors are {what}")
     print(result)
 
-    notes = []
     try:
         ds = common.load_data(settings.get("dataset"), settings.get("data"), settings.get("target"),
                               settings.get("seed", 0))
