@@ -244,7 +244,7 @@ def test_a_silent_trial_of_another_machine_is_retried_through_the_heartbeat(tmp_
 
 
 @pytest.mark.parametrize("given, expected", [
-    ("postgres://u:p@h/db", "postgresql://u:p@h/db"),
+    ("postgres://u:p@h/db", "postgresql+psycopg"),
     ("runs/x.journal", "journal:"),
     ("memory", "memory"),
     ("sqlite:///a.db", "sqlite:///a.db"),

@@ -24,6 +24,7 @@ import contextlib
 import os
 import socket
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -108,13 +109,15 @@ def resolve_storage(storage: Any, out: str | Path | None, workers: int) -> Any:
 
 
 def _postgres_driver(url: str) -> str:
-    """SQLAlchemy's `postgresql://` means psycopg2; fall back to psycopg 3 when only that is installed."""
+    """Name the installed driver in the URL: a bare `postgresql://` means psycopg2 to SQLAlchemy 2.0 but
+    psycopg 3 to SQLAlchemy 2.1, so it fails whenever the other one is installed."""
     import importlib.util
 
-    if importlib.util.find_spec("psycopg2") is not None:
-        return url
+    rest = url[len("postgresql://"):]
     if importlib.util.find_spec("psycopg") is not None:
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + rest
+    if importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + rest
     raise GradwiseValueError(
         "a PostgreSQL storage needs a driver: pip install psycopg2-binary (or psycopg)")
 
@@ -143,7 +146,7 @@ def open_storage(spec: Any, heartbeat: int | None = 60):
     retry stale trials with Optuna's ``RetryHeartbeatStaleTrialCallback(max_retry=3)``.
     """
     import optuna
-    from optuna.storages import JournalStorage, RDBStorage
+    from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
     if not isinstance(spec, str):
@@ -166,14 +169,33 @@ def open_storage(spec: Any, heartbeat: int | None = 60):
         kwargs.update(heartbeat_interval=int(heartbeat), grace_period=2 * int(heartbeat),
                       heartbeat_stale_trial_callback=retry_callback())
     try:
-        with _quiet():
-            return RDBStorage(spec, engine_kwargs=engine, **kwargs)
+        return _create_rdb(spec, engine, kwargs)
     except ModuleNotFoundError as exc:
         raise GradwiseValueError(f"the storage {describe(spec)} needs the Python package {exc.name!r}") \
             from None
     except Exception as exc:  # connection refused, bad credentials, unknown database …
         message = " ".join(str(exc).split())[:300]
         raise GradwiseValueError(f"cannot open the storage {describe(spec)}: {message}") from None
+
+
+def _create_rdb(spec: str, engine: dict, kwargs: dict):
+    """RDBStorage, retried when another worker is creating Optuna's tables in the same empty database at
+    the same moment (PostgreSQL then reports a duplicate type or table to the slower one)."""
+    import random
+
+    from optuna.storages import RDBStorage
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(6):
+        try:
+            with _quiet():
+                return RDBStorage(spec, engine_kwargs=dict(engine), **kwargs)
+        except DBAPIError as exc:
+            text = str(exc).lower()
+            if attempt == 5 or not ("already exists" in text or "duplicate" in text):
+                raise
+            time.sleep(0.2 + random.random() * 0.5 * (attempt + 1))  # noqa: S311 - jitter, not security
+    raise AssertionError("unreachable")
 
 
 def _sqlite_connector(path: Path):
