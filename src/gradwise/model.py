@@ -259,8 +259,10 @@ class Sequential:
             arr = arr[:, 0]
         if arr.ndim == 0 or arr.shape[0] != m:
             raise GradwiseValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows, X has {m}")
-        if not np.isfinite(arr.astype(np.float64, copy=False)).all():
-            raise GradwiseValueError(f"{name} must be finite")
+        finite = np.isfinite(arr.astype(np.float64, copy=False))
+        if not finite.all():
+            bad = tuple(np.argwhere(~finite)[0])
+            raise GradwiseValueError(f"{name} must be finite, got {arr[bad]} at row {bad[0]}")
         k = self.output_dim
         if self.loss == "categorical_crossentropy":
             if arr.ndim != 1:
