@@ -21,7 +21,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     if mode not in ("w", "wb"):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # mkdir's own message ("File exists: out") hides why
+        raise NotADirectoryError(f"cannot write {str(target)!r}: a file stands where its directory "
+                                 f"should be ({str(target.parent)!r} or one of its parents)") from None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         # mkstemp creates the file 0600; give it the permissions a plain open() would (0666 & ~umask), or
