@@ -242,7 +242,9 @@ def save(model: Any, path: str | os.PathLike, metadata: dict | None = None) -> P
     # Two files cannot be replaced in one atomic step. Removing the old JSON first means a crash at any
     # point leaves a loadable pair: old weights (+ old or no JSON) or new weights (+ no or new JSON),
     # never new weights next to the old description (which `load` would refuse as torn).
-    target.with_suffix(".json").unlink(missing_ok=True)
+    sibling = target.with_suffix(".json")
+    if sibling.exists():  # False (not an error) when the directory itself is missing: atomic_open says why
+        sibling.unlink(missing_ok=True)
     write_container(target, KIND, tensors, document)
     # The JSON sibling repeats exactly what went into the safetensors metadata (checksum and versions too).
     _, written = read_container(target, KIND)
