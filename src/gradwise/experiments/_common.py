@@ -1,0 +1,253 @@
+"""What every experiment shares: run settings, the unit of work (`Job`), the report's building blocks
+(`Section`, `Table`, `Figure`, `Check`), seed streams and the 95% interval of a mean.
+
+An experiment module exposes
+    KEY, TITLE
+    jobs(settings) -> list[Job]          the training runs, independent and picklable (run in any process)
+    finish(settings, outputs, plot_dir) -> Section
+                                          tables, plots and checks from the jobs' outputs (main process)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: first of the "fresh" seeds used for statistics (the course protocols use seeds 1, 2, 3)
+FRESH_SEED_BASE = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much to run.
+
+    seeds : number of fresh seeds for the statistics (mean and 95% interval)
+    quick : a smoke run (for tests): every experiment at a fraction of its iterations; its numbers are
+        not the course's and the report says so
+    workers : processes training in parallel (1: everything in this process)
+    """
+
+    seeds: int = 3
+    quick: bool = False
+    workers: int = 1
+
+    def n(self, full: int, quick: int) -> int:
+        """An iteration count: `full` normally, `quick` in a quick run."""
+        return quick if self.quick else full
+
+    def fresh_seeds(self) -> list[int]:
+        return [FRESH_SEED_BASE + i for i in range(self.seeds)]
+
+
+@dataclass
+class Job:
+    """One independent piece of work: `fn(**kwargs)` must be a module-level function returning a
+    picklable dict (numbers, lists, arrays). `cost` is a rough relative duration, to start long jobs first."""
+
+    name: str
+    fn: Callable[..., dict]
+    kwargs: dict = field(default_factory=dict)
+    cost: float = 1.0
+
+
+def run_job(job: Job) -> tuple[dict, float, float]:
+    """Run a job; return (its output, wall seconds, CPU seconds). Module-level so worker processes can call it."""
+    from threadpoolctl import threadpool_limits
+
+    start, cpu = time.perf_counter(), time.process_time()
+    # These networks multiply small matrices: a multi-threaded BLAS only adds synchronisation (and on a
+    # busy machine, 10-25x slowdowns), so each job computes on one thread.
+    with threadpool_limits(limits=1):
+        output = job.fn(**job.kwargs)
+    return output, time.perf_counter() - start, time.process_time() - cpu
+
+
+@dataclass
+class Table:
+    """A table of already formatted cells."""
+
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Figure:
+    """A PNG written by the experiment; `path` is relative to the output directory."""
+
+    path: str
+    caption: str
+
+
+@dataclass
+class Check:
+    """One claim of the seeds put to the test: what the seeds say, what we got, and whether they agree."""
+
+    claim: str
+    seeds: str
+    ours: str
+    passed: bool | None  # None: not checked (a quick run's reduced iterations are not the course's)
+
+
+@dataclass
+class Section:
+    """One experiment's part of the report and of results.json."""
+
+    key: str
+    title: str
+    lesson: str
+    protocol: list[str]
+    results: dict[str, Any]
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------------------------------ statistics
+
+
+def t_quantile_975(dof: int) -> float:
+    """The 97.5% quantile of Student's t with `dof` degrees of freedom (scipy, which scikit-learn needs)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, dof))
+
+
+def mean_interval(values: Sequence[float]) -> dict[str, Any]:
+    """Mean and 95% confidence interval of the mean, mean ± t₀.₉₇₅,ₙ₋₁ · s/√n (s: sample std, ddof=1).
+
+    With a single value the interval is undefined and reported as None.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = int(v.size)
+    if n == 0:
+        return {"n": 0, "mean": None, "low": None, "high": None, "std": None, "values": []}
+    mean = float(v.mean())
+    if n == 1:
+        return {"n": 1, "mean": mean, "low": None, "high": None, "std": None, "values": v.tolist()}
+    std = float(v.std(ddof=1))
+    half = t_quantile_975(n - 1) * std / math.sqrt(n)
+    return {"n": n, "mean": mean, "low": mean - half, "high": mean + half, "std": std, "values": v.tolist()}
+
+
+# ---------------------------------------------------------------------------------------- seeds
+
+
+def streams(experiment: str, seed: int, n: int) -> list[np.random.SeedSequence]:
+    """`n` independent seed sequences for one fresh seed of one experiment (data, weights, masks, …).
+
+    Spawning from SeedSequence((seed, hash of the experiment name)) keeps the streams statistically
+    independent: reusing the integer `seed` for both the data and the weights would replay one stream.
+    """
+    tag = int.from_bytes(experiment.encode()[:8].ljust(8, b"\0"), "little")
+    return np.random.SeedSequence([seed, tag]).spawn(n)
+
+
+def legacy_rng(seq: np.random.SeedSequence) -> np.random.RandomState:
+    """A RandomState (what scikit-learn's generators and the course's `randn` take) fed by `seq`."""
+    return np.random.RandomState(np.random.MT19937(seq))
+
+
+class CourseShuffle:
+    """The course's mini-batch shuffling: epoch e (from 0) permutes with `np.random.seed(first + e)`.
+
+    The course's `model` starts from `seed = 10` and increments it at the start of every epoch before
+    `random_mini_batches(X, Y, mini_batch_size, seed)` calls `np.random.seed(seed)` and
+    `np.random.permutation(m)`; so epoch e uses seed 11 + e. One RandomState is reseeded per epoch
+    (legacy seeding, bit-identical to `np.random.seed`) instead of building one per epoch, which would
+    draw OS entropy first.
+    """
+
+    def __init__(self, first: int = 11):
+        self.first = int(first)
+        self._rs = np.random.RandomState(0)
+
+    def __call__(self, epoch: int, m: int) -> np.ndarray:
+        self._rs.seed(self.first + epoch)
+        return self._rs.permutation(m)
+
+
+class SeededShuffle:
+    """Fresh-seed shuffling: one Generator from a seed sequence, a new permutation every epoch."""
+
+    def __init__(self, seq: np.random.SeedSequence):
+        self._rng = np.random.default_rng(seq)
+
+    def __call__(self, epoch: int, m: int) -> np.ndarray:
+        return self._rng.permutation(m)
+
+
+# ---------------------------------------------------------------------------------------- formatting
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def fmt_interval(stat: dict, digits: int = 1, percent: bool = True) -> str:
+    """'93.1% [91.8, 94.4]' (mean [95% interval]) or the mean alone when n = 1."""
+    if stat.get("mean") is None:
+        return "—"
+    scale, unit = (100.0, "%") if percent else (1.0, "")
+    text = f"{scale * stat['mean']:.{digits}f}{unit}"
+    if stat.get("low") is not None:
+        text += f" [{scale * stat['low']:.{digits}f}, {scale * stat['high']:.{digits}f}]"
+    return text
+
+
+def matches_printed(ours: float, printed: str) -> bool:
+    """Does `ours` equal a number the seeds print, to the digits printed?
+
+    "0.947867298578" → ours rounded to 12 decimals; "95%" → 100·ours rounded to an integer; "91.5%" → to one
+    decimal.
+    """
+    text = printed.strip()
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    value = 100.0 * ours if percent else ours
+    return round(value, decimals) == round(float(text), decimals)
+
+
+def compare(settings: Settings, ours: float, printed: str) -> bool | None:
+    """`matches_printed`, or None in a quick run (whose iteration counts are not the course's)."""
+    return None if settings.quick else matches_printed(ours, printed)
+
+
+def mark(passed: bool | None) -> str:
+    """A table cell: ✓, ✗, or – when not checked."""
+    return "–" if passed is None else ("✓" if passed else "✗")
+
+
+def verdict(passed: bool | None) -> str:
+    if passed is None:
+        return "– not checked (quick run)"
+    return "✓ match" if passed else "✗ MISMATCH"
+
+
+def fewer(a: float | None, b: float | None, or_equal: bool = False) -> bool:
+    """Is count `a` (None: never reached) better than `b`: reached, and `b` not reached or larger."""
+    if a is None:
+        return False
+    return b is None or (a <= b if or_equal else a < b)
+
+
+def rebuild(builder: Callable[[], Any], theta: np.ndarray):
+    """A trained model rebuilt in this process: the architecture from `builder()`, the weights θ copied in."""
+    model = builder()
+    model.theta[...] = theta
+    return model
+
+
+def plot_path(plot_dir: Path, name: str) -> tuple[Path, str]:
+    """(absolute path to write, path relative to the output directory for the report)."""
+    return plot_dir / name, f"{plot_dir.name}/{name}"

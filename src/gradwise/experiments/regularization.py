@@ -1,0 +1,232 @@
+"""Experiment 2 — regularization (seed 002, "Regularization"): none vs L2 (λ = 0.7) vs dropout (keep 0.86).
+
+Course protocol: the football data (211 train / 200 test), network 2-20-3-1 (ReLU, ReLU, sigmoid), weights
+`randn(n_l, n_{l-1}) / √n_{l-1}` (`xavier`) from `np.random.seed(3)`, full-batch gradient descent, α = 0.3,
+30,000 iterations; dropout on both hidden layers. The seeds' numbers: none 0.947867298578 / 0.915,
+L2 0.938388625592 / 0.93, dropout 0.928909952607 / 0.95.
+
+The course's `forward_propagation_with_dropout` begins with `np.random.seed(1)`, so its masks D1 (20×211)
+and D2 (3×211) are the *same at every iteration*. The course-protocol row replays exactly that (a dropout
+layer holding those two masks); the statistics use real dropout — a new mask every iteration from each
+fresh seed's generator — and are the ones that test the seeds' conclusion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import plots
+from ..data import load
+from ..layers import Dense, Dropout, ReLU, Sigmoid
+from ..layers.base import Mode
+from ..model import Sequential, mlp
+from ._common import (
+    Check,
+    Figure,
+    Job,
+    Section,
+    Settings,
+    Table,
+    compare,
+    fmt_interval,
+    legacy_rng,
+    mark,
+    mean_interval,
+    pct,
+    plot_path,
+    rebuild,
+    streams,
+)
+
+KEY = "regularization"
+TITLE = "2. Regularization: none, L2, dropout"
+MODES = ("none", "l2", "dropout")
+LAYERS = [2, 20, 3, 1]
+LEARNING_RATE = 0.3
+ITERATIONS = 30000
+QUICK_ITERATIONS = 600
+LAMBDA = 0.7
+KEEP_PROB = 0.86
+
+#: seed 002's detailed outputs (train, test)
+SEEDS = {"none": ("0.947867298578", "0.915"), "l2": ("0.938388625592", "0.93"),
+         "dropout": ("0.928909952607", "0.95")}
+LABEL = {"none": "no regularization", "l2": f"L2, λ = {LAMBDA}", "dropout": f"dropout, keep_prob = {KEEP_PROB}"}
+
+
+class CourseMaskDropout(Dropout):
+    """Inverted dropout with one fixed mask, as the course's `np.random.seed(1)`-per-call forward pass gives.
+
+    mask : boolean array of shape (m, n_l) — the course's D (n_l, m) transposed. Training forward passes
+    apply D / keep_prob; inference is the identity, as for any dropout layer.
+    """
+
+    def __init__(self, keep_prob: float, mask: np.ndarray):
+        super().__init__(keep_prob)
+        self.fixed = np.asarray(mask, dtype=bool)
+
+    def forward(self, A: np.ndarray, mode: Mode) -> np.ndarray:
+        if not (mode.training and mode.dropout):
+            self._mask = None
+            return A
+        if self.fixed.shape != A.shape:
+            raise ValueError(f"the course's mask has shape {self.fixed.shape}, the activations {A.shape}")
+        self._mask = self.fixed.astype(A.dtype) * A.dtype.type(1.0 / self.keep_prob)
+        return A * self._mask
+
+
+def course_dropout_model(m: int) -> Sequential:
+    """2-20-3-1 with the course's two fixed masks: `np.random.seed(1)`, D1 = rand(20, m), D2 = rand(3, m)."""
+    masks = np.random.RandomState(1)
+    D1 = masks.random_sample((LAYERS[1], m)) < KEEP_PROB
+    D2 = masks.random_sample((LAYERS[2], m)) < KEEP_PROB
+    return Sequential(
+        [Dense(LAYERS[1], init="xavier"), ReLU(), CourseMaskDropout(KEEP_PROB, D1.T),
+         Dense(LAYERS[2], init="xavier"), ReLU(), CourseMaskDropout(KEEP_PROB, D2.T),
+         Dense(LAYERS[3], init="xavier"), Sigmoid()],
+        input_dim=LAYERS[0], rng=np.random.RandomState(3))
+
+
+def build(mode: str, seed: int | None = None) -> Sequential:
+    """The network of `mode`; seed None: the course's weights (RandomState(3)); else the seed's streams."""
+    if seed is None:
+        rng = np.random.RandomState(3)
+    else:
+        rng = legacy_rng(streams(KEY, seed, 2)[0])
+    model = mlp(LAYERS, hidden="relu", output="sigmoid", init="xavier", rng=rng,
+                l2=LAMBDA if mode == "l2" else 0.0, keep_prob=KEEP_PROB if mode == "dropout" else 1.0)
+    if seed is not None:
+        model.rng = np.random.default_rng(streams(KEY, seed, 2)[1])  # the masks' own generator
+    return model
+
+
+def train(mode: str, iterations: int, seed: int | None = None) -> dict:
+    """Train one network (seed None: the course protocol). Returns accuracies, costs, weight norms and θ."""
+    data = load("football")
+    if mode == "dropout" and seed is None:
+        model = course_dropout_model(data.X_train.shape[0])
+    else:
+        model = build(mode, seed)
+    history = model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE)
+    params = model.parameters()
+    return {
+        "train_accuracy": model.evaluate(data.X_train, data.y_train)["accuracy"],
+        "test_accuracy": model.evaluate(data.X_test, data.y_test)["accuracy"],
+        "cost": np.asarray(history["cost"]),
+        "weight_norms": [float(np.linalg.norm(params[f"W{i}"])) for i in (1, 2, 3)],
+        "theta": model.theta.copy(),
+    }
+
+
+def jobs(settings: Settings) -> list[Job]:
+    n = settings.n(ITERATIONS, QUICK_ITERATIONS)
+    out = [Job(f"{KEY}/{mode}/course", train, {"mode": mode, "iterations": n}, cost=n * 211) for mode in MODES]
+    for seed in settings.fresh_seeds():
+        out += [Job(f"{KEY}/{mode}/seed{seed}", train, {"mode": mode, "iterations": n, "seed": seed},
+                    cost=n * 211) for mode in MODES]
+    return out
+
+
+def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    n = settings.n(ITERATIONS, QUICK_ITERATIONS)
+    seeds = settings.fresh_seeds()
+    data = load("football")
+    results: dict = {}
+    checks: list[Check] = []
+    rows = []
+    for mode in MODES:
+        course = outputs[f"{KEY}/{mode}/course"]
+        per_seed = [outputs[f"{KEY}/{mode}/seed{s}"] for s in seeds]
+        stats = {
+            "seeds": seeds,
+            "train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
+            "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed]),
+            "weight_norm": mean_interval([float(np.linalg.norm(o["weight_norms"])) for o in per_seed]),
+        }
+        results[mode] = {
+            "train_accuracy": course["train_accuracy"],
+            "test_accuracy": course["test_accuracy"],
+            "first_cost": float(course["cost"][0]),
+            "final_cost": float(course["cost"][-1]),
+            "cost_every_10000": [float(c) for c in course["cost"][::10000]],
+            "weight_norms": dict(zip(("W1", "W2", "W3"), course["weight_norms"], strict=True)),
+            "statistics": stats,
+        }
+        marks = []
+        for ours, printed, what in ((course["train_accuracy"], SEEDS[mode][0], "train"),
+                                    (course["test_accuracy"], SEEDS[mode][1], "test")):
+            ok = compare(settings, ours, printed)
+            marks.append(mark(ok))
+            checks.append(Check(f"{LABEL[mode]}, {what} accuracy (course protocol)", printed, f"{ours:.12g}", ok))
+        rows.append([LABEL[mode], SEEDS[mode][0], f"{course['train_accuracy']:.12g}", marks[0],
+                     SEEDS[mode][1], f"{course['test_accuracy']:.12g}", marks[1],
+                     fmt_interval(stats["train_accuracy"]), fmt_interval(stats["test_accuracy"])])
+    test_mean = {m: results[m]["statistics"]["test_accuracy"]["mean"] for m in MODES}
+    checks.append(Check(
+        f"over {len(seeds)} fresh seeds, L2 and dropout generalize better than no regularization "
+        "(mean test accuracy)", "L2 93%, dropout 95% vs none 91.5% on test",
+        ", ".join(f"{m} {pct(test_mean[m])}" for m in MODES),
+        test_mean["l2"] > test_mean["none"] and test_mean["dropout"] > test_mean["none"]))
+    norm = {m: float(np.linalg.norm(list(results[m]["weight_norms"].values()))) for m in MODES}
+    checks.append(Check("L2 drives the weights to smaller values (‖W‖ over all layers, course protocol)",
+                        "weights end up smaller (weight decay)",
+                        f"none {norm['none']:.2f}, L2 {norm['l2']:.2f}", norm["l2"] < norm["none"]))
+    results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n, "lambda": LAMBDA,
+                           "keep_prob": KEEP_PROB, "data": "football (211 train / 200 test)",
+                           "weights": "RandomState(3), xavier"}
+
+    # plots
+    fig, axes = plots.subplots(1, 3, figsize=(13.5, 4.2))
+    for ax, mode in zip(axes, MODES, strict=True):
+        model = rebuild(lambda mode=mode: build("none" if mode == "dropout" else mode),
+                        outputs[f"{KEY}/{mode}/course"]["theta"])
+        r = results[mode]
+        plots.plot_decision_boundary(ax, model, data.X_train, data.y_train, padding=0.1,
+                                     class_names=("opponent (0)", "French player (1)"),
+                                     title=f"{LABEL[mode]}\ntrain {pct(r['train_accuracy'])}, "
+                                           f"test {pct(r['test_accuracy'])}")
+    fig.suptitle("Decision boundaries on the football training set (course protocol)")
+    bound_abs, bound_rel = plot_path(plot_dir, "regularization_boundaries.png")
+    plots.save_figure(fig, bound_abs)
+
+    fig, axes = plots.subplots(1, 2, figsize=(11.5, 4.0))
+    plots.plot_layer_bars(axes[0], {LABEL[m]: list(results[m]["weight_norms"].values()) for m in MODES},
+                          layers=["W1", "W2", "W3"], ylabel="Frobenius norm ‖W‖",
+                          title="Weight norms after training (course protocol)")
+    plots.plot_cost_curves(axes[1], {LABEL[m]: outputs[f"{KEY}/{m}/course"]["cost"] for m in MODES},
+                           logy=True, ylabel="cost J (log scale)", xlabel="iteration",
+                           title=f"Training cost (α = {LEARNING_RATE})")
+    norms_abs, norms_rel = plot_path(plot_dir, "regularization_weights.png")
+    plots.save_figure(fig, norms_abs)
+
+    return Section(
+        key=KEY,
+        title=TITLE,
+        lesson=("Without regularization the network overfits the football data (high train, lower test "
+                "accuracy). L2 (`λ/(2m)·Σ‖W‖²_F`, gradient `λ/m·W`) shrinks the weights and smooths the boundary; "
+                "inverted dropout (keep_prob 0.86 on both hidden layers, off at test time) stops units "
+                "relying on each other. Both generalize better."),
+        protocol=[
+            "course protocol: football data (211 train / 200 test), 2-20-3-1 ReLU-ReLU-sigmoid, weights "
+            f"`randn · √(1/n_(l−1))` from `RandomState(3)`, full-batch gradient descent, α = {LEARNING_RATE}, "
+            f"{n} iterations",
+            "course-protocol dropout replays the course's masks: its forward pass calls `np.random.seed(1)` "
+            "first, so D1 (20×211) and D2 (3×211) are the same at every iteration",
+            f"statistics: {len(seeds)} fresh seeds, each with its own weights and real dropout (a new mask every "
+            "iteration); mean and 95% t-interval",
+        ],
+        results=results,
+        tables=[Table(
+            "Accuracy with and without regularization: the seeds' numbers beside ours",
+            ["model", "seeds train", "ours train", "", "seeds test", "ours test", "",
+             f"train, {len(seeds)} seeds (95% CI)", f"test, {len(seeds)} seeds (95% CI)"],
+            rows)],
+        figures=[Figure(bound_rel, "L2 and dropout give smoother boundaries than the unregularized network, "
+                                   "which bends around individual training points."),
+                 Figure(norms_rel, "Left: L2 shrinks every weight matrix. Right: training cost "
+                                   "(the dropout cost is that of the thinned networks).")],
+        checks=checks,
+        notes=[f"First cost without regularization: {results['none']['first_cost']:.16g}."],
+    )
