@@ -161,7 +161,7 @@ CASES = [
             r"^gradwise predict: error: .*emptydir"),
     CliCase("predict-output-unwritable", ("predict", "--model", "{run}", "--data", "points.csv",
                                           "--output", "afile/predictions.csv"),
-            r"^gradwise predict: error: .*afile"),
+            r"^gradwise predict: error: cannot write 'afile/predictions\.csv': a file stands where its directory"),
     CliCase("predict-model-corrupted", ("predict", "--model", "flipped.safetensors", "--data", "points.csv"),
             r"^gradwise predict: error: flipped\.safetensors is corrupted"),
     # ----------------------------------------------------------------- gradcheck / diagnose / misc
