@@ -71,6 +71,9 @@ def get(init: str | Initializer | dict) -> Initializer:
     if isinstance(init, Initializer):
         return init
     if isinstance(init, dict):
+        # a stray key would otherwise surface as the dataclass's bare TypeError
+        if "name" not in init or set(init) - {"name", "scale"}:
+            raise GradwiseValueError(f"init must be a name or {{'name': ..., 'scale': ...}}, got {init!r}")
         return Initializer(**init)
     if not isinstance(init, str):
         raise GradwiseTypeError(f"init must be a name among {list(NAMES)}, got {init!r}")
