@@ -474,12 +474,17 @@ class Sequential:
     @classmethod
     def from_config(cls, config: dict, seed: int | None = 0) -> Sequential:
         layers = []
-        for spec in config["layers"]:
+        for i, spec in enumerate(config["layers"]):
             spec = dict(spec)
-            kind = spec.pop("type")
-            if kind not in LAYER_TYPES:
+            kind = spec.pop("type", None)
+            if not isinstance(kind, str) or kind not in LAYER_TYPES:
                 raise GradwiseValueError(f"unknown layer type {kind!r} in the model description")
-            layers.append(LAYER_TYPES[kind](**spec))
+            try:
+                layers.append(LAYER_TYPES[kind](**spec))
+            except TypeError as exc:  # an unknown keyword: name the layer rather than Python's bare TypeError
+                if isinstance(exc, GradwiseError):
+                    raise
+                raise GradwiseValueError(f"layers[{i}] ({kind}) in the model description: {exc}") from None
         return cls(layers, input_dim=config.get("input_dim"), loss=config["loss"], l2=config.get("l2", 0.0),
                    l1=config.get("l1", 0.0), seed=seed, dtype=config.get("dtype", "float64"))
 
