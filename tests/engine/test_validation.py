@@ -253,3 +253,18 @@ def test_gradcheck_arguments(model):
         gw.gradcheck_fn(lambda t: t.sum(), np.ones(3), np.ones(2))
     with raises(GradwiseTypeError, "J", "int"):
         gw.gradcheck_fn(3, 1.0, 1.0)
+
+
+def test_bad_model_descriptions():
+    with raises(GradwiseValueError, "layers[0]", "Dense", "unit"):
+        gw.Sequential.from_config({"layers": [{"type": "Dense", "unit": 3}], "loss": "mse"})
+    with raises(GradwiseValueError, "unknown layer type", "Conv2D"):
+        gw.Sequential.from_config({"layers": [{"type": "Conv2D"}], "loss": "mse"})
+    with raises(GradwiseValueError, "unknown layer type", "None"):
+        gw.Sequential.from_config({"layers": [{"units": 3}], "loss": "mse"})
+    with raises(GradwiseTypeError, "units", "'3'"):
+        gw.Sequential.from_config({"layers": [{"type": "Dense", "units": "3"}], "loss": "mse"})
+    with raises(GradwiseValueError, "init", "scal"):
+        gw.Dense(2, init={"name": "random", "scal": 2})
+    with raises(GradwiseValueError, "init", "'scale': 2"):
+        gw.Dense(2, init={"scale": 2})
