@@ -126,3 +126,19 @@ def test_from_dict_validates(payload, match):
 def test_from_dict_needs_a_dict():
     with pytest.raises(TypeError, match="expects a dict"):
         Standardizer.from_dict([1, 2])
+
+
+def test_standardizer_is_a_pipeline_step_and_survives_clone():
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=50.0, scale=[1.0, 1000.0], size=(200, 2))
+    y = (X[:, 0] - 50.0 + (X[:, 1] - 50.0) / 1000.0 > 0).astype(int)
+    pipe = Pipeline([("std", Standardizer()), ("clf", LogisticRegression())]).fit(X, y)
+    assert pipe.score(X, y) > 0.95
+    inner = pipe.named_steps["std"]
+    np.testing.assert_allclose(inner.transform(X).mean(axis=0), 0.0, atol=1e-12)
+    fresh = clone(pipe).named_steps["std"]
+    assert isinstance(fresh, Standardizer) and not fresh.is_fitted

@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gradwise: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `gradwise ... | head` closed our stdout: not an error of the user's; leave quietly like cat does.
+        _silence_stdout()
+        return 0
     except (GradwiseError, ValueError, TypeError, OSError) as exc:
         if args.debug:
             raise
@@ -73,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
               f"(rerun with --debug for the traceback)", file=sys.stderr)
         return 1
     return int(result or 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush doesn't raise BrokenPipeError again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _one_line(exc: BaseException) -> str:

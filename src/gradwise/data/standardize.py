@@ -68,13 +68,24 @@ class Standardizer:
     def is_fitted(self) -> bool:
         return self.mean_ is not None
 
-    def fit(self, X: object) -> Standardizer:
+    # scikit-learn's clone() and Pipeline only need these two: the Standardizer has no hyperparameters.
+    def get_params(self, deep: bool = True) -> dict:
+        return {}
+
+    def set_params(self, **params) -> Standardizer:
+        if params:
+            raise GradwiseValueError(f"Standardizer has no parameters, got {sorted(params)}")
+        return self
+
+    def fit(self, X: object, y: object = None) -> Standardizer:
         """Learn μ and σ from the training examples.
 
         Parameters
         ----------
         X : array-like of shape (m, n_x)
             Training examples only; fitting on dev or test data would leak them into the model.
+        y : ignored
+            Accepted so the Standardizer can be a step of a scikit-learn `Pipeline`.
 
         Returns
         -------
@@ -111,7 +122,7 @@ class Standardizer:
         X_arr, dtype = self._check_input("transform", X)
         return ((X_arr - self.mean_) / self.scale_).astype(dtype, copy=False)
 
-    def fit_transform(self, X: object) -> np.ndarray:
+    def fit_transform(self, X: object, y: object = None) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``: the standardized training set (mean 0, std 1 per feature)."""
         return self.fit(X).transform(X)
 
