@@ -399,3 +399,38 @@ def test_accepted_inputs_are_really_accepted(data):
         model.fit(X, data.y.reshape(-1, 1).astype(bool), epochs=2)
         assert np.isfinite(model.theta).all()
         assert model.predict(X).shape == (24,)
+
+
+SKLEARN_CASES = [
+    ({"hidden_layer_sizes": (-1,)}, r"^hidden_layer_sizes\[0\] must be >= 1, got -1$"),
+    ({"hidden_layer_sizes": "10"}, r"^hidden_layer_sizes must be a tuple of integers, got '10'$"),
+    ({"learning_rate": -1}, r"^learning_rate must be > 0\.0, got -1\.0$"),
+    ({"keep_prob": 0}, r"^keep_prob must be > 0\.0, got 0\.0$"),
+    ({"epochs": 0}, r"^epochs must be >= 1, got 0$"),
+    ({"batch_size": 0}, r"^batch_size must be >= 1, got 0$"),
+    ({"optimizer": "sgd"}, r"^optimizer must be one of \[.*\], got 'sgd'$"),
+    ({"l2": math.nan}, r"^l2 must be finite, got nan$"),
+    ({"init": "x"}, r"^init must be one of \[.*\], got 'x'$"),
+]
+
+
+@pytest.mark.parametrize("params,message", SKLEARN_CASES, ids=[next(iter(p)) + "-" + str(next(iter(p.values())))
+                                                               for p, _ in SKLEARN_CASES])
+def test_sklearn_estimator_bad_hyperparameters(params, message, data):
+    """The scikit-learn estimator validates in fit (scikit-learn's convention), with gradwise's messages."""
+    from gradwise.sklearn import MLPClassifier
+
+    estimator = MLPClassifier(**params)  # __init__ only stores
+    with pytest.raises(GradwiseError, match=message):
+        estimator.fit(data.X, data.y)
+
+
+def test_sklearn_estimator_bad_data_uses_scikit_learn_errors(data):
+    """Data checks are scikit-learn's own (check_estimator requires its wording): ValueErrors that say what."""
+    from gradwise.sklearn import MLPClassifier
+
+    with pytest.raises(ValueError, match="NaN"):
+        MLPClassifier(epochs=1).fit(_nan_at(data.X, 0, 0), data.y)
+    fitted_estimator = MLPClassifier(epochs=1).fit(data.X, data.y)
+    with pytest.raises(ValueError, match=r"X has 2 features, but MLPClassifier is expecting 3 features"):
+        fitted_estimator.predict(data.X[:, :2])

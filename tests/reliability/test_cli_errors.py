@@ -179,6 +179,17 @@ CASES = [
             r"^gradwise diagnose: error: argument --human-error: must be a fraction in \[0, 1\] .*got 2"),
     CliCase("diagnose-human-error-text", ("diagnose", "{run}", "--human-error", "abc"),
             r"^gradwise diagnose: error: argument --human-error: expected a number, got 'abc'"),
+    CliCase("tune-trials-zero", ("tune", "--dataset", "moons", "--trials", "0"),
+            r"^gradwise tune: error: argument --trials: must be >= 1, got 0"),
+    CliCase("tune-workers-negative", ("tune", "--dataset", "moons", "--workers", "-1"),
+            r"^gradwise tune: error: argument --workers: must be >= 1, got -1"),
+    CliCase("tune-storage-unknown",
+            ("tune", "--dataset", "moons", "--storage", "bogus://x", "--trials", "1", "--out", "../tune-out"),
+            r"^gradwise tune: error: storage 'bogus://x' is not a storage this command knows"),
+    CliCase("tune-data-non-numeric", ("tune", "--data", "text.csv"),
+            r"^gradwise tune: error: '.*text\.csv': column 'x2' must be numeric"),
+    CliCase("reproduce-seeds-zero", ("reproduce", "--seeds", "0"),
+            r"^gradwise reproduce: error: argument --seeds: expected a positive integer, got 0"),
     CliCase("datasets-unknown-flag", ("datasets", "--bogus"),
             r"^gradwise: error: unrecognized arguments: --bogus"),
     CliCase("unknown-command", ("bogus",), r"^gradwise: error: argument COMMAND: invalid choice: 'bogus'"),
@@ -210,6 +221,26 @@ def test_cli_mistake(case: CliCase, cli, workdir, run_dir, monkeypatch):
     assert re.search(case.message, lines[0]), f"{lines[0]!r} does not match {case.message!r}"
     # A failed command leaves nothing behind in the user's directory (no half-made run, no temp file).
     assert sorted(p.name for p in workdir.iterdir()) == before
+
+
+@pytest.mark.xfail(strict=True, reason="experiments/runner.py:95 `out.mkdir(parents=True, exist_ok=True)` on a "
+                   "path that is a file: the user sees 'File exists: PATH', which does not say PATH is a file "
+                   "(reported to the lead; the experiments module is being written)")
+def test_reproduce_out_is_a_file(cli, workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    code, _, err = cli("reproduce", "--quick", "--out", "afile")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert re.search(r"afile.* (is a file|not a directory)", err), err
+
+
+@pytest.mark.xfail(strict=True, reason="tuning/driver.py:352 creates the output directory (default ./tune-NAME) "
+                   "before st.resolve_storage validates --storage, so the failed command leaves an empty "
+                   "directory behind (reported to the lead; the tuning module is being written)")
+def test_tune_with_a_bad_storage_leaves_nothing_behind(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("tune", "--dataset", "moons", "--storage", "bogus://x", "--trials", "1")
+    assert code == 2 and "bogus://x" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_no_arguments_prints_help_and_exits_2(cli):
