@@ -33,6 +33,11 @@ def _write_files(root: Path, run_dir: Path) -> None:
     (root / "points_nan.csv").write_text("x1,x2,label\n0.1,nan,0\n0.2,0.3,1\n")
     (root / "three.csv").write_text("a,b,c,label\n1,2,3,0\n3,4,5,1\n")
     np.savez(root / "three.npz", X=np.ones((2, 3)))
+    np.savez(root / "objects.npz", X=np.array([[1, "a"], [2, "b"]], dtype=object), y=np.array([0, 1]))
+    np.savez(root / "no_x.npz", A=np.ones((3, 2)), y=np.array([0, 1, 0]))
+    np.savez(root / "nan.npz", X=np.array([[1.0, np.nan], [2, 3], [4, 5]]), y=np.array([0, 1, 0]))
+    (root / "garbage.npz").write_bytes(bytes(range(200)))
+    (root / "fake_zip.npz").write_bytes(b"PK\x03\x04" + bytes(200))
     (root / "text.csv").write_text("x1,x2,label\n1,abc,0\n3,4,1\n")
     (root / "single_class.csv").write_text("x1,x2,label\n1,2,0\n3,4,0\n5,6,0\n")
     (root / "one_row.csv").write_text("x1,x2,label\n1,2,0\n")
@@ -102,6 +107,17 @@ CASES = [
             r"^gradwise train: error: .*single_class\.csv.*(single class|one class|only one)"),
     CliCase("train-data-one-row", ("train", "--data", "one_row.csv"),
             r"^gradwise train: error: '.*one_row\.csv' has 1 data row\(s\); at least 2 are needed$"),
+    CliCase("train-npz-object-arrays", ("train", "--data", "objects.npz"),
+            r"^gradwise train: error: '.*objects\.npz' holds arrays that cannot be loaded safely: Object arrays "
+            r"cannot be loaded when allow_pickle=False$"),
+    CliCase("train-npz-without-X", ("train", "--data", "no_x.npz"),
+            r"^gradwise train: error: '.*no_x\.npz' must hold arrays 'X' and 'y'; missing \['X'\]"),
+    CliCase("train-npz-not-a-zip", ("train", "--data", "garbage.npz"),
+            r"^gradwise train: error: '.*garbage\.npz' is not a valid \.npz file \(not a zip archive\)$"),
+    CliCase("train-npz-broken-zip", ("train", "--data", "fake_zip.npz"),
+            r"^gradwise train: error: '.*fake_zip\.npz' is not a valid \.npz file"),
+    CliCase("train-npz-nan", ("train", "--data", "nan.npz"),
+            r"^gradwise train: error: .*must be finite, got nan at row 0, column 1$"),
     CliCase("train-target-unknown", ("train", "--data", "points.csv", "--target", "zzz"),
             r"^gradwise train: error: target column 'zzz' not found in '.*points\.csv'; its columns are"),
     CliCase("train-target-index", ("train", "--data", "points.csv", "--target", "9"),
