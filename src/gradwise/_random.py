@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from .errors import GradwiseTypeError
+from .errors import GradwiseTypeError, GradwiseValueError
 
 RNG = np.random.Generator | np.random.RandomState
 
@@ -29,7 +29,7 @@ def make_rng(seed: object = None, rng: object = None) -> RNG:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise GradwiseTypeError(f"seed must be an integer or None, got {seed!r}")
     if seed is not None and seed < 0:
-        raise GradwiseTypeError(f"seed must be non-negative, got {seed}")
+        raise GradwiseValueError(f"seed must be non-negative, got {seed}")
     return np.random.default_rng(seed)
 
 

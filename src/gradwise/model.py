@@ -130,6 +130,9 @@ class Sequential:
                 seen.add(name)
             plan.append((layer, dim, params, buffers))
             dim = layer.output_dim(dim)
+        if self.loss == "categorical_crossentropy" and dim < 2:
+            # softmax over one unit is the constant 1: nothing could ever be learned
+            raise GradwiseValueError(f"a Softmax output needs at least 2 units, got {dim}; use Sigmoid for 2 classes")
         n_params = sum(s.size for *_, ps, _ in plan for _, s in ps)
         n_buffers = sum(s.size for *_, bs in plan for _, s in bs)
         self.theta = np.zeros(n_params, dtype=self.dtype)

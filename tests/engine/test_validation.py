@@ -268,3 +268,12 @@ def test_bad_model_descriptions():
         gw.Dense(2, init={"name": "random", "scal": 2})
     with raises(GradwiseValueError, "init", "'scale': 2"):
         gw.Dense(2, init={"scale": 2})
+
+
+def test_one_unit_softmax_and_negative_seed_are_refused():
+    import gradwise as gw
+
+    with pytest.raises(ValueError, match="Softmax output needs at least 2 units, got 1"):
+        gw.mlp([3, 4, 1], output="softmax")
+    with pytest.raises(ValueError, match="seed must be non-negative, got -1"):
+        gw.mlp([3, 4, 1], seed=-1)
