@@ -75,9 +75,13 @@ def test_tune_runs_the_plan_then_tests_the_best_configuration_once(tmp_path, mon
     with open(tmp_path / "trials.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["number"]) for r in rows] == list(range(9))
-    for key in ("history", "sampled"):
+    for key in ("history", "sampled", "importance"):
         data = open(result.plots[key], "rb").read()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    # fANOVA importances over coarse and fine trials alike (re-expressed in the coarse ranges)
+    values = result.plots["importances"]
+    assert "learning_rate" in values and "log2_batch_size" in values
+    assert math.isclose(sum(values.values()), 1.0, rel_tol=1e-6) and min(values.values()) >= 0
 
 
 def test_the_test_set_is_never_seen_during_tuning(tmp_path):

@@ -91,7 +91,7 @@ def _axis_values(name: str, space: SearchSpace, config: dict) -> tuple[float | N
     """x value and x scale for one hyperparameter of a configuration (1 − β for β)."""
     dim = space[name]
     v = config.get(name)
-    if v is None or isinstance(v, bool | str):
+    if v is None or isinstance(v, bool | str) or (dim.zero and v == 0):
         return None, "linear"
     if dim.scale == "one_minus_log":
         return 1.0 - float(v), "log"
@@ -102,7 +102,7 @@ def _axis_values(name: str, space: SearchSpace, config: dict) -> tuple[float | N
 
 def _set_axis(ax, dim, scale: str) -> None:
     """The whole searched range on the sampling scale, labelled at whole decades (or powers of two)."""
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     lo, hi = (1.0 - dim.high, 1.0 - dim.low) if dim.scale == "one_minus_log" else (dim.low, dim.high)
     if scale in ("log", "log2") or dim.scale in ("log", "one_minus_log", "pow2"):
@@ -110,6 +110,10 @@ def _set_axis(ax, dim, scale: str) -> None:
         ax.xaxis.set_minor_formatter(NullFormatter())
         if lo > 0 and hi > lo:
             ax.set_xlim(lo / (hi / lo) ** 0.05, hi * (hi / lo) ** 0.05)
+            if dim.scale != "pow2" and hi / lo < 100:
+                # less than two decades: label 1-2-5 steps, or the axis would have one label or none
+                ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     elif hi > lo:
         pad = 0.05 * (hi - lo)
         ax.set_xlim(lo - pad, hi + pad)
@@ -170,23 +174,40 @@ def plot_sampled(study, space: SearchSpace, path: Path, task: str, title: str = 
         plt.close(fig)
 
 
-def importances(study) -> dict[str, float]:
-    """Optuna's fANOVA importances of the hyperparameters over the finished trials (a random forest
-    of dev score against the parameters; needs scikit-learn). Empty if there is too little to go on."""
+def importances(study, space: SearchSpace) -> dict[str, float]:
+    """Optuna's fANOVA importances of the hyperparameters over the completed trials (a random forest of
+    dev score against the parameters; needs scikit-learn). Empty if there is too little to go on.
+
+    Fine trials were sampled from narrower ranges; Optuna's evaluators only use parameters whose
+    distribution is the same in every trial, so every trial is re-expressed in the coarse `space`
+    (their values lie inside it). A parameter sampled only sometimes (λ when ``l2_zero`` is False) is left
+    out by fANOVA; its ``_zero`` flag stands for the choice between 0 and the range.
+    """
     import warnings
 
     import optuna
     from optuna.importance import FanovaImportanceEvaluator
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState, create_trial
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if len(complete) < 3 or len({t.value for t in complete}) < 2:
         return {}
+    coarse = {}
+    for dim in space:
+        if dim.searched:
+            coarse[dim.param_name] = dim.distribution()
+            if dim.zero:
+                coarse[dim.zero_name] = optuna.distributions.CategoricalDistribution([False, True])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        copy = optuna.create_study(direction="minimize")
+        for t in complete:
+            params = {k: v for k, v in t.params.items() if k in coarse}
+            copy.add_trial(create_trial(params=params, distributions={k: coarse[k] for k in params},
+                                        value=t.value))
         try:
-            return dict(optuna.importance.get_param_importances(
-                study, evaluator=FanovaImportanceEvaluator(seed=0)))
+            values = optuna.importance.get_param_importances(copy, evaluator=FanovaImportanceEvaluator(seed=0))
+            return {name: float(v) for name, v in values.items()}
         except (ValueError, RuntimeError):
             return {}
 
@@ -219,7 +240,7 @@ def write_plots(study, space: SearchSpace, directory: Path, task: str, name: str
     plot_history(study, out["history"], task, prefix + "optimization history")
     out["sampled"] = directory / "sampled_values.png"
     plot_sampled(study, space, out["sampled"], task, prefix + "sampled values vs dev score")
-    values = importances(study)
+    values = importances(study, space)
     out["importances"] = values
     out["importance"] = None
     if values:

@@ -36,7 +36,7 @@ from . import storage as st
 from .objective import TuningData, objective_value, train_config
 from .space import SearchSpace
 
-__all__ = ["Plan", "open_study", "run_worker", "wait_until_finished", "fine_space", "stage_of"]
+__all__ = ["Plan", "open_study", "run_worker", "fine_space", "stage_of"]
 
 PLAN_ATTR = "gradwise:plan"
 READY_ATTR = "gradwise:ready"
@@ -356,23 +356,3 @@ def _trial_line(number, stage, state, value, config, space, seconds, note, task)
     else:
         score = state.lower() + (f" ({note.split(':')[0]})" if note.startswith("diverged") else "")
     return f"trial {number:>4} {tag:<8} {score:<22} {seconds:6.1f}s  {short_config(config, space)}"
-
-
-def wait_until_finished(study, *, poll: float = 1.0, log: Callable[[str], None] = print,
-                        timeout: float | None = None) -> None:
-    """Block until no ticket is waiting or running (failing the trials of dead workers meanwhile)."""
-    from optuna.trial import TrialState
-
-    deadline = None if timeout is None else time.monotonic() + timeout
-    said = False
-    while True:
-        st.reap(study)
-        busy = study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING))
-        if not busy:
-            return
-        if not said:
-            log(f"waiting for {len(busy)} trial(s) of other workers to finish")
-            said = True
-        if deadline is not None and time.monotonic() > deadline:
-            raise GradwiseValueError(f"{len(busy)} trial(s) still unfinished after {timeout:g}s")
-        time.sleep(poll)
