@@ -119,9 +119,10 @@ def _learning_rate(schedule: Callable[[int, float], float] | None, epoch: int, l
         value = float(lr)
     except (TypeError, ValueError):
         value = math.nan
-    if not math.isfinite(value) or value <= 0.0:
+    # 0 is allowed: a long exponential decay underflows to exactly 0.0, and a rate of 0 is a valid (still) step.
+    if not math.isfinite(value) or value < 0.0:
         raise GradwiseValueError(f"schedule {schedule!r} gave learning rate {lr!r} at epoch {epoch}; "
-                                 f"a learning rate must be a finite number > 0")
+                                 f"a learning rate must be a finite number >= 0")
     return value
 
 

@@ -100,10 +100,20 @@ def test_the_scheduled_rate_is_the_one_applied(blobs):
     assert model.history["learning_rate"][-1] == pytest.approx(0.05, rel=1e-15)
 
 
-@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, "x"])
+@pytest.mark.parametrize("bad", [-1.0, math.nan, "x"])
 def test_a_callable_schedule_returning_an_invalid_rate_is_refused(blobs, bad):
     X, y = blobs
     model = gw.mlp([2, 3, 1], seed=0)
     with pytest.raises(gw.GradwiseValueError, match="learning rate"):
         model.fit(X, y, epochs=3, schedule=lambda epoch, lr0: lr0 if epoch < 1 else bad)
     assert model.epochs_trained == 1  # the first epoch ran with a valid rate
+
+
+def test_a_schedule_that_decays_to_zero_keeps_training_without_moving():
+    X = np.linspace(-1, 1, 40).reshape(-1, 2)
+    y = (X[:, 0] > 0).astype(int)
+    model = gw.mlp([2, 3, 1], seed=0)
+    history = model.fit(X, y, epochs=1200, schedule=gw.ExponentialDecay(0.5), learning_rate=0.1)
+    assert history["learning_rate"][-1] == 0.0  # 0.5**1199 underflows
+    assert len(history["cost"]) == 1200
+    assert history["cost"][-1] == history["cost"][-2]
