@@ -269,3 +269,31 @@ def test_storage_spec_errors(tmp_path):
     assert st.resolve_storage(None, tmp_path, 1) == f"sqlite:///{tmp_path.resolve() / 'study.db'}"
     (tmp_path / "study.journal").write_bytes(b"")  # a study started with workers: stays in its journal
     assert st.resolve_storage(None, tmp_path, 1) == f"journal:{tmp_path.resolve() / 'study.journal'}"
+
+
+def test_ctrl_c_requeues_the_interrupted_trial(tmp_path, monkeypatch):
+    from gradwise.tuning import study as study_module
+
+    real, calls = study_module.train_config, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study_module, "train_config", interrupted)
+    args = dict(dataset="moons", trials=4, fine_trials=0, epochs=2, space=SMALL, out=tmp_path, final_seeds=0,
+                plots=False, verbose=False)
+    with pytest.raises(KeyboardInterrupt):
+        tune(**args)
+    stopped = sorted(_study(tmp_path, "gradwise-moons").get_trials(), key=lambda t: t.number)
+    assert [t.state for t in stopped[:3]] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    failed = stopped[2]
+    assert [t.state for t in stopped[3:]].count(TrialState.WAITING) == 2  # ticket 4 and the requeued 3
+    tune(**args)  # the same command again
+    trials = _study(tmp_path, "gradwise-moons").get_trials()
+    assert sum(t.state in FINISHED for t in trials) == 4
+    retry = [t for t in trials if t.system_attrs.get("failed_trial") == failed.number]
+    assert len(retry) == 1 and retry[0].state in FINISHED
+    assert retry[0].params.items() >= failed.params.items()

@@ -318,6 +318,11 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: Plan, iden
             with _suppress_all():
                 trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
                 study.tell(trial, state=TrialState.FAIL)
+                if isinstance(exc, KeyboardInterrupt):
+                    # Ctrl-C stops the worker, not the plan: the trial goes back in the queue, so running
+                    # the same command again completes the study (an error in the objective is not retried:
+                    # it would fail again)
+                    st.retry_callback()(study, study._storage.get_trial(trial_id))
             raise
     seconds = time.perf_counter() - started
     trial.set_user_attr("seconds", seconds)
