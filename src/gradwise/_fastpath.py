@@ -25,6 +25,7 @@ import numpy as np
 
 from . import losses
 from .layers import Dense, Layer, Linear, Mode, ReLU, Sigmoid, Softmax
+from .layers.base import ones
 
 _MAX_SIZES = 4  # batch sizes whose buffers are kept (a mini-batch run needs two: full and last)
 
@@ -56,6 +57,8 @@ class _DenseStep:
                 bufs["mask"] = np.empty((m, n_out), bool)
             if not self.first:
                 bufs["dX"] = np.empty((m, n_in), dtype)
+            if self.db is not None:
+                bufs["ones"] = ones(m, dtype)
             self.buffers[m] = bufs
         return bufs
 
@@ -84,7 +87,7 @@ class _DenseStep:
             dZ = dA
         np.matmul(dZ.T, self.X, out=self.dW)
         if self.db is not None:
-            np.add.reduce(dZ, axis=0, out=self.db)
+            np.dot(bufs["ones"], dZ, out=self.db)  # Σ_i dZ as 1ᵀ·dZ, as Dense.backward computes it
         if self.first:
             return None
         return np.matmul(dZ, self.W, out=bufs["dX"])
@@ -183,7 +186,7 @@ class Plan:
                 if len(self.rows) >= _MAX_SIZES:
                     self.rows.clear()
                     self.dZ.clear()
-                rows = self.rows[m] = np.arange(m)
+                rows = self.rows[m] = np.arange(0, m * out.shape[1], out.shape[1])
             dZ = self.dZ.get(m)
             if dZ is None or dZ.shape != out.shape or dZ.dtype != out.dtype:
                 dZ = self.dZ[m] = np.empty_like(out)

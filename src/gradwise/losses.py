@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers.activations import sigmoid, softmax
+from .layers.activations import row_max, row_sum, sigmoid, softmax
 
 NAMES = ("binary_crossentropy", "categorical_crossentropy", "mse")
 
@@ -39,13 +39,13 @@ def categorical_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.nd
 
     Z : ndarray of shape (m, K);  y : integer labels of shape (m,).
     """
-    m = Z.shape[0]
-    rows = np.arange(m)
-    shifted = Z - Z.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=1))
-    J = float((log_norm - shifted[rows, y]).sum(dtype=np.float64) / m)
+    m, k = Z.shape
+    flat = np.arange(0, m * k, k) + y  # positions of the true classes in Z.ravel()
+    shifted = Z - row_max(Z)
+    log_norm = np.log(row_sum(np.exp(shifted)))
+    J = float(np.add.reduce(log_norm - shifted.reshape(-1)[flat], dtype=np.float64) / m)
     dZ = softmax(Z)
-    dZ[rows, y] -= 1.0
+    dZ.reshape(-1)[flat] -= 1.0
     dZ *= Z.dtype.type(1.0 / m)
     return J, dZ
 
@@ -66,28 +66,29 @@ def sigmoid_binary_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np
     return float(per_example.sum(dtype=np.float64) / m), dZ, A
 
 
-def softmax_crossentropy(Z: np.ndarray, y: np.ndarray, rows: np.ndarray | None = None,
+def softmax_crossentropy(Z: np.ndarray, y: np.ndarray, row_starts: np.ndarray | None = None,
                          dZ: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """`categorical_crossentropy(Z, y)` and the output A = softmax(Z) in one pass: (J, dZ, A).
 
     The same NumPy operations as `softmax(Z)` followed by `categorical_crossentropy(Z, y)` (so the same
     bits), with the shifted logits and their exponentials computed once, not three times.
-    `rows` (= arange(m)) and `dZ` (an (m, K) array to write dJ/dZ into) may be passed in by a caller that
-    reuses them across steps.
+    `row_starts` (= arange(0, m·K, K)) and `dZ` (an (m, K) array to write dJ/dZ into) may be passed in by
+    a caller that reuses them across steps.
     """
-    m = Z.shape[0]
-    if rows is None:
-        rows = np.arange(m)
-    shifted = Z - Z.max(axis=1, keepdims=True)
+    m, k = Z.shape
+    if row_starts is None:
+        row_starts = np.arange(0, m * k, k)
+    flat = row_starts + y
+    shifted = Z - row_max(Z)
     A = np.exp(shifted)
-    norm = np.add.reduce(A, axis=1, keepdims=True)
-    J = float((np.log(norm[:, 0]) - shifted[rows, y]).sum(dtype=np.float64) / m)
-    A /= norm
+    norm = row_sum(A)
+    J = float(np.add.reduce(np.log(norm) - shifted.reshape(-1)[flat], dtype=np.float64) / m)
+    A /= norm[:, None]
     if dZ is None:
         dZ = A.copy()
     else:
         np.copyto(dZ, A)
-    dZ[rows, y] -= 1.0
+    dZ.reshape(-1)[flat] -= 1.0
     dZ *= Z.dtype.type(1.0 / m)
     return J, dZ, A
 

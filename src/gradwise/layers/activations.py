@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_float
-from .base import Layer, Mode
+from .base import Layer, Mode, ones
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -21,11 +21,31 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
+def row_max(z: np.ndarray) -> np.ndarray:
+    """max_j z_ij, shape (m, 1).
+
+    With 2–4 columns, the elementwise maximum of the columns: the same values as `z.max(axis=1)`, but one
+    or two cheap ufunc calls instead of a reduction, whose setup costs ~3× more on small batches.
+    """
+    k = z.shape[1]
+    if not 2 <= k <= 4:
+        return z.max(axis=1, keepdims=True)
+    out = np.maximum(z[:, 0:1], z[:, 1:2])
+    for j in range(2, k):
+        np.maximum(out, z[:, j:j + 1], out=out)
+    return out
+
+
+def row_sum(e: np.ndarray) -> np.ndarray:
+    """Σ_j e_ij, shape (m,), as the matrix-vector product e·1 (one BLAS call, cheaper than a reduction)."""
+    return np.dot(e, ones(e.shape[1], e.dtype))
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by the row maximum so that exp never overflows."""
-    shifted = z - z.max(axis=1, keepdims=True)
+    shifted = z - row_max(z)
     e = np.exp(shifted)
-    e /= e.sum(axis=1, keepdims=True)
+    e /= row_sum(e)[:, None]
     return e
 
 

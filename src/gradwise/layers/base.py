@@ -41,6 +41,20 @@ class Mode:
 
 INFERENCE = Mode()
 
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A shared read-only vector of n ones: sums written as BLAS products (Σ_i x_i = 1ᵀx)."""
+    key = (n, np.dtype(dtype))
+    vec = _ONES.get(key)
+    if vec is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        vec = _ONES[key] = np.ones(n, dtype)
+        vec.flags.writeable = False
+    return vec
+
 
 class Layer:
     """Base class. Parameter-free layers only implement forward/backward."""
