@@ -27,6 +27,18 @@ class Optimizer:
         self.state: dict[str, np.ndarray] = {}
         self.t = 0  # number of steps taken (Adam's bias-correction exponent)
 
+    def _constants(self, dtype: np.dtype, *values: float) -> tuple:
+        """`values` as scalars of θ's dtype, made once per (dtype, values), not at every step.
+
+        A NumPy scalar costs about as much to create as a small ufunc call; the hyper-parameters of a
+        step never change, so they are converted once (the same rounding as `dtype.type(value)`).
+        """
+        key = (dtype, values)
+        cached = self.__dict__.get("_cached_constants")
+        if cached is None or cached[0] != key:
+            cached = self._cached_constants = (key, tuple(dtype.type(v) for v in values))
+        return cached[1]
+
     def _ensure_state(self, theta: np.ndarray) -> None:
         """Allocate zero state of θ's size and dtype on first use (the seeds' V = 0, S = 0)."""
         for key in self.state_names:
@@ -73,7 +85,7 @@ class GD(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        lr = theta.dtype.type(learning_rate)
+        lr = float(learning_rate)  # NumPy rounds it to θ's dtype, as dtype.type() would
 
         def update(theta, grad, work):
             np.multiply(grad, lr, out=work)  # no temporary per step
@@ -95,8 +107,8 @@ class Momentum(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        cast = theta.dtype.type
-        beta, one_minus_beta, lr = cast(self.beta), cast(1.0 - self.beta), cast(learning_rate)
+        beta, one_minus_beta = self._constants(theta.dtype, self.beta, 1.0 - self.beta)
+        lr = float(learning_rate)
 
         def update(theta, grad, v, work):
             v *= beta
@@ -126,9 +138,8 @@ class RMSprop(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        cast = theta.dtype.type
-        beta, one_minus_beta = cast(self.beta), cast(1.0 - self.beta)
-        eps, lr = cast(self.epsilon), cast(learning_rate)
+        beta, one_minus_beta, eps = self._constants(theta.dtype, self.beta, 1.0 - self.beta, self.epsilon)
+        lr = float(learning_rate)
 
         def update(theta, grad, s, work):
             s *= beta
@@ -169,13 +180,14 @@ class Adam(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
         self.t += 1
-        cast = theta.dtype.type
         b1, b2 = self.beta1, self.beta2
-        beta1, one_minus_beta1, beta2, one_minus_beta2 = cast(b1), cast(1.0 - b1), cast(b2), cast(1.0 - b2)
+        beta1, one_minus_beta1, beta2, one_minus_beta2, eps = self._constants(
+            theta.dtype, b1, 1.0 - b1, b2, 1.0 - b2, self.epsilon)
         # √ŝ + ε = √s / √(1 − β₂ᵗ) + ε ;  α v̂ = (α / (1 − β₁ᵗ)) v  (the bias corrections folded into
-        # two scalars instead of two more passes over θ; torch.optim.Adam groups them the same way)
-        root_c2, eps = cast(math.sqrt(1.0 - b2 ** self.t)), cast(self.epsilon)
-        step = cast(learning_rate / (1.0 - b1 ** self.t))
+        # two scalars instead of two more passes over θ; torch.optim.Adam groups them the same way).
+        # Python floats: NumPy rounds them to θ's dtype exactly as dtype.type() would.
+        root_c2 = math.sqrt(1.0 - b2 ** self.t)
+        step = learning_rate / (1.0 - b1 ** self.t)
 
         def update(theta, grad, v, s, work):
             v *= beta1
