@@ -25,7 +25,7 @@ h1{font-size:1.7em;margin-bottom:.2em} h2{margin-top:2.2em;border-bottom:2px sol
 h3{font-size:1.05em;margin:1.4em 0 .4em}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.3em .55em;text-align:left;vertical-align:top}
-th{background:#f3f3f5} tr:nth-child(even) td{background:#fafafa}
+th{background:#f3f3f5} tr:nth-child(even) td{background:#fafafa} tr.group td{border-top:2px solid #888}
 td.pass{color:#137333;font-weight:600} td.fail{color:#b3261e;font-weight:700} td.skip{color:#777}
 figure{margin:1em 0 1.6em} figure img{max-width:100%;border:1px solid #e3e3e3}
 figcaption{font-size:.88em;color:#444;margin-top:.3em}
@@ -72,7 +72,8 @@ def render_markdown(sections: Sequence[Section], settings: Settings, elapsed: fl
     lines += [f"> **{w}**" for w in warnings] + ([""] if warnings else [])
     lines += ["## Summary", ""]
     lines += _md_table(["experiment", "claim", "seeds", "ours", "verdict"],
-                       [[s.title, c.claim, c.seeds, c.ours, verdict(c.passed)] for s in sections for c in s.checks])
+                       [[s.title if i == 0 else "", c.claim, c.seeds, c.ours, verdict(c.passed)]
+                        for s in sections for i, c in enumerate(s.checks)])
     for s in sections:
         lines += ["", f"## {s.title}", "", s.lesson, "", "**Protocol**", ""]
         lines += [f"- {p}" for p in s.protocol]
@@ -111,10 +112,8 @@ def _verdict_cell(passed: bool | None) -> str:
 
 
 def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], verdicts: Sequence[bool | None] | None = None,
-                caption: str | None = None) -> list[str]:
+                group_starts: Sequence[bool] | None = None) -> list[str]:
     out = ["<table>"]
-    if caption:
-        out.append(f"<caption style='caption-side:top;text-align:left;font-weight:600'>{_inline(caption)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{_inline(h)}</th>" for h in headers) + "</tr></thead><tbody>")
     for i, row in enumerate(rows):
         cells = []
@@ -124,7 +123,8 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], verdicts:
             cells.append(f"<td{cls}>{_inline(text)}</td>")
         if verdicts is not None:
             cells.append(_verdict_cell(verdicts[i]))
-        out.append("<tr>" + "".join(cells) + "</tr>")
+        start = ' class="group"' if group_starts is not None and group_starts[i] and i else ""
+        out.append(f"<tr{start}>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return out
 
@@ -142,9 +142,10 @@ def render_html(sections: Sequence[Section], settings: Settings, elapsed: float,
     body.append("<nav><ol>" + "".join(f'<li><a href="#{s.key}">{_inline(s.title)}</a></li>' for s in sections)
                 + "</ol></nav>")
     body.append('<h2 id="summary">Summary</h2>')
-    checks = [(s, c) for s in sections for c in s.checks]
+    checks = [(s, i, c) for s in sections for i, c in enumerate(s.checks)]
     body += _html_table(["experiment", "claim", "seeds", "ours", "verdict"],
-                        [[s.title, c.claim, c.seeds, c.ours] for s, c in checks], [c.passed for _, c in checks])
+                        [[s.title if i == 0 else "", c.claim, c.seeds, c.ours] for s, i, c in checks],
+                        [c.passed for *_, c in checks], [i == 0 for _, i, _ in checks])
     for s in sections:
         body.append(f'<h2 id="{s.key}">{_inline(s.title)}</h2>')
         body.append(f'<p class="lesson">{_inline(s.lesson)}</p>')

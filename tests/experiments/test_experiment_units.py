@@ -15,7 +15,7 @@ from gradwise.experiments._common import CourseShuffle, matches_printed, mean_in
 
 def test_mean_interval_is_the_t_interval():
     values = [0.90, 0.92, 0.97]
-    stat = mean_interval(values)
+    stat = mean_interval(values, bounds=None)
     s = np.std(values, ddof=1)
     half = 4.302652729911275 * s / math.sqrt(3)  # t_{0.975, 2}
     assert stat["mean"] == pytest.approx(np.mean(values))
@@ -24,6 +24,8 @@ def test_mean_interval_is_the_t_interval():
     assert mean_interval([0.5])["low"] is None and mean_interval([0.5])["mean"] == 0.5
     same = mean_interval([0.5, 0.5, 0.5])
     assert same["low"] == same["high"] == 0.5
+    clipped = mean_interval(values)  # accuracies: the interval stays within [0, 1]
+    assert clipped["high"] == 1.0 and clipped["low"] == pytest.approx(stat["low"])
 
 
 @pytest.mark.parametrize("ours, printed, expected", [

@@ -48,7 +48,8 @@ class Settings:
 @dataclass
 class Job:
     """One independent piece of work: `fn(**kwargs)` must be a module-level function returning a
-    picklable dict (numbers, lists, arrays). `cost` is a rough relative duration, to start long jobs first."""
+    picklable dict (numbers, lists, arrays). `cost` is a rough duration in microseconds (iterations × the
+    measured time of one), used to schedule long jobs first."""
 
     name: str
     fn: Callable[..., dict]
@@ -121,10 +122,11 @@ def t_quantile_975(dof: int) -> float:
     return float(stats.t.ppf(0.975, dof))
 
 
-def mean_interval(values: Sequence[float]) -> dict[str, Any]:
+def mean_interval(values: Sequence[float], bounds: tuple[float, float] | None = (0.0, 1.0)) -> dict[str, Any]:
     """Mean and 95% confidence interval of the mean, mean ± t₀.₉₇₅,ₙ₋₁ · s/√n (s: sample std, ddof=1).
 
-    With a single value the interval is undefined and reported as None.
+    The interval is clipped to `bounds` (accuracies live in [0, 1]; with few seeds t₀.₉₇₅ is large — 12.7
+    for two — and the unclipped interval would leave them). With a single value it is undefined: None.
     """
     v = np.asarray(values, dtype=np.float64)
     n = int(v.size)
@@ -135,7 +137,10 @@ def mean_interval(values: Sequence[float]) -> dict[str, Any]:
         return {"n": 1, "mean": mean, "low": None, "high": None, "std": None, "values": v.tolist()}
     std = float(v.std(ddof=1))
     half = t_quantile_975(n - 1) * std / math.sqrt(n)
-    return {"n": n, "mean": mean, "low": mean - half, "high": mean + half, "std": std, "values": v.tolist()}
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return {"n": n, "mean": mean, "low": low, "high": high, "std": std, "values": v.tolist()}
 
 
 # ---------------------------------------------------------------------------------------- seeds
@@ -218,9 +223,24 @@ def matches_printed(ours: float, printed: str) -> bool:
     return round(value, decimals) == round(float(text), decimals)
 
 
+def like_printed(ours: float, printed: str) -> str:
+    """`ours` written the way the seeds print the number it is compared with, with at least 4 digits."""
+    text = printed.strip()
+    if text.endswith("%"):
+        decimals = len(text[:-1].split(".")[1]) if "." in text else 0
+        return f"{100 * ours:.{max(decimals, 2)}f}%"
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return f"{ours:.{max(decimals, 4)}f}"
+
+
 def compare(settings: Settings, ours: float, printed: str) -> bool | None:
     """`matches_printed`, or None in a quick run (whose iteration counts are not the course's)."""
     return None if settings.quick else matches_printed(ours, printed)
+
+
+def trained(settings: Settings, passed: bool) -> bool | None:
+    """A claim about trained networks: not checked in a quick run (too few iterations to say anything)."""
+    return None if settings.quick else passed
 
 
 def mark(passed: bool | None) -> str:

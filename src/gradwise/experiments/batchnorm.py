@@ -31,7 +31,7 @@ WIDTH = 64
 BATCH = 64
 EPOCHS = 12
 QUICK_EPOCHS = 2
-LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+LEARNING_RATES = (0.03, 0.1, 0.3, 1.0, 3.0)
 QUICK_LEARNING_RATES = (0.3, 3.0)
 TARGET_COST = 0.1
 TRAINS_BELOW = 0.5 * math.log(10)  # half the cost of guessing uniformly among 10 classes
@@ -69,7 +69,7 @@ def jobs(settings: Settings) -> list[Job]:
     rates = QUICK_LEARNING_RATES if settings.quick else LEARNING_RATES
     return [Job(f"{KEY}/{hidden}/{'bn' if bn else 'plain'}/{lr:g}", train,
                 {"hidden": hidden, "batchnorm": bn, "learning_rate": lr, "epochs": epochs},
-                cost=epochs * 1438 * DEPTH * (3.0 if bn else 1.0) * 20)
+                cost=epochs * 1438 * DEPTH * 4 * (3.0 if bn else 1.0))
             for hidden in ACTIVATIONS for bn in (False, True) for lr in rates]
 
 

@@ -25,12 +25,14 @@ from ._common import (
     compare,
     fmt_interval,
     legacy_rng,
+    like_printed,
     mark,
     mean_interval,
     pct,
     plot_path,
     rebuild,
     streams,
+    trained,
 )
 
 KEY = "initialization"
@@ -126,8 +128,8 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                 continue
             ok = compare(settings, ours, printed)
             cells.append(mark(ok))
-            checks.append(Check(f"{init} initialization, {what} accuracy (course protocol)", printed,
-                                f"{ours:.4f}", ok))
+            checks.append(Check(f"{LABEL[init]} initialization, {what} accuracy (course protocol)", printed,
+                                like_printed(ours, printed), ok))
         rows.append([
             init, f"{seed_train}", pct(course["train_accuracy"], 2), cells[0],
             seed_test or "—", pct(course["test_accuracy"], 2), cells[1],
@@ -140,12 +142,12 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     order_ok = mean["he"] > mean["random"] > mean["zeros"]
     checks.append(Check(f"over {len(seeds)} fresh seeds: He > large random > zeros (mean train accuracy)",
                         "He best, zeros worst", " > ".join(f"{i} {pct(mean[i])}" for i in ("he", "random", "zeros")),
-                        order_ok))
+                        trained(settings, order_ok)))
     results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n,
                            "data": "make_circles(300/100, noise=.05) after seed 1/2", "weights": "RandomState(3)"}
 
     # plots: cost curves and the three decision boundaries of the course-protocol networks
-    curves = {init: outputs[f"{KEY}/{init}/course"]["cost"] for init in INITS}
+    curves = {LABEL[init]: outputs[f"{KEY}/{init}/course"]["cost"] for init in INITS}
     cost_abs, cost_rel = plot_path(plot_dir, "initialization_cost.png")
     plots.plot_cost_curves(cost_abs, curves, logy=True, xlabel="iteration (full-batch gradient descent)",
                            ylabel="cost J (log scale)",
@@ -155,7 +157,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
         model = rebuild(lambda init=init: build(init), outputs[f"{KEY}/{init}/course"]["theta"])
         r = results[init]
         plots.plot_decision_boundary(ax, model, data.X_train, data.y_train,
-                                     title=f"{init}: train {pct(r['train_accuracy'])}, "
+                                     title=f"{LABEL[init]}: train {pct(r['train_accuracy'])}, "
                                            f"test {pct(r['test_accuracy'])}")
     fig.suptitle("Decision boundaries on the training set (course protocol)")
     bound_abs, bound_rel = plot_path(plot_dir, "initialization_boundaries.png")

@@ -130,7 +130,7 @@ def jobs(settings: Settings) -> list[Job]:
     out = [Job(f"{KEY}/linear/{'std' if s else 'raw'}", linear_runs, {"standardize": s, "cap": cap},
                cost=cap * 200 * 4) for s in (False, True)]
     out += [Job(f"{KEY}/net/{'std' if s else 'raw'}/{lr:g}", net_run,
-                {"standardize": s, "learning_rate": lr, "iterations": n}, cost=n * 455 * 10)
+                {"standardize": s, "learning_rate": lr, "iterations": n}, cost=n * 455)
             for s in (False, True) for lr in NET_RATES]
     return out
 

@@ -33,12 +33,14 @@ from ._common import (
     compare,
     fmt_interval,
     legacy_rng,
+    like_printed,
     mark,
     mean_interval,
     pct,
     plot_path,
     rebuild,
     streams,
+    trained,
 )
 
 KEY = "optimization"
@@ -49,7 +51,9 @@ BATCH = 64
 LEARNING_RATE = 0.0007
 EPOCHS = 10000
 QUICK_EPOCHS = 100
-STATS_EPOCHS = 10000
+#: the statistics' epochs: 3 seeds × 3 optimizers × 10,000 epochs would alone take the default run's 2 minutes,
+#: so the fresh seeds train 2,000 epochs (the report says so); the course-protocol row keeps 10,000
+STATS_EPOCHS = 2000
 DECAY_LR0 = 0.1
 DECAY_EPOCHS = 5000
 QUICK_DECAY_EPOCHS = 100
@@ -123,12 +127,12 @@ def jobs(settings: Settings) -> list[Job]:
     nd = settings.n(DECAY_EPOCHS, QUICK_DECAY_EPOCHS)
     ns = settings.n(STATS_EPOCHS, QUICK_EPOCHS)
     steps = -(-300 // BATCH)
-    out = [Job(f"{KEY}/{o}/course", train, {"name": o, "epochs": n}, cost=n * steps * 120) for o in OPTIMIZERS]
-    out += [Job(f"{KEY}/{o}/decay", train, {"name": o, "epochs": nd, "decay": True}, cost=nd * steps * 120)
+    out = [Job(f"{KEY}/{o}/course", train, {"name": o, "epochs": n}, cost=n * steps * 220) for o in OPTIMIZERS]
+    out += [Job(f"{KEY}/{o}/decay", train, {"name": o, "epochs": nd, "decay": True}, cost=nd * steps * 220)
             for o in OPTIMIZERS]
     for seed in settings.fresh_seeds():
         out += [Job(f"{KEY}/{o}/seed{seed}", train, {"name": o, "epochs": ns, "seed": seed},
-                    cost=ns * steps * 120) for o in OPTIMIZERS]
+                    cost=ns * steps * 220) for o in OPTIMIZERS]
     return out
 
 
@@ -161,7 +165,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
         }
         ok = compare(settings, course["train_accuracy"], SEEDS[o])
         checks.append(Check(f"{LABEL[o]}, train accuracy (course protocol)", SEEDS[o],
-                            f"{course['train_accuracy']:.4f}", ok))
+                            like_printed(course["train_accuracy"], SEEDS[o]), ok))
         rows.append([LABEL[o], SEEDS[o], pct(course["train_accuracy"], 2), mark(ok), pct(course["test_accuracy"], 1),
                      fmt_interval(stats["train_accuracy"]), fmt_interval(stats["test_accuracy"]),
                      f"{pct(decayed['train_accuracy'], 2)} / {pct(decayed['test_accuracy'], 1)}"])
@@ -169,12 +173,12 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     mean = {o: results[o]["statistics"]["train_accuracy"]["mean"] for o in OPTIMIZERS}
     checks.append(Check(f"over {len(seeds)} fresh seeds, Adam beats plain mini-batch GD at α = {LEARNING_RATE}",
                         "Adam 94% vs GD 79.7%", f"Adam {pct(mean['adam'])} vs GD {pct(mean['gd'])}",
-                        mean["adam"] > mean["gd"]))
+                        trained(settings, mean["adam"] > mean["gd"])))
     gd_decay = results["gd"]["decay"]["train_accuracy"]
     checks.append(Check("with learning-rate decay (α0 = 0.1), plain GD catches up with Adam "
                         "(within 2 points of Adam's constant-α accuracy)",
                         "GD with decay ≈ 94%", f"GD + decay {pct(gd_decay)} vs Adam {pct(acc['adam'])}",
-                        gd_decay >= acc["adam"] - 0.02))
+                        trained(settings, gd_decay >= acc["adam"] - 0.02)))
     results["protocol"] = {"layers": LAYERS, "batch_size": BATCH, "learning_rate": LEARNING_RATE, "epochs": n,
                            "shuffle": "np.random.seed(11 + epoch) permutation", "statistics_epochs": ns,
                            "decay": {"learning_rate0": DECAY_LR0, "epochs": nd,

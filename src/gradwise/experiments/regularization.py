@@ -32,12 +32,14 @@ from ._common import (
     compare,
     fmt_interval,
     legacy_rng,
+    like_printed,
     mark,
     mean_interval,
     pct,
     plot_path,
     rebuild,
     streams,
+    trained,
 )
 
 KEY = "regularization"
@@ -122,10 +124,10 @@ def train(mode: str, iterations: int, seed: int | None = None) -> dict:
 
 def jobs(settings: Settings) -> list[Job]:
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
-    out = [Job(f"{KEY}/{mode}/course", train, {"mode": mode, "iterations": n}, cost=n * 211) for mode in MODES]
+    out = [Job(f"{KEY}/{mode}/course", train, {"mode": mode, "iterations": n}, cost=n * 350) for mode in MODES]
     for seed in settings.fresh_seeds():
         out += [Job(f"{KEY}/{mode}/seed{seed}", train, {"mode": mode, "iterations": n, "seed": seed},
-                    cost=n * 211) for mode in MODES]
+                    cost=n * 350) for mode in MODES]
     return out
 
 
@@ -143,7 +145,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
             "seeds": seeds,
             "train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
             "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed]),
-            "weight_norm": mean_interval([float(np.linalg.norm(o["weight_norms"])) for o in per_seed]),
+            "weight_norm": mean_interval([float(np.linalg.norm(o["weight_norms"])) for o in per_seed], bounds=None),
         }
         results[mode] = {
             "train_accuracy": course["train_accuracy"],
@@ -159,20 +161,22 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                                     (course["test_accuracy"], SEEDS[mode][1], "test")):
             ok = compare(settings, ours, printed)
             marks.append(mark(ok))
-            checks.append(Check(f"{LABEL[mode]}, {what} accuracy (course protocol)", printed, f"{ours:.12g}", ok))
+            checks.append(Check(f"{LABEL[mode]}, {what} accuracy (course protocol)", printed,
+                                like_printed(ours, printed), ok))
         rows.append([LABEL[mode], SEEDS[mode][0], f"{course['train_accuracy']:.12g}", marks[0],
                      SEEDS[mode][1], f"{course['test_accuracy']:.12g}", marks[1],
                      fmt_interval(stats["train_accuracy"]), fmt_interval(stats["test_accuracy"])])
     test_mean = {m: results[m]["statistics"]["test_accuracy"]["mean"] for m in MODES}
-    checks.append(Check(
-        f"over {len(seeds)} fresh seeds, L2 and dropout generalize better than no regularization "
-        "(mean test accuracy)", "L2 93%, dropout 95% vs none 91.5% on test",
-        ", ".join(f"{m} {pct(test_mean[m])}" for m in MODES),
-        test_mean["l2"] > test_mean["none"] and test_mean["dropout"] > test_mean["none"]))
+    for mode in ("l2", "dropout"):
+        checks.append(Check(
+            f"over {len(seeds)} fresh seeds, {LABEL[mode]} generalizes better than no regularization "
+            "(mean test accuracy)", f"{SEEDS[mode][1]} vs {SEEDS['none'][1]} on test",
+            f"{pct(test_mean[mode])} vs {pct(test_mean['none'])}",
+            trained(settings, test_mean[mode] > test_mean["none"])))
     norm = {m: float(np.linalg.norm(list(results[m]["weight_norms"].values()))) for m in MODES}
     checks.append(Check("L2 drives the weights to smaller values (‖W‖ over all layers, course protocol)",
                         "weights end up smaller (weight decay)",
-                        f"none {norm['none']:.2f}, L2 {norm['l2']:.2f}", norm["l2"] < norm["none"]))
+                        f"none {norm['none']:.2f}, L2 {norm['l2']:.2f}", trained(settings, norm["l2"] < norm["none"])))
     results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n, "lambda": LAMBDA,
                            "keep_prob": KEEP_PROB, "data": "football (211 train / 200 test)",
                            "weights": "RandomState(3), xavier"}
@@ -228,5 +232,13 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                  Figure(norms_rel, "Left: L2 shrinks every weight matrix. Right: training cost "
                                    "(the dropout cost is that of the thinned networks).")],
         checks=checks,
-        notes=[f"First cost without regularization: {results['none']['first_cost']:.16g}."],
+        notes=[
+            f"First cost without regularization: {results['none']['first_cost']:.16g}.",
+            "The course-protocol dropout row trains with the course's two masks, fixed for all 30,000 iterations "
+            "(its `np.random.seed(1)` at the top of every forward pass): that is one thinned network, not "
+            "dropout's average over many. The fresh-seed statistics draw a new mask every iteration, as dropout "
+            f"is meant to: their mean test accuracy, {pct(test_mean['dropout'])} "
+            f"({fmt_interval(results['dropout']['statistics']['test_accuracy'])}), is what real dropout gives "
+            "here; the course's 95% is a property of its particular fixed mask.",
+        ],
     )

@@ -13,12 +13,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import plots
 from .._atomic import write_json
 from .._validation import check_int
 from ..errors import GradwiseValueError
@@ -32,7 +33,7 @@ from . import (
     regularization,
     vanishing,
 )
-from ._common import Section, Settings, run_job
+from ._common import Job, Section, Settings, run_job
 
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
@@ -101,29 +102,10 @@ def reproduce(
     say(f"gradwise reproduce: {len(modules)} experiments, {n_jobs} runs, {seeds} fresh seed(s)"
         f"{', QUICK (reduced iterations)' if quick else ''}, {workers} worker process(es) -> {out}")
     start = time.perf_counter()
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context()) if workers > 1 else None
-    futures: dict[str, Future] = {}
-    try:
-        if executor is not None:
-            # longest jobs first: the pool stays busy and the total time is close to the longest chain
-            for job in sorted((j for jobs in plan.values() for j in jobs), key=lambda j: -j.cost):
-                futures[job.name] = executor.submit(run_job, job)
-        sections: list[Section] = []
-        for index, module in enumerate(modules, start=1):
-            outputs = _collect(plan[module.KEY], futures, say)
-            t0 = time.perf_counter()
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(limits=1):
-                section = module.finish(settings, outputs, plot_dir)
-            section.seconds = time.perf_counter() - t0
-            sections.append(section)
-            verdicts = [c.passed for c in section.checks if c.passed is not None]
-            say(f"[{index}/{len(modules)}] {module.TITLE}: {sum(verdicts)}/{len(verdicts)} checks agree with the "
-                f"seeds (plots {section.seconds:.1f} s; {time.perf_counter() - start:.1f} s elapsed)")
-    finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+    if workers > 1:
+        sections = _run_parallel(modules, plan, settings, plot_dir, workers, say, start)
+    else:
+        sections = _run_here(modules, plan, settings, plot_dir, say, start)
     elapsed = time.perf_counter() - start
 
     from .. import report
@@ -140,21 +122,93 @@ def reproduce(
     return results
 
 
-def _collect(jobs, futures: dict[str, Future], say) -> dict[str, dict]:
-    """The outputs of one experiment's jobs, logging each as it finishes."""
-    outputs: dict[str, dict] = {}
-    if futures:
-        pending = {futures[j.name]: j for j in jobs}
-        for future in as_completed(pending):
-            output, seconds, cpu = future.result()
-            outputs[pending[future].name] = output
-            say(f"  {pending[future].name}: {seconds:.1f} s (CPU {cpu:.1f} s)")
-    else:
-        for job in jobs:
-            output, seconds, cpu = run_job(job)
-            outputs[job.name] = output
+#: a job below this cost (see `Job.cost`) is light: a few seconds at most
+LIGHT = 1e6
+
+
+def _schedule(plan: dict[str, list[Job]]) -> list[Job]:
+    """Light experiments' jobs first, so their plots are drawn while the long runs train; then the long jobs,
+    longest first, so the pool stays busy to the end."""
+    jobs = [j for js in plan.values() for j in js]
+    light = {key for key, js in plan.items() if sum(j.cost for j in js) < 30 * LIGHT}
+    first = [j for j in jobs if any(j in plan[k] for k in light)]
+    rest = sorted((j for j in jobs if not any(j in plan[k] for k in light)), key=lambda j: -j.cost)
+    return first + rest
+
+
+def finish_section(key: str, settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """Tables, plots and checks of one experiment (module-level: a worker process may run it)."""
+    from threadpoolctl import threadpool_limits
+
+    module = next(m for m in EXPERIMENTS if m.KEY == key)
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):
+        section = module.finish(settings, outputs, plot_dir)
+    section.seconds = time.perf_counter() - t0
+    return section
+
+
+def _announce(say, index: int, total: int, section: Section, start: float) -> None:
+    verdicts = [c.passed for c in section.checks if c.passed is not None]
+    title = next(m.TITLE for m in EXPERIMENTS if m.KEY == section.key)
+    say(f"[{index}/{total}] {title}: {sum(verdicts)}/{len(verdicts)} checks agree with the seeds "
+        f"(tables and plots {section.seconds:.1f} s; {time.perf_counter() - start:.1f} s elapsed)")
+
+
+def _run_here(modules, plan, settings, plot_dir, say, start) -> list[Section]:
+    """Everything in this process, experiment after experiment."""
+    sections = []
+    for module in modules:
+        outputs = {}
+        for job in plan[module.KEY]:
+            outputs[job.name], seconds, cpu = run_job(job)
             say(f"  {job.name}: {seconds:.1f} s (CPU {cpu:.1f} s)")
-    return outputs
+        sections.append(finish_section(module.KEY, settings, outputs, plot_dir))
+        _announce(say, len(sections), len(modules), sections[-1], start)
+    return sections
+
+
+def _run_parallel(modules, plan, settings, plot_dir, workers, say, start) -> list[Section]:
+    """Jobs and plotting in `workers` processes. At most `workers` tasks are in flight, so an experiment whose
+    runs are all done gets its plots drawn at the next free slot (a pool's FIFO queue would leave all the
+    plotting to the end), while the long runs keep the other slots busy."""
+    context = _context()
+    if context.get_start_method() == "fork":
+        plots._mpl()  # import matplotlib once here: forked workers inherit it instead of each importing it
+    queue = _schedule(plan)
+    owner = {job.name: key for key, jobs in plan.items() for job in jobs}
+    outputs: dict[str, dict[str, dict]] = {key: {} for key in plan}
+    ready: list[str] = []  # experiments whose runs are all done, waiting for a slot to draw their plots
+    sections: dict[str, Section] = {}
+    running: dict[Future, tuple[str, str]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
+        try:
+            while queue or ready or running:
+                while len(running) < workers and (ready or queue):
+                    if ready:
+                        key = ready.pop(0)
+                        running[executor.submit(finish_section, key, settings, outputs[key], plot_dir)] = (
+                            "finish", key)
+                    else:
+                        job = queue.pop(0)
+                        running[executor.submit(run_job, job)] = ("job", job.name)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    kind, name = running.pop(future)
+                    if kind == "job":
+                        output, seconds, cpu = future.result()
+                        say(f"  {name}: {seconds:.1f} s (CPU {cpu:.1f} s)")
+                        key = owner[name]
+                        outputs[key][name] = output
+                        if len(outputs[key]) == len(plan[key]):
+                            ready.append(key)
+                    else:
+                        sections[name] = future.result()
+                        _announce(say, len(sections), len(modules), sections[name], start)
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [sections[m.KEY] for m in modules]
 
 
 def _results(sections: list[Section], settings: Settings, elapsed: float) -> dict[str, Any]:

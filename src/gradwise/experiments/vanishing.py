@@ -96,7 +96,7 @@ def run_all(linear_depth: int) -> dict:
 
 
 def jobs(settings: Settings) -> list[Job]:
-    return [Job(f"{KEY}/all", run_all, {"linear_depth": LINEAR_DEPTH}, cost=2e6)]
+    return [Job(f"{KEY}/all", run_all, {"linear_depth": LINEAR_DEPTH}, cost=1e6)]
 
 
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
