@@ -341,6 +341,11 @@ def fit(
     # One Mode for the whole run: dropout masks and shuffles draw from the model's generator.
     mode = Mode(training=True, dropout=True, update_stats=True, rng=model.rng)
     reshuffle = callable(shuffle) or (shuffle and batch < m)
+    # A shuffled copy of a large training set per epoch costs its full size again in memory (188 MB for
+    # 60,000 MNIST-shaped float32 rows) and a pass over it; gather each batch's rows into a reused
+    # buffer instead. Small sets are still copied whole: one copy is cheaper than a gather per batch.
+    gather = reshuffle and X.nbytes > _GATHER_ABOVE_BYTES
+    x_batch = np.empty((batch, X.shape[1]), X.dtype) if gather else None
     theta, grad = model.theta, model.grad
     fallback = _Fallback(model) if terminate_on_nan else None
     # With the divergence check on, fit reports a blow-up itself (TrainingDivergedError naming the epoch
@@ -357,8 +362,12 @@ def fit(
                     cb.on_epoch_begin(epoch)
                 if reshuffle:
                     perm = _permutation(shuffle, epoch, m, model.rng)
-                    Xs, ys = X[perm], y[perm]
-                    ls = labels[perm] if classification else None
+                    if gather and _in_range(perm, m):
+                        Xs = None
+                    else:
+                        Xs = X[perm]
+                    ys = y[perm]
+                    ls = ys if labels is y else labels[perm] if classification else None
                 else:
                     Xs, ys, ls = X, y, labels
                 if terminate_on_nan:
@@ -367,7 +376,12 @@ def fit(
                 correct = 0
                 b = 0
                 for b, start in enumerate(starts):
-                    Xb, yb = Xs[start:start + batch], ys[start:start + batch]
+                    yb = ys[start:start + batch]
+                    if Xs is None:  # rows perm[start:start + batch] of X, into the reused buffer
+                        nb = yb.shape[0]
+                        Xb = np.take(X, perm[start:start + nb], axis=0, out=x_batch[:nb], mode="wrap")
+                    else:
+                        Xb = Xs[start:start + batch]
                     if augment is not None:
                         Xb = _augmented(augment, Xb, model)
                     J, A = model.loss_and_gradient(Xb, yb, mode)
@@ -409,7 +423,17 @@ def fit(
 
 def _all_finite(a: np.ndarray) -> bool:
     """One reduction without a temporary array; the exact element-wise check only if the sum is not finite."""
-    return math.isfinite(float(a.sum())) or bool(np.isfinite(a).all())
+    return math.isfinite(float(np.add.reduce(a))) or bool(np.isfinite(a).all())
+
+
+#: training sets larger than this are shuffled batch by batch (see `fit`), smaller ones copied whole
+_GATHER_ABOVE_BYTES = 4 << 20
+
+
+def _in_range(perm: np.ndarray, m: int) -> bool:
+    """Every index valid for X[perm] (-m ≤ i < m), so that np.take(mode="wrap") picks the same rows;
+    otherwise fit indexes X[perm] and raises NumPy's own IndexError."""
+    return bool(perm.min() >= -m and perm.max() < m)
 
 
 def _permutation(shuffle, epoch: int, m: int, rng) -> np.ndarray:
@@ -446,7 +470,8 @@ class _Fallback:
     def epoch_start(self) -> None:
         self.previous, self.current = self.current, self.previous
         np.copyto(self.current[0], self.model.theta)
-        np.copyto(self.current[1], self.model.buffer)
+        if self.model.buffer.size:
+            np.copyto(self.current[1], self.model.buffer)
         self.epochs_seen += 1
 
     def restore(self, which: tuple[np.ndarray, np.ndarray]) -> None:
