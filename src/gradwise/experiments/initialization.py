@@ -168,7 +168,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
         title=TITLE,
         lesson=("Zero weights fail to break symmetry (every hidden unit computes the same thing, so the network is "
                 "no better than a linear classifier); large random weights (×10) saturate the sigmoid, start "
-                "with a huge cost and slow the optimization; He initialization (×√(2/n_{l−1})) trains well."),
+                "with a huge cost and slow the optimization; He initialization (×√(2/n_(l−1))) trains well."),
         protocol=[
             "course protocol: `make_circles(300, noise=.05)` after `np.random.seed(1)`, test set 100 after "
             "`np.random.seed(2)` (drawn with `RandomState`, bit-identical)",
