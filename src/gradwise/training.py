@@ -338,6 +338,10 @@ def fit(
     # Accuracy counts hits against labels prepared once (0/1 → bool), not a float mean per batch.
     labels = (y if categorical else y > 0.5) if classification else None
     outputs_per_example = 1 if categorical or labels is None else labels.shape[1]
+    # Each batch's predictions go into one array for the epoch, compared with the labels once at its end
+    # (a compare and a count per batch cost more than the rest of a small network's bookkeeping).
+    predictions = None if not classification else (
+        np.empty(m, np.intp) if categorical else np.empty(labels.shape, bool))
     # One Mode for the whole run: dropout masks and shuffles draw from the model's generator.
     mode = Mode(training=True, dropout=True, update_stats=True, rng=model.rng)
     reshuffle = callable(shuffle) or (shuffle and batch < m)
@@ -373,7 +377,6 @@ def fit(
                 if terminate_on_nan:
                     fallback.epoch_start()
                 cost_sum = 0.0
-                correct = 0
                 b = 0
                 for b, start in enumerate(starts):
                     yb = ys[start:start + batch]
@@ -391,15 +394,17 @@ def fit(
                     nb = Xb.shape[0]
                     cost_sum += J * nb
                     if classification:
-                        lb = ls[start:start + batch]
-                        hits = (A.argmax(axis=1) == lb) if categorical else ((A > 0.5) == lb)
-                        correct += int(np.count_nonzero(hits))
+                        if categorical:
+                            A.argmax(axis=1, out=predictions[start:start + nb])
+                        else:
+                            np.greater(A, 0.5, out=predictions[start:start + nb])
                 # The last update of the epoch was not followed by a cost; check the weights it left.
                 if terminate_on_nan and not _all_finite(theta):
                     raise _diverged(model, opt, fallback, history, epoch, b,
                                     "the last update left non-finite weights", lr, after_update=True)
                 logs = {"cost": cost_sum / m}
                 if classification:
+                    correct = int(np.count_nonzero(predictions == ls))
                     logs["accuracy"] = correct / (m * outputs_per_example)
                 if validation is not None:
                     for key, value in _evaluate_prepared(model, *validation).items():
