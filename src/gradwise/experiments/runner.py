@@ -122,18 +122,16 @@ def reproduce(
     return results
 
 
-#: a job below this cost (see `Job.cost`) is light: a few seconds at most
-LIGHT = 1e6
+#: an experiment whose jobs add up to less than this cost (see `Job.cost`, ~µs) is light: under ~30 s
+LIGHT = 30e6
 
 
 def _schedule(plan: dict[str, list[Job]]) -> list[Job]:
     """Light experiments' jobs first, so their plots are drawn while the long runs train; then the long jobs,
     longest first, so the pool stays busy to the end."""
-    jobs = [j for js in plan.values() for j in js]
-    light = {key for key, js in plan.items() if sum(j.cost for j in js) < 30 * LIGHT}
-    first = [j for j in jobs if any(j in plan[k] for k in light)]
-    rest = sorted((j for j in jobs if not any(j in plan[k] for k in light)), key=lambda j: -j.cost)
-    return first + rest
+    light = [j for js in plan.values() if sum(j.cost for j in js) < LIGHT for j in js]
+    heavy = [j for js in plan.values() if sum(j.cost for j in js) >= LIGHT for j in js]
+    return light + sorted(heavy, key=lambda j: -j.cost)
 
 
 def finish_section(key: str, settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
