@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,8 +22,9 @@ import numpy as np
 
 #: bytes of each array handled per block: 5 arrays × 128 KB stay inside a 1 MB L2 cache
 BLOCK_BYTES = 1 << 17
-#: vectors shorter than this are updated by one thread (handing work to a thread costs ~20 µs)
-PARALLEL_MIN = 1 << 19
+#: vectors shorter than this are updated by one thread (handing work to a thread costs ~20 µs); above
+#: it, `_Chooser` measures whether the threads actually pay on this machine, now
+PARALLEL_MIN = 1 << 17
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -67,6 +69,42 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
+class _Chooser:
+    """Picks one thread or several for a kind of update, by timing both on the first calls.
+
+    Whether a second thread pays depends on the machine *and its load*: on an idle two-core machine it
+    halves an optimizer step over millions of parameters; on a machine busy with other work it only adds
+    a hand-off. So the first `TRIALS` calls alternate between the two and the faster median wins; the
+    trial is repeated every `RETRY` calls, as the load changes. Results are bit-identical either way.
+    """
+
+    TRIALS = 6
+    RETRY = 2000
+
+    def __init__(self) -> None:
+        self.times: dict[int, list[float]] = {}
+        self.calls = 0
+        self.choice = 0  # 0 while trying
+
+    def pick(self, threads: int) -> int:
+        self.calls += 1
+        if self.choice and self.calls % self.RETRY:
+            return self.choice
+        if self.choice:  # start a new trial
+            self.times, self.choice = {}, 0
+        return 1 if self.calls % 2 else threads
+
+    def record(self, threads: int, seconds: float) -> None:
+        if self.choice:
+            return
+        self.times.setdefault(threads, []).append(seconds)
+        if len(self.times) == 2 and all(len(t) >= self.TRIALS // 2 for t in self.times.values()):
+            self.choice = min(self.times, key=lambda k: sorted(self.times[k])[len(self.times[k]) // 2])
+
+
+_choosers: dict[tuple, _Chooser] = {}
+
+
 def run_blocked(fn: Callable[..., None], arrays: tuple[np.ndarray, ...]) -> None:
     """Call `fn(*blocks)` on consecutive blocks of the equally long 1-D `arrays` until all are covered.
 
@@ -77,14 +115,33 @@ def run_blocked(fn: Callable[..., None], arrays: tuple[np.ndarray, ...]) -> None
     if n <= block:
         fn(*arrays)
         return
-    threads = n_threads() if n >= PARALLEL_MIN else 1
-    if threads == 1:
+    available = n_threads() if n >= PARALLEL_MIN else 1
+    if available == 1:
         _walk(fn, arrays, 0, n, block)
         return
+    key = (getattr(fn, "__qualname__", None), n, arrays[0].dtype, len(arrays), available)
+    chooser = _choosers.get(key)
+    if chooser is None:
+        if len(_choosers) > 64:
+            _choosers.clear()
+        chooser = _choosers[key] = _Chooser()
+    threads = chooser.pick(available)
+    start = time.perf_counter()
+    if threads == 1:
+        _walk(fn, arrays, 0, n, block)
+    else:
+        _parallel(fn, arrays, n, block, threads)
+    chooser.record(threads, time.perf_counter() - start)
+
+
+def _parallel(fn: Callable[..., None], arrays: tuple[np.ndarray, ...], n: int, block: int, threads: int) -> None:
     # contiguous spans, one per thread, each walked block by block; the caller takes the first
     per = -(-n // threads)
     per = -(-per // block) * block
     spans = [(lo, min(lo + per, n)) for lo in range(0, n, per)]
+    if len(spans) == 1:
+        _walk(fn, arrays, 0, n, block)
+        return
     pool = _get_pool(len(spans) - 1)
     futures = [pool.submit(_walk, fn, arrays, lo, hi, block) for lo, hi in spans[1:]]
     try:
