@@ -239,9 +239,6 @@ def test_cli_mistake(case: CliCase, cli, workdir, run_dir, monkeypatch):
     assert sorted(p.name for p in workdir.iterdir()) == before
 
 
-@pytest.mark.xfail(strict=True, reason="experiments/runner.py:95 `out.mkdir(parents=True, exist_ok=True)` on a "
-                   "path that is a file: the user sees 'File exists: PATH', which does not say PATH is a file "
-                   "(reported to the lead; the experiments module is being written)")
 def test_reproduce_out_is_a_file(cli, workdir, monkeypatch):
     monkeypatch.chdir(workdir)
     code, _, err = cli("reproduce", "--quick", "--out", "afile")

@@ -93,6 +93,8 @@ def reproduce(
     settings = Settings(seeds=seeds, quick=bool(quick), workers=workers)
     say = log or (lambda line: None)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GradwiseValueError(f"out={str(out)!r} is a file, not a directory: give a directory for the report")
     out.mkdir(parents=True, exist_ok=True)
     plot_dir = out / "plots"
     plot_dir.mkdir(exist_ok=True)
