@@ -97,16 +97,17 @@ def test_the_test_set_is_never_seen_during_tuning(tmp_path):
     assert all(np.isfinite(t.value) for t in trials if t.state == TrialState.COMPLETE)
 
 
-def test_same_seed_samples_the_same_configurations():
-    def configs(seed):
-        result = tune(dataset="moons", trials=4, fine_trials=0, epochs=2, space=SMALL, seed=seed,
+def test_same_seed_same_study():
+    def run(seed):
+        result = tune(dataset="moons", trials=4, fine_trials=2, epochs=3, space=SMALL, seed=seed,
                       final_seeds=0, plots=False, verbose=False)
-        return [t.user_attrs[CONFIG_ATTR] for t in sorted(result.study.get_trials(), key=lambda t: t.number)]
+        trials = sorted(result.study.get_trials(), key=lambda t: t.number)
+        return [t.user_attrs[CONFIG_ATTR] for t in trials], [t.value for t in trials]
 
-    first = configs(0)
-    assert first == configs(0)
-    assert first != configs(1)
-    assert len({c["learning_rate"] for c in first}) == 4
+    configs, values = run(0)
+    assert (configs, values) == run(0)  # same sampled configurations, same dev scores
+    assert configs != run(1)[0]
+    assert len({c["learning_rate"] for c in configs}) == 6
 
 
 def test_fine_trials_sample_around_the_best_coarse_trials():

@@ -111,7 +111,8 @@ class TuneResult:
             lines.append(f"test {self.metric} over {len(values)} seed(s): {per_seed}; "
                          f"mean {self.test_mean:.4f}{spread}")
         if self.out is not None:
-            lines.append(f"wrote {self.out}/ ({SUMMARY}, {TRIALS}, plots/, best/)")
+            wrote = [SUMMARY, TRIALS] + (["plots/"] if self.plots else []) + (["best/"] if self.final else [])
+            lines.append(f"wrote {self.out}/ ({', '.join(wrote)})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
