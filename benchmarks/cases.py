@@ -41,10 +41,12 @@ class Case:
 
 
 TRAINERS = ("gradwise", "torch", "sklearn", "numpy")
+#: tiny networks: PyTorch also with one thread (its per-op overhead can grow with a thread pool to wake)
+TRAINERS_SMALL = ("gradwise", "torch", "torch@1", "sklearn", "numpy")
 
 CASES: dict[str, Case] = {
     "a": Case("a", "course's tiny network, mini-batch Adam", (2, 20, 3, 2), 300, 64, 200, 0.01, "float32",
-              "adam", TRAINERS,
+              "adam", TRAINERS_SMALL,
               ("scikit-learn has no 2-unit softmax for two classes: it trains 2-20-3-1 with a logistic "
                "output",)),
     "b": Case("b", "MNIST-shaped MLP, one epoch", (784, 256, 128, 10), 60_000, 128, 1, 0.001, "float32",
@@ -52,12 +54,12 @@ CASES: dict[str, Case] = {
     "c": Case("c", "wide MLP, one epoch (GEMM bound)", (1024, 2048, 2048, 10), 20_000, 256, 1, 0.001,
               "float32", "adam", TRAINERS),
     "d": Case("d", "course's initialization experiment, full-batch GD", (2, 10, 5, 1), 300, None, 15_000,
-              0.01, "float64", "gd", ("gradwise", "torch", "sklearn"),
+              0.01, "float64", "gd", ("gradwise", "torch", "torch@1", "sklearn"),
               ("float64 as in the course; sigmoid output with binary cross-entropy; the cost of every "
                "iteration is recorded (gradwise's history, loss.item() in PyTorch, loss_curve_ in "
                "sklearn)",)),
     "e": Case("e", "gradient checking, 10k parameters", (10, 200, 40, 1), 100, None, 1, 0.0, "float64",
-              "gradcheck", ("gradwise", "gradwise-sampled", "torch", "torch-fast"),
+              "gradcheck", ("gradwise", "gradwise-sampled", "torch", "torch@1", "torch-fast", "torch-fast@1"),
               ("gradwise: every coordinate (two-sided, ε=1e-7) vs `sample=10` per parameter; PyTorch: "
                "torch.autograd.gradcheck over the flat parameter vector, full and fast_mode",)),
 }

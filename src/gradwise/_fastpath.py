@@ -42,33 +42,39 @@ class _DenseStep:
         self.first = first  # the gradient with respect to this step's input is never needed
         self.fresh_output = fresh_output  # the output leaves the pass: never a reused buffer
         self.has_params = True
-        self.buffers: dict[int, dict[str, np.ndarray]] = {}
+        self.WT = self.W.T  # a view of the view: follows every update of θ
+        self.buffers: dict[tuple[int, np.dtype], tuple] = {}
+        self.m, self.dtype = -1, None  # the batch size and dtype the buffers below are for
         self.X: np.ndarray | None = None
         self.A: np.ndarray | None = None
 
-    def _buffers(self, m: int, dtype: np.dtype) -> dict[str, np.ndarray]:
-        bufs = self.buffers.get(m)
-        if bufs is None or bufs["dZ"].dtype != dtype:
+    def _use(self, m: int, dtype: np.dtype) -> None:
+        """Select (allocating once) the work buffers of batch size m."""
+        bufs = self.buffers.get((m, dtype))
+        if bufs is None:
             if len(self.buffers) >= _MAX_SIZES:
                 self.buffers.clear()
             n_out, n_in = self.W.shape
-            bufs = {"Z": np.empty((m, n_out), dtype), "dZ": np.empty((m, n_out), dtype)}
-            if self.relu:
-                bufs["mask"] = np.empty((m, n_out), bool)
-            if not self.first:
-                bufs["dX"] = np.empty((m, n_in), dtype)
-            if self.db is not None:
-                bufs["ones"] = ones(m, dtype)
-            self.buffers[m] = bufs
-        return bufs
+            bufs = self.buffers[(m, dtype)] = (
+                np.empty((m, n_out), dtype),  # Z, then A = max(Z, 0) in place
+                np.empty((m, n_out), dtype),  # dZ
+                np.empty((m, n_out), bool) if self.relu else None,  # A > 0
+                None if self.first else np.empty((m, n_in), dtype),  # dX
+                ones(m, dtype) if self.db is not None else None,  # for db = 1ᵀ·dZ
+            )
+        self.Zb, self.dZb, self.maskb, self.dXb, self.onesb = bufs
+        self.m, self.dtype = m, dtype
 
     def forward(self, X: np.ndarray, mode: Mode) -> np.ndarray:
         """Z = X Wᵀ + b, then A = max(Z, 0) in place if fused with a ReLU."""
         self.X = X
-        if self.fresh_output or X.dtype != self.W.dtype:
-            Z = X @ self.W.T
+        m, dtype = X.shape[0], X.dtype
+        if m != self.m or dtype != self.dtype:
+            self._use(m, dtype)
+        if self.fresh_output or dtype != self.W.dtype:
+            Z = X @ self.WT
         else:
-            Z = np.matmul(X, self.W.T, out=self._buffers(X.shape[0], X.dtype)["Z"])
+            Z = np.matmul(X, self.WT, out=self.Zb)
         if self.b is not None:
             Z += self.b
         if self.relu:
@@ -78,23 +84,25 @@ class _DenseStep:
 
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
         """dZ = dA ⊙ [A > 0] (ReLU), dW = dZᵀ X, db = Σ_i dZ, dX = dZ W (unless first)."""
-        bufs = self._buffers(dA.shape[0], dA.dtype)
+        if dA.shape[0] != self.m or dA.dtype != self.dtype:
+            self._use(dA.shape[0], dA.dtype)
         if self.relu:
             # A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z
-            mask = np.greater(self.A, 0, out=bufs["mask"])
-            dZ = np.multiply(dA, mask, out=bufs["dZ"])
+            dZ = np.multiply(dA, np.greater(self.A, 0, out=self.maskb), out=self.dZb)
         else:
             dZ = dA
         np.matmul(dZ.T, self.X, out=self.dW)
         if self.db is not None:
-            np.dot(bufs["ones"], dZ, out=self.db)  # Σ_i dZ as 1ᵀ·dZ, as Dense.backward computes it
+            np.dot(self.onesb, dZ, out=self.db)  # Σ_i dZ as 1ᵀ·dZ, as Dense.backward computes it
         if self.first:
             return None
-        return np.matmul(dZ, self.W, out=bufs["dX"])
+        return np.matmul(dZ, self.W, out=self.dXb)
 
     def clear(self) -> None:
         self.X = self.A = None
         self.buffers.clear()
+        self.m, self.dtype = -1, None
+        self.Zb = self.dZb = self.maskb = self.dXb = self.onesb = None
 
 
 class _LayerStep:
