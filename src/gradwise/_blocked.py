@@ -105,19 +105,38 @@ class _Chooser:
 _choosers: dict[tuple, _Chooser] = {}
 
 
-def run_blocked(fn: Callable[..., None], arrays: tuple[np.ndarray, ...]) -> None:
-    """Call `fn(*blocks)` on consecutive blocks of the equally long 1-D `arrays` until all are covered.
+_local = threading.local()
 
-    `fn` must be elementwise (block i of its outputs depends only on block i of its inputs).
+
+def _scratch(length: int, dtype: np.dtype, count: int) -> list[np.ndarray]:
+    """`count` work arrays of `length` elements, owned by the calling thread and reused call after call
+    (a θ-sized work array would cost θ's size in memory and stream through DRAM like θ itself)."""
+    if not count:
+        return []
+    cache = getattr(_local, "scratch", None)
+    if cache is None:
+        cache = _local.scratch = {}
+    arrays = cache.get(dtype)
+    if arrays is None or len(arrays) < count or arrays[0].size < length:
+        size = max(length, max(1024, BLOCK_BYTES // dtype.itemsize))
+        arrays = cache[dtype] = [np.empty(size, dtype) for _ in range(max(count, len(arrays or ())))]
+    return [a[:length] for a in arrays[:count]]
+
+
+def run_blocked(fn: Callable[..., None], arrays: tuple[np.ndarray, ...], scratch: int = 0) -> None:
+    """Call `fn(*blocks, *work)` on consecutive blocks of the equally long 1-D `arrays` until all are covered.
+
+    `fn` must be elementwise (block i of its outputs depends only on block i of its inputs). It receives
+    `scratch` extra work arrays as long as the block, private to the thread running it.
     """
     n = arrays[0].size
     block = max(1024, BLOCK_BYTES // arrays[0].itemsize)
     if n <= block:
-        fn(*arrays)
+        fn(*arrays, *_scratch(n, arrays[0].dtype, scratch))
         return
     available = n_threads() if n >= PARALLEL_MIN else 1
     if available == 1:
-        _walk(fn, arrays, 0, n, block)
+        _walk(fn, arrays, 0, n, block, scratch)
         return
     key = (getattr(fn, "__qualname__", None), n, arrays[0].dtype, len(arrays), available)
     chooser = _choosers.get(key)
@@ -128,30 +147,35 @@ def run_blocked(fn: Callable[..., None], arrays: tuple[np.ndarray, ...]) -> None
     threads = chooser.pick(available)
     start = time.perf_counter()
     if threads == 1:
-        _walk(fn, arrays, 0, n, block)
+        _walk(fn, arrays, 0, n, block, scratch)
     else:
-        _parallel(fn, arrays, n, block, threads)
+        _parallel(fn, arrays, n, block, threads, scratch)
     chooser.record(threads, time.perf_counter() - start)
 
 
-def _parallel(fn: Callable[..., None], arrays: tuple[np.ndarray, ...], n: int, block: int, threads: int) -> None:
+def _parallel(fn: Callable[..., None], arrays: tuple[np.ndarray, ...], n: int, block: int, threads: int,
+              scratch: int) -> None:
     # contiguous spans, one per thread, each walked block by block; the caller takes the first
     per = -(-n // threads)
     per = -(-per // block) * block
     spans = [(lo, min(lo + per, n)) for lo in range(0, n, per)]
     if len(spans) == 1:
-        _walk(fn, arrays, 0, n, block)
+        _walk(fn, arrays, 0, n, block, scratch)
         return
     pool = _get_pool(len(spans) - 1)
-    futures = [pool.submit(_walk, fn, arrays, lo, hi, block) for lo, hi in spans[1:]]
+    futures = [pool.submit(_walk, fn, arrays, lo, hi, block, scratch) for lo, hi in spans[1:]]
     try:
-        _walk(fn, arrays, spans[0][0], spans[0][1], block)
+        _walk(fn, arrays, spans[0][0], spans[0][1], block, scratch)
     finally:
         for f in futures:
             f.result()
 
 
-def _walk(fn: Callable[..., None], arrays: tuple[np.ndarray, ...], lo: int, hi: int, block: int) -> None:
+def _walk(fn: Callable[..., None], arrays: tuple[np.ndarray, ...], lo: int, hi: int, block: int,
+          scratch: int = 0) -> None:
+    work = _scratch(block, arrays[0].dtype, scratch)
     for start in range(lo, hi, block):
         stop = min(start + block, hi)
-        fn(*[a[start:stop] for a in arrays])
+        if stop - start < block:
+            work = [w[:stop - start] for w in work]
+        fn(*[a[start:stop] for a in arrays], *work)

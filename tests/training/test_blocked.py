@@ -26,6 +26,9 @@ def test_blocked_and_threaded_updates_equal_whole_vector_passes(n, monkeypatch):
             got = theta.copy()
             _blocked.run_blocked(_axpy, (got, grad, np.empty_like(grad)))
             np.testing.assert_array_equal(got, expected)
+            got = theta.copy()  # the work array supplied per thread, one block long
+            _blocked.run_blocked(_axpy, (got, grad), scratch=1)
+            np.testing.assert_array_equal(got, expected)
 
 
 def test_the_chooser_keeps_the_faster_thread_count():

@@ -45,8 +45,6 @@ class Optimizer:
             arr = self.state.get(key)
             if arr is None or arr.shape != theta.shape or arr.dtype != theta.dtype:
                 self.state[key] = np.zeros_like(theta)
-        if not hasattr(self, "_work") or self._work.shape != theta.shape or self._work.dtype != theta.dtype:
-            self._work = np.empty_like(theta)
 
     state_names: tuple[str, ...] = ()
 
@@ -91,7 +89,7 @@ class GD(Optimizer):
             np.multiply(grad, lr, out=work)  # no temporary per step
             theta -= work
 
-        run_blocked(update, (theta, grad, self._work))
+        run_blocked(update, (theta, grad), scratch=1)
 
 
 class Momentum(Optimizer):
@@ -117,7 +115,7 @@ class Momentum(Optimizer):
             np.multiply(v, lr, out=work)
             theta -= work
 
-        run_blocked(update, (theta, grad, self.state["v"], self._work))
+        run_blocked(update, (theta, grad, self.state["v"]), scratch=1)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta": self.beta}
@@ -152,7 +150,7 @@ class RMSprop(Optimizer):
             work *= lr
             theta -= work
 
-        run_blocked(update, (theta, grad, self.state["s"], self._work))
+        run_blocked(update, (theta, grad, self.state["s"]), scratch=1)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta": self.beta, "epsilon": self.epsilon}
@@ -205,7 +203,7 @@ class Adam(Optimizer):
             theta -= work
 
         # all passes on one cache-sized block at a time (see gradwise._blocked): same bits, less traffic
-        run_blocked(update, (theta, grad, self.state["v"], self.state["s"], self._work))
+        run_blocked(update, (theta, grad, self.state["v"], self.state["s"]), scratch=1)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
