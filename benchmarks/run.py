@@ -73,7 +73,7 @@ def _warm_up(framework: str, case: cases_mod.Case) -> None:
     peers.prepare(framework, tiny, X, y)()
 
 
-def worker(case_key: str, framework: str, quick: bool, threads: int) -> None:
+def worker(case_key: str, framework: str, quick: bool, threads: int, profile: bool = False) -> None:
     import gc
 
     import numpy as np  # noqa: F401  (imported before timing, like every framework's own imports)
@@ -102,9 +102,18 @@ def worker(case_key: str, framework: str, quick: bool, threads: int) -> None:
     gc.collect()
     exact = _reset_peak()
     base = _proc_status()["VmRSS"]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     c0, t0 = time.process_time(), time.perf_counter()
     result = run()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if profiler is not None:
+        profiler.disable()
+        result["profile"] = _top_functions(profiler, elapsed)
     status = _proc_status()
     if not exact:
         import resource
@@ -112,6 +121,20 @@ def worker(case_key: str, framework: str, quick: bool, threads: int) -> None:
         status["VmHWM"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"time": elapsed, "cpu": cpu, "peak_mb": max(0, status["VmHWM"] - base) / 1024.0,
                       "peak_exact": exact, "load": os.getloadavg()[0], "source": source, "result": result}))
+
+
+def _top_functions(profiler, elapsed: float, n: int = 14) -> list[list]:
+    """[share of the run, seconds, calls, function] of the functions with the most time of their own."""
+    import pstats
+
+    stats = pstats.Stats(profiler).stats
+    rows = []
+    for (filename, line, name), (_, ncalls, tottime, _, _) in stats.items():
+        where = Path(filename).name if filename != "~" else ""
+        label = f"{where}:{line} {name}" if where else name
+        rows.append([tottime / elapsed, tottime, ncalls, label])
+    rows.sort(key=lambda r: -r[1])
+    return rows[:n]
 
 
 def _gemm_bound(case: cases_mod.Case, X):
@@ -251,7 +274,9 @@ def run_all(args) -> dict:
         runs: dict[str, list[dict]] = {f: [] for f in frameworks}
         print(f"case ({key}) {case.title}: sizes {'-'.join(map(str, case.sizes))}, m={case.m}, "
               f"batch={case.batch or 'full'}, epochs={case.epochs}, {case.dtype}", flush=True)
-        for rep in range(args.reps):
+        # gradient checks are deterministic work and PyTorch's full check is slow: at most 3 repetitions
+        reps = min(args.reps, 3) if case.kind == "gradcheck" else args.reps
+        for rep in range(reps):
             order = frameworks[rep % len(frameworks):] + frameworks[:rep % len(frameworks)]
             for fw in order:
                 threads = 1 if fw.endswith("@1") else args.threads
@@ -260,10 +285,15 @@ def run_all(args) -> dict:
                 if baseline and fw == baseline[0] and not out["source"].startswith(baseline[1]):
                     raise RuntimeError(f"the baseline worker imported gradwise from {out['source']}")
                 runs[fw].append(out)
-                print(f"  rep {rep + 1}/{args.reps} {fw:<18} {out['time']:8.3f} s (cpu {out['cpu']:7.3f}, "
+                print(f"  rep {rep + 1}/{reps} {fw:<18} {out['time']:8.3f} s (cpu {out['cpu']:7.3f}, "
                       f"load {out['load']:4.1f})  peak +{out['peak_mb']:7.1f} MB  {_short(out['result'])}",
                       flush=True)
-        results[key] = {"case": case, "runs": runs}
+        entry = {"case": case, "runs": runs}
+        if key in args.profile_cases:
+            print(f"  profiling gradwise on ({key}) (cProfile, one more run) ...", flush=True)
+            entry["profile"] = _spawn(["--worker", key, "gradwise", "--profile"]
+                                      + (["--quick"] if args.quick else []), args.threads)
+        results[key] = entry
     gemm.append(_spawn(["--gemm-worker"], args.threads))
     return {"results": results, "gemm": max(g["gflops"] for g in gemm), "gemm_runs": gemm,
             "seconds": time.time() - started, "load": (load_start, os.getloadavg()), "args": vars(args)}
@@ -413,6 +443,16 @@ def write_markdown(path: Path, data: dict, machine: dict) -> None:
         *[f"- {v}" for v in verdicts],
         "",
     ]
+    for key, entry in data["results"].items():
+        prof = entry.get("profile")
+        if not prof:
+            continue
+        res = prof["result"]
+        lines += [f"## Where gradwise spends case ({key}) (cProfile, one extra run: {prof['time']:.3f} s)", "",
+                  "| share | seconds | calls | function (own time) |", "|---|---|---|---|"]
+        lines += [f"| {100 * share:.1f}% | {sec:.3f} | {calls} | `{name}` |" for share, sec, calls, name in
+                  res["profile"]]
+        lines.append("")
     path.write_text("\n".join(lines))
 
 
@@ -432,11 +472,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="COMMIT", default=None,
                         help="also time the gradwise engine of this git commit (what the changes since gained)")
     parser.add_argument("--json", type=Path, default=None, help="also dump the raw measurements here")
+    parser.add_argument("--profile-cases", type=lambda s: [k for k in s.split(",") if k], default=["c"],
+                        help="cases on which to profile gradwise once more with cProfile (default c; '' none)")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "FRAMEWORK"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--gemm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker[0], args.worker[1], args.quick, args.threads)
+        worker(args.worker[0], args.worker[1], args.quick, args.threads, args.profile)
         return 0
     if args.gemm_worker:
         gemm_worker(args.threads)
@@ -453,6 +496,11 @@ def main(argv: list[str] | None = None) -> int:
     print(_text_table(["case", "ratio", "value"], ratio_rows))
     print()
     print("\n".join(verdicts))
+    for key, entry in data["results"].items():
+        if entry.get("profile"):
+            print(f"\ngradwise on ({key}), cProfile (own time):")
+            for share, sec, calls, name in entry["profile"]["result"]["profile"]:
+                print(f"  {100 * share:5.1f}%  {sec:7.3f} s  {calls:>7}  {name}")
     full = not args.quick and args.cases == ",".join(cases_mod.CASES)
     out = args.out or (HERE / "RESULTS.md" if full else None)
     if out is not None:
