@@ -303,7 +303,8 @@ def tune(
     study_name : str — default ``gradwise-<data name>``; the same name resumes or joins the study
     workers : int — local worker processes sharing the study (this one included)
     out : directory for the study file, plots, summary, trials.csv and the final run directories
-    seed : int — data split, sampler seeds (per trial) and network initialization
+    seed : int — generated data sets (moons, …), the train/dev split, each trial's sampler (seeded from
+        (seed, trial number)) and the networks' initialization
     dev_fraction : float — share of a data set's training part that becomes the dev split
     standardize : bool — fit a Standardizer on each training split
     dtype : "float64" or "float32"
