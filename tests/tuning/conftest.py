@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -69,12 +70,22 @@ def postgres_url():
         log = (base / "server.log").read_text(errors="replace") if (base / "server.log").exists() else ""
         shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL: {exc.stderr!r} {log[-2000:]}") from exc
+    # If this test process is killed (a CI timeout), the finally below never runs: a watchdog stops the
+    # server and removes its files once this process is gone.
+    stop = " ".join(shlex.quote(str(a)) for a in [*prefix, bindir / "pg_ctl", "-D", data, "-m", "immediate",
+                                                  "stop"])
+    watchdog = subprocess.Popen(
+        ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; {stop}; "
+                     f"rm -rf {shlex.quote(str(base))}"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/gradwise"
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
+        watchdog.kill()
+        watchdog.wait()
 
 
 class Gradwise:
