@@ -25,6 +25,7 @@ from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid,
 from .model import Sequential, mlp
 from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
 from .training import History, fit
+from .tuning import SearchSpace, TuneResult, tune
 
 
 def __getattr__(name: str):
@@ -43,6 +44,7 @@ __all__ = [
     "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
     "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
     "gradcheck", "gradcheck_fn", "GradCheckReport",
+    "tune", "TuneResult", "SearchSpace",
     "datasets", "split", "Standardizer", "augment", "save", "load", "diagnose",
     "GradwiseError", "GradwiseValueError", "GradwiseTypeError", "TrainingDivergedError", "ModelFileError",
 ]
