@@ -246,9 +246,6 @@ def test_reproduce_out_is_a_file(cli, workdir, monkeypatch):
     assert re.search(r"afile.* (is a file|not a directory)", err), err
 
 
-@pytest.mark.xfail(strict=True, reason="tuning/driver.py:352 creates the output directory (default ./tune-NAME) "
-                   "before st.resolve_storage validates --storage, so the failed command leaves an empty "
-                   "directory behind (reported to the lead; the tuning module is being written)")
 def test_tune_with_a_bad_storage_leaves_nothing_behind(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = cli("tune", "--dataset", "moons", "--storage", "bogus://x", "--trials", "1")

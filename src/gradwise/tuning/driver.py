@@ -351,8 +351,9 @@ def tune(
     if out_path is not None:
         if out_path.exists() and not out_path.is_dir():
             raise GradwiseValueError(f"out {str(out_path)!r} is a file, not a directory")
+    spec = st.resolve_storage(storage, out_path, workers)  # validate --storage before creating anything
+    if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
-    spec = st.resolve_storage(storage, out_path, workers)
     name = study_name or f"gradwise-{data.name}"
     with _optuna_quiet():
         raw = st.open_storage(spec, heartbeat)
