@@ -67,12 +67,11 @@ def per_step(key: str, framework: str, data: str, pythonpath: str | None = None)
         return (full.result() - base.result()) / steps
 
 
-def _export(commit: str, target: Path) -> str:
+def _export(commit: str, target: Path) -> None:
     repo = HERE.parent
     archive = subprocess.run(["git", "archive", commit, "src/gradwise"], cwd=repo, capture_output=True,
                              check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return str(target / "src")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="engine versions, oldest first; WORKTREE is the checked-out tree")
     parser.add_argument("--cases", default="a,d")
     parser.add_argument("--numpy", action="store_true", help="also count the reference NumPy loop (case a)")
+    parser.add_argument("--append", type=Path, default=None,
+                        help="append the table as a section to this markdown file (e.g. benchmarks/RESULTS.md)")
     parser.add_argument("--probe", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
@@ -104,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
                 path = None
                 if commit != "WORKTREE":
                     target = tmp / commit
-                    target.mkdir()
-                    path = _export(commit, target)
+                    if not target.exists():
+                        target.mkdir()
+                        _export(commit, target)
+                    path = str(target / "src")
                 n = per_step(key, "gradwise", data, path)
                 change = "" if previous is None else f"{100 * (n / previous - 1):+.0f}%"
                 rows.append((f"({key})", f"gradwise {commit}", f"{n:,.0f}", change))
@@ -115,9 +118,17 @@ def main(argv: list[str] | None = None) -> int:
                 n = per_step(key, "numpy", data)
                 rows.append((f"({key})", "reference NumPy loop", f"{n:,.0f}", ""))
                 print(f"({key}) numpy loop: {n:,.0f} instructions per step", flush=True)
-        print("\n| case | engine | instructions per step | change |\n|---|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
+        table = ["| case | engine | instructions per step | change |", "|---|---|---|---|"]
+        table += ["| " + " | ".join(row) + " |" for row in rows]
+        print("\n" + "\n".join(table))
+        if args.append is not None:
+            command = " ".join(["python benchmarks/instructions.py", *(argv if argv is not None else sys.argv[1:])])
+            section = ["", "## Instructions per training step (valgrind, independent of machine load)", "",
+                       f"`{command}`: the difference between a run of E epochs and one of 0, divided by the "
+                       "steps; one thread. Each engine is a commit of this repository (WORKTREE: the "
+                       "checked-out tree).", "", *table, ""]
+            with open(args.append, "a") as f:
+                f.write("\n".join(section))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

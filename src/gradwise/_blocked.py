@@ -40,14 +40,23 @@ def _env_threads() -> int | None:
     return None
 
 
+_n_threads: int | None = None
+
+
 def n_threads() -> int:
-    """Threads for elementwise work: the environment's limit, else the CPUs this process may use."""
-    requested = _env_threads()
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return max(1, min(requested or available, available))
+    """Threads for elementwise work: the environment's limit, else the CPUs this process may use.
+
+    Read once (a system call and four environment lookups are not free at every optimizer step).
+    """
+    global _n_threads
+    if _n_threads is None:
+        requested = _env_threads()
+        try:
+            available = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            available = os.cpu_count() or 1
+        _n_threads = max(1, min(requested or available, available))
+    return _n_threads
 
 
 def _get_pool(workers: int) -> ThreadPoolExecutor:
@@ -60,9 +69,9 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _forget_pool() -> None:  # a forked child must not use the parent's threads
-    global _pool, _pool_size
-    _pool, _pool_size = None, 0
+def _forget_pool() -> None:  # a forked child must not use the parent's threads (and may have fewer CPUs)
+    global _pool, _pool_size, _n_threads
+    _pool, _pool_size, _n_threads = None, 0, None
 
 
 if hasattr(os, "register_at_fork"):

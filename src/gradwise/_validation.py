@@ -75,11 +75,12 @@ def _all_finite(arr: np.ndarray) -> bool:
     """Whether every entry is finite, without an m×n temporary (np.isfinite(X).all() allocates one byte per
     entry: 47 MB for 60,000 MNIST-shaped rows, more than a whole training run needs).
 
-    A float64 sum is finite exactly when no entry is inf/NaN — unless finite entries overflow it, which
-    float32 entries never can (≤ 3.4e38 each); only then are the entries checked one by one.
+    A sum is finite exactly when no entry is inf/NaN — unless finite entries overflow it; only then are the
+    entries checked one by one. (Summed in the array's own dtype: a float64 accumulator would cast every
+    float32 entry through a buffer, at a third of the speed.)
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(arr, axis=None, dtype=np.float64)
+        total = np.add.reduce(arr, axis=None)
     return bool(np.isfinite(total)) or bool(np.isfinite(arr).all())
 
 
