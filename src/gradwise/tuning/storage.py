@@ -16,6 +16,13 @@ Dead workers
     also records its worker's host and process: a RUNNING trial whose process is gone from *this*
     machine is failed at once, on any storage. Either way the failed trial is re-queued with the same
     parameters by Optuna's ``RetryHeartbeatStaleTrialCallback`` (up to 3 times).
+
+    Claiming a ticket (WAITING → RUNNING) and recording who runs it are two writes; a worker killed
+    between them leaves a RUNNING trial with neither a worker nor a heartbeat. So a worker first signs
+    the ticket as a *claimant* (one attribute per process, so concurrent claimants don't overwrite each
+    other), then claims it: a RUNNING trial without a worker whose claimants are all dead here is failed
+    at once; one with a claimant elsewhere is failed after this reaper has seen it ownerless for
+    `ORPHAN_GRACE` seconds (its own clock: machines' clocks may disagree).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from ..errors import GradwiseValueError
 __all__ = ["resolve_storage", "open_storage", "describe", "reap", "Heartbeat", "worker_identity"]
 
 WORKER_ATTR = "gradwise:worker"
+CLAIMANT_PREFIX = "gradwise:claimant:"
+ORPHAN_GRACE = 120.0
 MAX_RETRY = 3
 DB_FILE = "study.db"
 JOURNAL_FILE = "study.journal"
@@ -219,10 +228,25 @@ def _sqlite_connector(path: Path):
 
 
 def retry_callback():
+    """Optuna's retry callback, minus the dead worker's signature.
+
+    The retry copies the failed trial's system attributes; a copied worker or claimant would make the
+    retry look dead (and be failed again) while its new worker is between claiming and signing it.
+    """
+    import copy
+
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     with _quiet():
-        return RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+
+    def callback(study, trial) -> None:
+        trial = copy.copy(trial)
+        trial.system_attrs = {k: v for k, v in trial.system_attrs.items()
+                              if k != WORKER_ATTR and not k.startswith(CLAIMANT_PREFIX)}
+        retry(study, trial)
+
+    return callback
 
 
 # -------------------------------------------------------------------------------- dead workers
@@ -261,8 +285,8 @@ def _is_dead_here(worker: Any) -> bool:
     pid = worker.get("pid")
     if not isinstance(pid, int):
         return False
-    if pid == me["pid"]:
-        return False
+    if pid == me["pid"]:  # this process, or an earlier one whose pid it inherited
+        return worker.get("start") not in (None, me["start"])
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -274,6 +298,26 @@ def _is_dead_here(worker: Any) -> bool:
         return True  # killed, not yet reaped by its parent
     start = worker.get("start")
     return start is not None and _process_start(pid) not in (None, start)
+
+
+def sign_claim(study, trial_id: int, identity: dict[str, Any]) -> None:
+    """Sign a WAITING ticket as about to be claimed by this process (see the module docstring)."""
+    key = f"{CLAIMANT_PREFIX}{identity['host']}:{identity['pid']}"
+    study._storage.set_trial_system_attr(trial_id, key, identity)
+
+
+# trials seen RUNNING without a worker and without a claimant known dead: (study, trial id) -> first seen
+_ownerless_since: dict[tuple[str, int], float] = {}
+
+
+def _lost_before_starting(study, trial) -> bool:
+    """A RUNNING trial whose worker was killed between claiming it and recording itself."""
+    claimants = [v for k, v in trial.system_attrs.items() if k.startswith(CLAIMANT_PREFIX)]
+    if claimants and all(_is_dead_here(c) for c in claimants):
+        return True
+    key = (study.study_name, trial._trial_id)
+    first_seen = _ownerless_since.setdefault(key, time.monotonic())
+    return time.monotonic() - first_seen >= ORPHAN_GRACE
 
 
 def reap(study) -> list[int]:
@@ -292,7 +336,9 @@ def reap(study) -> list[int]:
                    if t.number not in before]
         callback = retry_callback()
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            if not _is_dead_here(trial.system_attrs.get(WORKER_ATTR)):
+            worker = trial.system_attrs.get(WORKER_ATTR)
+            dead = _is_dead_here(worker) if worker is not None else _lost_before_starting(study, trial)
+            if not dead:
                 continue
             try:
                 if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):

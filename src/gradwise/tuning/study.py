@@ -210,8 +210,12 @@ def fine_space(study, plan: Plan) -> SearchSpace:
 _DONE, _WAIT = "done", "wait"
 
 
-def _claim(study):
-    """Atomically take the next waiting ticket (coarse before fine); `_DONE` when none is left."""
+def _claim(study, identity: dict):
+    """Atomically take the next waiting ticket (coarse before fine); `_DONE` when none is left.
+
+    The ticket is signed by `identity` before it is taken, so a worker killed right after taking it is
+    still known (see :mod:`gradwise.tuning.storage`).
+    """
     import optuna
     from optuna.trial import TrialState
 
@@ -226,6 +230,7 @@ def _claim(study):
         if stage_of(t) == FINE and coarse_open:
             return _WAIT  # the fine space needs every coarse trial finished
         try:
+            st.sign_claim(study, t._trial_id, identity)
             if study._storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
                 return t._trial_id
         except optuna.exceptions.UpdateFinishedTrialError:
@@ -258,7 +263,7 @@ def run_worker(study, storage, data: TuningData, plan: Plan, *, threads: int | N
         if reaped:
             report.reaped += len(reaped)
             log(f"trial(s) {', '.join(map(str, reaped))} lost their worker: failed and queued again")
-        claimed = _claim(study)
+        claimed = _claim(study, identity)
         if claimed == _DONE:
             break
         if claimed == _WAIT:
