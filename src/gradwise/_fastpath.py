@@ -61,8 +61,11 @@ class _DenseStep:
                 np.empty((m, n_out), bool) if self.relu else None,  # A > 0
                 None if self.first else np.empty((m, n_in), dtype),  # dX
                 ones(m, dtype) if self.db is not None else None,  # for db = 1ᵀ·dZ
+                # max(Z, 0) against an array of zeros: NumPy's SIMD loop, ~3× faster than against a
+                # broadcast scalar 0 on small arrays (the course's networks), same values
+                np.zeros((m, n_out), dtype) if self.relu else None,
             )
-        self.Zb, self.dZb, self.maskb, self.dXb, self.onesb = bufs
+        self.Zb, self.dZb, self.maskb, self.dXb, self.onesb, self.zerosb = bufs
         self.m, self.dtype = m, dtype
 
     def forward(self, X: np.ndarray, mode: Mode) -> np.ndarray:
@@ -74,11 +77,14 @@ class _DenseStep:
         if self.fresh_output or dtype != self.W.dtype:
             Z = X @ self.WT
         else:
-            Z = np.matmul(X, self.WT, out=self.Zb)
+            Z = np.dot(X, self.WT, out=self.Zb)
         if self.b is not None:
             Z += self.b
         if self.relu:
-            np.maximum(Z, 0.0, out=Z)
+            if Z is self.Zb:
+                np.maximum(Z, self.zerosb, out=Z)
+            else:
+                np.maximum(Z, 0.0, out=Z)
         self.A = Z
         return Z
 
@@ -91,18 +97,18 @@ class _DenseStep:
             dZ = np.multiply(dA, np.greater(self.A, 0, out=self.maskb), out=self.dZb)
         else:
             dZ = dA
-        np.matmul(dZ.T, self.X, out=self.dW)
+        np.dot(dZ.T, self.X, out=self.dW)
         if self.db is not None:
             np.dot(self.onesb, dZ, out=self.db)  # Σ_i dZ as 1ᵀ·dZ, as Dense.backward computes it
         if self.first:
             return None
-        return np.matmul(dZ, self.W, out=self.dXb)
+        return np.dot(dZ, self.W, out=self.dXb)
 
     def clear(self) -> None:
         self.X = self.A = None
         self.buffers.clear()
         self.m, self.dtype = -1, None
-        self.Zb = self.dZb = self.maskb = self.dXb = self.onesb = None
+        self.Zb = self.dZb = self.maskb = self.dXb = self.onesb = self.zerosb = None
 
 
 class _LayerStep:

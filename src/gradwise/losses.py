@@ -63,7 +63,13 @@ def sigmoid_binary_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np
     per_example = np.maximum(Z, 0.0) - Z * y + np.log1p(e)
     dZ = A - y
     dZ *= Z.dtype.type(1.0 / m)
-    return float(per_example.sum(dtype=np.float64) / m), dZ, A
+    return float(_sum64(per_example) / m), dZ, A
+
+
+def _sum64(a: np.ndarray) -> float:
+    """a.sum(dtype=float64): the same pairwise sum, without the dtype argument's cost when a is float64
+    already (2 µs of a small network's ~120 µs step)."""
+    return np.add.reduce(a, axis=None) if a.dtype == np.float64 else a.sum(dtype=np.float64)
 
 
 def softmax_crossentropy(Z: np.ndarray, y: np.ndarray, row_starts: np.ndarray | None = None,
