@@ -537,20 +537,33 @@ def _gap_analysis(key: str, entry: dict, data: dict) -> list[str]:
                      f"{100 * r['best'] / peak:.0f}% | {t['best']:.0f} / {t['median']:.0f} | "
                      f"{100 * t['best'] / peak:.0f}% |")
     g, torch_time, bound = med["gradwise"], med["torch"], med["gemm-bound"]
+    case = entry["case"]
+    steps = case.epochs * -(-case.m // case.batch)
+    torch_products = steps * total["torch"]
+    goal = GOALS[key] * torch_time
+    profile = entry.get("profile", {}).get("result", {}).get("profile", [])
+    adam = sum(row[0] for row in profile if row[3].startswith("optimizers.py") and row[3].endswith(" update"))
     lines += ["", "### What the numbers say", "",
-              f"- gradwise {g:.3f} s = matrix products {bound:.3f} s (the `gemm-bound` run) + everything else "
-              f"{g - bound:.3f} s (optimizer step, activations, loss, batch gathering; the profile above).",
-              f"- Even with *nothing* but the products, gradwise would take {bound / torch_time:.2f}× PyTorch's "
-              f"time, and run at {100 * entry['case'].flops / bound / 1e9 / peak:.0f}% of the square-GEMM peak: "
-              "at this batch size NumPy's BLAS does not reach the peak, so no amount of work outside the "
-              "products meets a goal above that.",
-              f"- One step's products, medians: NumPy {1e3 * total['numpy']:.1f} ms, PyTorch "
-              f"{1e3 * total['torch']:.1f} ms ({total['numpy'] / total['torch']:.2f}×).",
-              "- What would close it: products at these shapes as fast as a tuned kernel makes them (a BLAS "
-              "with better small-K / skinny-GEMM kernels than this OpenBLAS build, e.g. MKL or oneDNN as "
-              "PyTorch links; or larger batches, which move every product toward the square peak), and the "
-              "rest of the step fused into one pass over memory (Adam's dozen NumPy passes in a compiled "
-              "kernel). Both mean a compiled dependency that gradwise does not take today.", ""]
+              f"- gradwise {g:.3f} s = matrix products {bound:.3f} s (the `gemm-bound` run: the same products "
+              f"in a loop) + everything else {g - bound:.3f} s"
+              + (f" (the optimizer step alone is {100 * adam:.0f}% of the profiled run)" if adam else "") + ".",
+              f"- PyTorch {torch_time:.3f} s; its products, timed one at a time above, add up to about "
+              f"{torch_products:.3f} s for the {steps} steps, which leaves it about "
+              f"{max(torch_time - torch_products, 0.0):.3f} s for everything else.",
+              f"- The goal is {goal:.3f} s ({GOALS[key]} × PyTorch). The products alone take {bound:.3f} s in "
+              f"gradwise's loop = {bound / torch_time:.2f}× PyTorch and {100 * case.flops / bound / 1e9 / peak:.0f}% "
+              "of the square-GEMM peak"
+              + (": the goal is below what this BLAS does at this batch size, so no work outside the products "
+                 "can meet it" if bound > goal else f": the goal leaves {goal - bound:.3f} s for everything else")
+              + ("; nor can gradwise reach 75% of the peak while its products alone stay below it."
+                 if case.flops / bound / 1e9 < 0.75 * peak else "."),
+              "- What would close it: (1) the work outside the products down to PyTorch's share — the optimizer "
+              "step as one pass over memory in a compiled kernel instead of ~13 NumPy passes per block (its "
+              "second thread rarely pays right after a GEMM, while OpenBLAS's own threads still spin); (2) faster "
+              "products at these shapes — a BLAS with better small-K kernels than this OpenBLAS build, or larger "
+              "batches, which move every product toward the square peak. Both need compiled code that gradwise "
+              "does not ship today; the per-shape numbers above vary by ±20% from run to run on this machine.",
+              ""]
     return lines
 
 
