@@ -556,7 +556,7 @@ def _gap_analysis(key: str, entry: dict, data: dict) -> list[str]:
               + (": the goal is below what this BLAS does at this batch size, so no work outside the products "
                  "can meet it" if bound > goal else f": the goal leaves {goal - bound:.3f} s for everything else")
               + ("; nor can gradwise reach 75% of the peak while its products alone stay below it."
-                 if case.flops / bound / 1e9 < 0.75 * peak else "."),
+                 if key == "c" and case.flops / bound / 1e9 < 0.75 * peak else "."),
               "- What would close it: (1) the work outside the products down to PyTorch's share — the optimizer "
               "step as one pass over memory in a compiled kernel instead of ~13 NumPy passes per block (its "
               "second thread rarely pays right after a GEMM, while OpenBLAS's own threads still spin); (2) faster "
