@@ -557,12 +557,22 @@ def _gap_analysis(key: str, entry: dict, data: dict) -> list[str]:
                  "can meet it" if bound > goal else f": the goal leaves {goal - bound:.3f} s for everything else")
               + ("; nor can gradwise reach 75% of the peak while its products alone stay below it."
                  if key == "c" and case.flops / bound / 1e9 < 0.75 * peak else "."),
-              "- What would close it: (1) the work outside the products down to PyTorch's share — the optimizer "
-              "step as one pass over memory in a compiled kernel instead of ~13 NumPy passes per block (its "
-              "second thread rarely pays right after a GEMM, while OpenBLAS's own threads still spin); (2) faster "
-              "products at these shapes — a BLAS with better small-K kernels than this OpenBLAS build, or larger "
-              "batches, which move every product toward the square peak. Both need compiled code that gradwise "
-              "does not ship today; the per-shape numbers above vary by ±20% from run to run on this machine.",
+              "- What would close it: " + (
+                  "faster products first — with nothing else at all, gradwise would still miss the goal"
+                  if goal <= bound else
+                  f"everything outside the products from {g - bound:.3f} s down to {goal - bound:.3f} s "
+                  f"({100 * (goal - bound) / (g - bound):.0f}% of today's), or faster products")
+              + (f". In this run PyTorch's library did one step's products {total['numpy'] / total['torch']:.1f}× "
+                 "as fast as this OpenBLAS build (the table above): a better-tuned BLAS for these shapes, or "
+                 "larger batches (which move every product toward the square peak), would close much of it."
+                 if total["numpy"] > 1.1 * total["torch"] else
+                 f". In this run PyTorch's products were not faster ({total['torch'] / total['numpy']:.2f}× "
+                 "NumPy's time per step): larger batches would move every product toward the square peak.")
+              + " Outside the "
+              "products the largest piece is the optimizer step: one pass over memory in a compiled kernel "
+              "instead of ~13 NumPy passes per block (and its second thread rarely pays right after a GEMM, "
+              "while OpenBLAS's own threads still spin). Both need compiled code that gradwise does not ship "
+              "today. The per-shape numbers vary by ±20% or more from run to run on this machine.",
               ""]
     return lines
 
