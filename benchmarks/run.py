@@ -557,6 +557,7 @@ def _gap_analysis(key: str, entry: dict, data: dict) -> list[str]:
                  "can meet it" if bound > goal else f": the goal leaves {goal - bound:.3f} s for everything else")
               + ("; nor can gradwise reach 75% of the peak while its products alone stay below it."
                  if key == "c" and case.flops / bound / 1e9 < 0.75 * peak else "."),
+              f"- The goal is met: gradwise is {goal - g:.3f} s under it." if g <= goal else
               "- What would close it: " + (
                   "faster products first — with nothing else at all, gradwise would still miss the goal"
                   if goal <= bound else
