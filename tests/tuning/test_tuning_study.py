@@ -262,9 +262,9 @@ def test_a_worker_killed_between_claiming_and_signing_is_found(tmp_path, monkeyp
     assert len(retry) == 1 and retry[0].state == TrialState.WAITING
     assert not any(k.startswith(st.CLAIMANT_PREFIX) or k == st.WORKER_ATTR for k in retry[0].system_attrs)
     # a claimant on another machine can't be checked here: failed once seen ownerless for the grace period
-    monkeypatch.setattr(st, "ORPHAN_GRACE", 0.5)
+    monkeypatch.setattr(st, "ORPHAN_GRACE", 2.0)  # seen ownerless since the first reap, a moment ago
     assert st.reap(study) == []
-    time.sleep(0.6)
+    time.sleep(2.1)
     assert st.reap(study) == [elsewhere.number]
     states = {t.number: t.state for t in study.get_trials()}
     assert states[alive.number] == TrialState.RUNNING  # claimed by this very process
