@@ -81,10 +81,7 @@ class _DenseStep:
         if self.b is not None:
             Z += self.b
         if self.relu:
-            if Z is self.Zb:
-                np.maximum(Z, self.zerosb, out=Z)
-            else:
-                np.maximum(Z, 0.0, out=Z)
+            np.maximum(Z, self.zerosb, out=Z)
         self.A = Z
         return Z
 

@@ -29,7 +29,7 @@ def binary_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray
     dZ = sigmoid(Z)
     dZ -= y
     dZ *= Z.dtype.type(1.0 / m)
-    return float(per_example.sum(dtype=np.float64) / m), dZ
+    return float(_sum64(per_example) / m), dZ
 
 
 def categorical_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import regularizers
 from ._random import permutation
-from ._validation import as_2d_float, check_float, check_int
+from ._validation import all_finite, as_2d_float, check_float, check_int
 from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressLogger, TerminateOnNaN
 from .errors import GradwiseTypeError, GradwiseValueError, TrainingDivergedError
 from .layers.base import INFERENCE, Mode
@@ -399,7 +399,7 @@ def fit(
                         else:
                             np.greater(A, 0.5, out=predictions[start:start + nb])
                 # The last update of the epoch was not followed by a cost; check the weights it left.
-                if terminate_on_nan and not _all_finite(theta):
+                if terminate_on_nan and not all_finite(theta):
                     raise _diverged(model, opt, fallback, history, epoch, b,
                                     "the last update left non-finite weights", lr, after_update=True)
                 logs = {"cost": cost_sum / m}
@@ -424,11 +424,6 @@ def fit(
     if error is not None:
         raise error
     return history
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """One reduction without a temporary array; the exact element-wise check only if the sum is not finite."""
-    return math.isfinite(float(np.add.reduce(a))) or bool(np.isfinite(a).all())
 
 
 #: training sets larger than this are shuffled batch by batch (see `fit`), smaller ones copied whole

@@ -208,28 +208,31 @@ def fmt_interval(stat: dict, digits: int = 1, percent: bool = True) -> str:
     return text
 
 
+def _printed_form(printed: str) -> tuple[str, bool, int]:
+    """A number as the seeds print it: (its digits without "%", whether it is a percentage, its decimals)."""
+    text = printed.strip()
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    return text, percent, len(text.split(".")[1]) if "." in text else 0
+
+
 def matches_printed(ours: float, printed: str) -> bool:
     """Does `ours` equal a number the seeds print, to the digits printed?
 
     "0.947867298578" → ours rounded to 12 decimals; "95%" → 100·ours rounded to an integer; "91.5%" → to one
     decimal.
     """
-    text = printed.strip()
-    percent = text.endswith("%")
-    if percent:
-        text = text[:-1]
-    decimals = len(text.split(".")[1]) if "." in text else 0
+    text, percent, decimals = _printed_form(printed)
     value = 100.0 * ours if percent else ours
     return round(value, decimals) == round(float(text), decimals)
 
 
 def like_printed(ours: float, printed: str) -> str:
     """`ours` written the way the seeds print the number it is compared with, with at least 4 digits."""
-    text = printed.strip()
-    if text.endswith("%"):
-        decimals = len(text[:-1].split(".")[1]) if "." in text else 0
+    _, percent, decimals = _printed_form(printed)
+    if percent:
         return f"{100 * ours:.{max(decimals, 2)}f}%"
-    decimals = len(text.split(".")[1]) if "." in text else 0
     return f"{ours:.{max(decimals, 4)}f}"
 
 

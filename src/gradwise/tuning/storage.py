@@ -317,7 +317,10 @@ def _lost_before_starting(study, trial) -> bool:
         return True
     key = (study.study_name, trial._trial_id)
     first_seen = _ownerless_since.setdefault(key, time.monotonic())
-    return time.monotonic() - first_seen >= ORPHAN_GRACE
+    if time.monotonic() - first_seen < ORPHAN_GRACE:
+        return False
+    del _ownerless_since[key]  # failed now: nothing more to remember
+    return True
 
 
 def reap(study) -> list[int]:
