@@ -6,16 +6,22 @@ A callback may set `model.stop_training = True`. Callbacks with state that matte
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import check_float, check_int
-from .errors import GradwiseTypeError, GradwiseValueError
+from ._validation import all_finite, check_float, check_int
+from .checkpoint import save_checkpoint
+from .errors import GradwiseTypeError, GradwiseValueError, TrainingDivergedError
+from .history import History
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 
 class Callback:
@@ -26,7 +32,7 @@ class Callback:
     epoch's metrics (`cost`, `accuracy`, `val_cost`, `val_accuracy`, `learning_rate`, …).
     """
 
-    model = None
+    model: Sequential  # set by fit before on_train_begin
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
 
@@ -148,12 +154,75 @@ class EarlyStopping(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop on a non-finite cost and raise `TrainingDivergedError` (on by default in `fit`).
+    """Stop on a non-finite cost, roll back to the last finite weights and raise `TrainingDivergedError`.
 
-    The check runs inside the training loop, on every mini-batch, before the update is applied, and
-    on the weights left by each epoch's last update; the model keeps finite weights. Passing this
-    callback turns the check on even with `fit(..., terminate_on_nan=False)`.
+    On by default in `fit` (`terminate_on_nan=True`; passing this callback turns it on as well). `fit`
+    checks the cost of every mini-batch before its update (`check_cost`) and the weights each epoch's last
+    update left (`check_weights`). θ and the batch-norm buffers are kept at the start of this epoch and of
+    the previous one (two buffers swapped, one copy per epoch, none per batch); a divergence restores the
+    most recent of them known to give a finite cost and resets the optimizer's moments.
     """
+
+    def __init__(self) -> None:
+        self.history: History | None = None  # the History of the running fit call (set by fit)
+        self._current: tuple[np.ndarray, np.ndarray] | None = None
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None
+        self._epochs_seen = 0
+
+    def on_train_begin(self, logs=None) -> None:
+        theta, buffer = self.model.theta, self.model.buffer
+        self._current = (np.empty_like(theta), np.empty_like(buffer))
+        self._previous = (np.empty_like(theta), np.empty_like(buffer))
+        self._epochs_seen = 0
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._previous, self._current = self._current, self._previous
+        np.copyto(self._current[0], self.model.theta)
+        if self.model.buffer.size:
+            np.copyto(self._current[1], self.model.buffer)
+        self._epochs_seen += 1
+
+    def quiet(self) -> contextlib.AbstractContextManager:
+        """NumPy's overflow warnings on the way to a blow-up are noise: the error names the epoch."""
+        return np.errstate(over="ignore", invalid="ignore")
+
+    def check_cost(self, J: float, epoch: int, batch: int, lr: float) -> None:
+        if not math.isfinite(J):
+            raise self._diverged(epoch, batch, f"the cost is {J}", lr, after_update=False)
+
+    def check_weights(self, epoch: int, batch: int, lr: float) -> None:
+        """The last update of an epoch is not followed by a cost; check the weights it left."""
+        if not all_finite(self.model.theta):
+            raise self._diverged(epoch, batch, "the last update left non-finite weights", lr, after_update=True)
+
+    def _diverged(self, epoch: int, batch: int, what: str, lr: float, after_update: bool) -> TrainingDivergedError:
+        """Roll back; the error names where it failed.
+
+        Failing on a later batch (or on the weights the last update left), the start of this epoch gave a
+        finite cost on its first batch. Failing on the first batch, this epoch's start *is* the bad point:
+        go back to the previous epoch's start and drop that epoch from the records. On the first batch of
+        the first epoch of this call nothing was updated yet, so the weights stay as they were.
+        """
+        model = self.model
+        if after_update or batch > 0:
+            self._restore(self._current)
+        elif self._epochs_seen > 1:
+            self._restore(self._previous)
+            for h in (self.history, model.history):
+                if h is not None:
+                    h.pop()
+            model.epochs_trained -= 1
+        # The moments were built on the way to the blow-up; continuing with them would diverge again.
+        if model.optimizer is not None:
+            model.optimizer.reset()
+        return TrainingDivergedError(
+            f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {what}. The model holds the weights "
+            f"after epoch {model.epochs_trained}, the last that gave a finite cost, and the optimizer state "
+            f"was reset. Try a smaller learning rate (now {lr:g}).")
+
+    def _restore(self, snapshot: tuple[np.ndarray, np.ndarray]) -> None:
+        self.model.theta[...] = snapshot[0]
+        self.model.buffer[...] = snapshot[1]
 
 
 class Checkpoint(Callback):
@@ -178,8 +247,6 @@ class Checkpoint(Callback):
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         done = epoch + 1
         if done % self.every == 0 or done == self._total or self.model.stop_training:
-            from .checkpoint import save_checkpoint
-
             save_checkpoint(self.path, self.model, self.trainer_callbacks or [self])
 
     def __repr__(self) -> str:

@@ -20,14 +20,17 @@ import numpy as np
 
 from . import _random
 from ._container import read_container, write_container
+from .data.standardize import Standardizer
 from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
+from .history import History
+from .optim import optimizers
 
 if TYPE_CHECKING:
     from .callbacks import Callback
     from .model import Sequential
-    from .training import History
 
-Checkpoint = tuple[dict[str, np.ndarray], dict]
+#: a checkpoint as read from its file: (tensors by name, JSON metadata)
+CheckpointData = tuple[dict[str, np.ndarray], dict]
 
 
 def _callback_keys(callbacks) -> list[tuple[str, Callback]]:
@@ -63,7 +66,7 @@ def save_checkpoint(path: str | os.PathLike, model: Sequential,
         "optimizer": opt_meta,
         "rng": _random.get_state(model.rng),
         "history": model.history.to_dict() if model.history is not None else None,
-        "stop_training": bool(getattr(model, "stop_training", False)),
+        "stop_training": bool(model.stop_training),
         "standardizer": _standardizer_dict(model),
         "callbacks": cb_meta,
     }
@@ -71,13 +74,13 @@ def save_checkpoint(path: str | os.PathLike, model: Sequential,
 
 
 def _standardizer_dict(model: Sequential) -> dict | None:
-    st = getattr(model, "standardizer", None)
+    st = model.standardizer
     if st is None or getattr(st, "mean_", None) is None:
         return None
     return st.to_dict()
 
 
-def restore_standardizer(model: Sequential, checkpoint: Checkpoint) -> None:
+def restore_standardizer(model: Sequential, checkpoint: CheckpointData) -> None:
     """Give `model` the Standardizer (training μ, σ) the checkpointed run used.
 
     A model without one (or with an unfitted one) adopts the checkpoint's; a model with a different
@@ -88,20 +91,18 @@ def restore_standardizer(model: Sequential, checkpoint: Checkpoint) -> None:
         return
     st = model.standardizer
     if st is None or getattr(st, "mean_", None) is None:
-        from .data.standardize import Standardizer
-
         model.standardizer = Standardizer.from_dict(saved)
     elif st.to_dict() != saved:
         raise GradwiseValueError("the model's Standardizer (μ, σ) differs from the one the checkpointed run "
                                  "used; resume with the same training data or without setting one")
 
 
-def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+def load_checkpoint(path: str | os.PathLike) -> CheckpointData:
     """(tensors, meta) of a checkpoint file; `ModelFileError` if missing, truncated or foreign."""
     return read_container(path, "checkpoint")
 
 
-def restore_training_state(model: Sequential, checkpoint: Checkpoint, optimizer=None) -> History:
+def restore_training_state(model: Sequential, checkpoint: CheckpointData, optimizer=None) -> History:
     """Put θ, buffers, RNG state, epoch count, optimizer and history of `checkpoint` into `model`.
 
     `optimizer` (the one the resuming call asked for) receives the saved state if its settings equal
@@ -109,9 +110,6 @@ def restore_training_state(model: Sequential, checkpoint: Checkpoint, optimizer=
     checked before the model is touched, so a refused checkpoint leaves the model as it was.
     Returns the History the checkpoint recorded (every epoch trained so far).
     """
-    from .optim import optimizers
-    from .training import History
-
     tensors, meta = checkpoint
     saved = meta["model"]
     if not model.built:
@@ -148,7 +146,7 @@ def restore_training_state(model: Sequential, checkpoint: Checkpoint, optimizer=
     return history
 
 
-def restore_callback_states(callbacks, checkpoint: Checkpoint) -> None:
+def restore_callback_states(callbacks, checkpoint: CheckpointData) -> None:
     """Give each callback the state its namesake had when the checkpoint was written."""
     tensors, meta = checkpoint
     saved = meta.get("callbacks") or {}
@@ -158,12 +156,5 @@ def restore_callback_states(callbacks, checkpoint: Checkpoint) -> None:
             cb.set_state(saved[key], {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
 
 
-def restore_checkpoint(model: Sequential, checkpoint: Checkpoint, callbacks=()) -> History:
-    """`restore_training_state` then `restore_callback_states`; returns the recorded History."""
-    history = restore_training_state(model, checkpoint)
-    restore_callback_states(callbacks, checkpoint)
-    return history
-
-
 __all__ = ["save_checkpoint", "load_checkpoint", "restore_training_state", "restore_callback_states",
-           "restore_standardizer", "restore_checkpoint"]
+           "restore_standardizer", "CheckpointData"]

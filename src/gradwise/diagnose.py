@@ -403,14 +403,14 @@ def layer_health(model: Any, X: Any, y: Any, learning_rate: float | None = None,
         One `LayerStats` per Dense layer; the batch is run with dropout off and batch norm on batch
         statistics (its running averages are not moved), and the model's gradients are overwritten.
     """
-    from .layers import Activation, Dense
-    from .model import CHECKING, Sequential
+    from .layers import CHECKING, Activation, Dense
+    from .model import Sequential
     from .optim import optimizers as optim
 
     if not isinstance(model, Sequential):
         raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
-    X = model._check_X(X)
-    t = model._targets(y, X.shape[0])
+    X = model.prepare_inputs(X)
+    t = model.prepare_targets(y, X.shape[0])
     # One forward pass recording what each layer hands to the next (dropout off, batch stats frozen).
     outputs = []
     out = X

@@ -17,8 +17,8 @@ import numpy as np
 from ._random import make_rng
 from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
-from .layers import BatchNorm, Dropout
-from .model import CHECKING, Sequential, finite_or_error
+from .layers import CHECKING, BatchNorm, Dropout
+from .model import Sequential, finite_or_error
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,8 @@ def gradcheck(
     if sample is not None:
         sample = check_int("sample", sample, minimum=1)
     net = model.astype(np.float64)  # the user's model is never perturbed
-    X64 = net._check_X(X)  # builds the copy if the model was not built yet
-    y64 = net._targets(y, X64.shape[0])
+    X64 = net.prepare_inputs(X)  # builds the copy if the model was not built yet
+    y64 = net.prepare_targets(y, X64.shape[0])
     notes = []
     if any(isinstance(layer, Dropout) and layer.keep_prob < 1 for layer in net.layers):
         notes.append("dropout switched off for the check (random masks make J non-deterministic)")
@@ -223,7 +223,7 @@ def gradcheck(
         notes.append(f"sampled at most {sample} coordinates per parameter (seed {seed})")
 
     def J() -> float:
-        return net._cost_only(X64, y64, CHECKING)
+        return net.cost_prepared(X64, y64, CHECKING)
 
     positions_all = np.asarray(positions_all, dtype=np.int64)
     with finite_or_error(net, X64):

@@ -134,17 +134,17 @@ def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, 
     if metadata is not None and not isinstance(metadata, dict):
         raise GradwiseTypeError(f"metadata must be a dict, got {type(metadata).__name__}")
     tensors = {name: np.array(v, copy=True) for name, v in {**model.parameters(), **model.buffers()}.items()}
-    standardizer = getattr(model, "standardizer", None)
-    feature_names = getattr(model, "feature_names_in_", None)
+    standardizer = model.standardizer
+    feature_names = model.feature_names_in_
     document = {
         "architecture": model.get_config(),
         "parameters": list(model.parameters()),
         "buffers": list(model.buffers()),
         "standardizer": standardizer.to_dict() if standardizer is not None else None,
-        "classes": _classes_to_json(getattr(model, "classes_", None)),
+        "classes": _classes_to_json(model.classes_),
         "feature_names": [str(f) for f in feature_names] if feature_names is not None else None,
-        "epochs_trained": int(getattr(model, "epochs_trained", 0)),
-        "metadata": metadata if metadata is not None else dict(getattr(model, "metadata", None) or {}),
+        "epochs_trained": int(model.epochs_trained),
+        "metadata": metadata if metadata is not None else dict(model.metadata),
     }
     try:  # fail now, before anything is written, if metadata is not JSON
         json.dumps(document, allow_nan=False)

@@ -1,15 +1,18 @@
-"""Losses, computed stably from the logits Z of the output layer.
+"""Losses, computed stably from the logits Z of the output layer, each fused with its output activation.
 
-Each function returns (J_data, dZ): the mean loss over the m examples and its gradient with respect
-to the logits, which already carries the 1/m. Working from logits is what keeps the cost finite where
-the course's `log(a)` becomes log(0) = −inf (the "random × 10" initialization).
+Each cross-entropy takes the logits Z and returns (J, dZ, A): the mean loss over the m examples, its
+gradient with respect to the logits (which already carries the 1/m), and the output activations — as
+PyTorch's `BCEWithLogitsLoss` and `CrossEntropyLoss` do. Working from logits is what keeps the cost
+finite where the course's `log(a)` becomes log(0) = −inf (the "random × 10" initialization).
+The mean squared error takes the outputs A of a linear (or other) output layer: (J, dA, A).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .layers.activations import row_max, row_sum, sigmoid, softmax
+from .layers.activations import sigmoid_terms, softmax_terms
+from .layers.base import BatchBuffers
 
 NAMES = ("binary_crossentropy", "categorical_crossentropy", "mse")
 
@@ -17,98 +20,96 @@ NAMES = ("binary_crossentropy", "categorical_crossentropy", "mse")
 OUTPUT_ACTIVATION = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}
 
 
-def binary_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """J = −(1/m) Σ [y log σ(z) + (1 − y) log(1 − σ(z))], dJ/dz = (σ(z) − y)/m.
+def binary_crossentropy(Z: np.ndarray, y: np.ndarray, gradient: bool = True
+                        ) -> tuple[float, np.ndarray | None, np.ndarray]:
+    """J = −(1/m) Σ [y log σ(z) + (1 − y) log(1 − σ(z))], dJ/dz = (σ(z) − y)/m, A = σ(z).
 
     Rewritten as max(z, 0) − z·y + log(1 + e^{−|z|}), which never takes log(0) nor overflows.
 
-    Z, y : ndarray of shape (m, 1).
+    Z, y : ndarray of shape (m, 1) (or (m, k) independent binary outputs).
     """
     m = Z.shape[0]
-    per_example = np.maximum(Z, 0.0) - Z * y + np.log1p(np.exp(-np.abs(Z)))
-    dZ = sigmoid(Z)
-    dZ -= y
+    e, A = sigmoid_terms(Z)
+    per_example = np.maximum(Z, 0.0) - Z * y + np.log1p(e)
+    J = float(_sum64(per_example) / m)
+    if not gradient:
+        return J, None, A
+    dZ = A - y
     dZ *= Z.dtype.type(1.0 / m)
-    return float(_sum64(per_example) / m), dZ
+    return J, dZ, A
 
 
-def categorical_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """J = −(1/m) Σ_i log softmax(z⁽ⁱ⁾)_{y⁽ⁱ⁾}, dJ/dz = (softmax(z) − onehot(y))/m.
+def categorical_crossentropy(Z: np.ndarray, y: np.ndarray, gradient: bool = True,
+                             row_starts: np.ndarray | None = None, out: np.ndarray | None = None
+                             ) -> tuple[float, np.ndarray | None, np.ndarray]:
+    """J = −(1/m) Σ_i log softmax(z⁽ⁱ⁾)_{y⁽ⁱ⁾}, dJ/dz = (softmax(z) − onehot(y))/m, A = softmax(z).
 
     log softmax is z_y − logsumexp(z), with the row maximum subtracted first.
 
     Z : ndarray of shape (m, K);  y : integer labels of shape (m,).
-    """
-    m, k = Z.shape
-    flat = np.arange(0, m * k, k) + y  # positions of the true classes in Z.ravel()
-    shifted = Z - row_max(Z)
-    log_norm = np.log(row_sum(np.exp(shifted)))
-    J = float(np.add.reduce(log_norm - shifted.reshape(-1)[flat], dtype=np.float64) / m)
-    dZ = softmax(Z)
-    dZ.reshape(-1)[flat] -= 1.0
-    dZ *= Z.dtype.type(1.0 / m)
-    return J, dZ
-
-
-def sigmoid_binary_crossentropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """`binary_crossentropy(Z, y)` and the output A = σ(Z) in one pass: (J, dZ, A).
-
-    The same NumPy operations as `sigmoid(Z)` followed by `binary_crossentropy(Z, y)` (so the same bits),
-    with e^{−|z|}, which both need, computed once: 15 array operations instead of 25 (the training fast
-    path; it matters for small networks, where each operation costs more than its arithmetic).
-    """
-    m = Z.shape[0]
-    e = np.exp(-np.abs(Z))
-    A = np.where(Z >= 0, 1.0, e) / (1.0 + e)
-    per_example = np.maximum(Z, 0.0) - Z * y + np.log1p(e)
-    dZ = A - y
-    dZ *= Z.dtype.type(1.0 / m)
-    return float(_sum64(per_example) / m), dZ, A
-
-
-def _sum64(a: np.ndarray) -> float:
-    """a.sum(dtype=float64): the same pairwise sum, without the dtype argument's cost when a is float64
-    already (2 µs of a small network's ~120 µs step)."""
-    return np.add.reduce(a, axis=None) if a.dtype == np.float64 else a.sum(dtype=np.float64)
-
-
-def softmax_crossentropy(Z: np.ndarray, y: np.ndarray, row_starts: np.ndarray | None = None,
-                         dZ: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
-    """`categorical_crossentropy(Z, y)` and the output A = softmax(Z) in one pass: (J, dZ, A).
-
-    The same NumPy operations as `softmax(Z)` followed by `categorical_crossentropy(Z, y)` (so the same
-    bits), with the shifted logits and their exponentials computed once, not three times.
-    `row_starts` (= arange(0, m·K, K)) and `dZ` (an (m, K) array to write dJ/dZ into) may be passed in by
-    a caller that reuses them across steps.
+    row_starts (= arange(0, m·K, K)) and out (an (m, K) array for dZ) may be passed in by a caller that
+    reuses them across steps.
     """
     m, k = Z.shape
     if row_starts is None:
         row_starts = np.arange(0, m * k, k)
-    flat = row_starts + y
-    shifted = Z - row_max(Z)
-    A = np.exp(shifted)
-    norm = row_sum(A)
+    flat = row_starts + y  # positions of the true classes in Z.ravel()
+    shifted, A, norm = softmax_terms(Z)
     J = float(np.add.reduce(np.log(norm) - shifted.reshape(-1)[flat], dtype=np.float64) / m)
     A /= norm[:, None]
-    if dZ is None:
+    if not gradient:
+        return J, None, A
+    if out is None:
         dZ = A.copy()
     else:
+        dZ = out
         np.copyto(dZ, A)
     dZ.reshape(-1)[flat] -= 1.0
     dZ *= Z.dtype.type(1.0 / m)
     return J, dZ, A
 
 
-def mse(A: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """J = (1/m) Σ_i ½ ‖ŷ⁽ⁱ⁾ − y⁽ⁱ⁾‖², dJ/dŷ = (ŷ − y)/m  (the seeds' ½(ŷ − y)² loss).
+def mse(A: np.ndarray, y: np.ndarray, gradient: bool = True) -> tuple[float, np.ndarray | None, np.ndarray]:
+    """J = (1/m) Σ_i ½ ‖ŷ⁽ⁱ⁾ − y⁽ⁱ⁾‖², dJ/dŷ = (ŷ − y)/m  (the seeds' ½(ŷ − y)² loss); A is returned as is.
 
     A, y : ndarray of shape (m, k).
     """
     m = A.shape[0]
     diff = A - y
     J = float(0.5 * np.sum(diff * diff, dtype=np.float64) / m)
+    if not gradient:
+        return J, None, A
     diff *= A.dtype.type(1.0 / m)
-    return J, diff
+    return J, diff, A
+
+
+def _sum64(a: np.ndarray) -> float:
+    """a.sum(dtype=float64), without the dtype argument's cost when a is float64 already."""
+    return np.add.reduce(a, axis=None) if a.dtype == np.float64 else a.sum(dtype=np.float64)
+
+
+class Loss:
+    """A model's loss: `loss(out, y, gradient)` → (J, d out, A).
+
+    `out` is the input of the output activation (the logits) for a cross-entropy, whose activation the
+    loss computes itself (`fused`); for mse it is the network's output A.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.fused = name in OUTPUT_ACTIVATION
+        self._work = BatchBuffers()  # softmax: row starts and dZ, reused from step to step
+
+    def __call__(self, out: np.ndarray, y: np.ndarray, gradient: bool = True
+                 ) -> tuple[float, np.ndarray | None, np.ndarray]:
+        if self.name == "binary_crossentropy":
+            return binary_crossentropy(out, y, gradient)
+        if self.name == "categorical_crossentropy":
+            m, k = out.shape
+            rows, dZ = self._work.get(out.shape, out.dtype, lambda s, dt: (
+                np.arange(0, m * k, k), np.empty(s, dt)))
+            return categorical_crossentropy(out, y, gradient, rows, dZ)
+        return mse(out, y, gradient)
 
 
 def probabilities_from_output(loss: str, A: np.ndarray) -> np.ndarray:

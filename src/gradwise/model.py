@@ -9,15 +9,16 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import losses, regularizers
-from ._fastpath import Plan
 from ._random import RNG, make_rng
 from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
 from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError
+from .history import History
 from .layers import (
     ACTIVATIONS,
     LAYER_TYPES,
@@ -29,12 +30,11 @@ from .layers import (
     Mode,
     Softmax,
 )
-from .layers.base import INFERENCE
+from .layers.base import INFERENCE, TRAINING
 
-#: forward pass of a training step: batch statistics, dropout on, running averages move
-TRAINING = Mode(training=True, dropout=True, update_stats=True)
-#: forward pass of gradient checking: batch statistics as in training, but deterministic
-CHECKING = Mode(training=True, dropout=False, update_stats=False)
+if TYPE_CHECKING:
+    from .data.standardize import Standardizer
+    from .optim.optimizers import Optimizer
 
 
 class Sequential:
@@ -82,11 +82,33 @@ class Sequential:
         self.l1 = check_float("l1", l1, low=0.0)
         self.dtype = check_dtype(dtype)
         self.rng = make_rng(seed, rng)
+        # Set by `build`: sizes, the flat vectors and the views into them.
         self.input_dim: int | None = None
-        self.history = None  # the History of the last fit, set by training
-        self.standardizer = None  # optional gradwise Standardizer saved with the model
+        self.output_dim: int | None = None
+        self.theta = np.zeros(0, self.dtype)  # every parameter, in the course's order
+        self.grad = np.zeros(0, self.dtype)  # dθ, filled by backward
+        self.buffer = np.zeros(0, self.dtype)  # batch-norm running averages
+        self._param_views: dict[str, np.ndarray] = {}
+        self._grad_views: dict[str, np.ndarray] = {}
+        self._buffer_views: dict[str, np.ndarray] = {}
+        self._slices: dict[str, slice] = {}
+        self._weights: list[np.ndarray] = []  # the W's (regularized), and their gradients
+        self._weight_grads: list[np.ndarray] = []
+        self._loss_fn = losses.Loss(self.loss)
+        fused = self._loss_fn.fused
+        self._body: list[Layer] = self.layers[:-1] if fused else list(self.layers)  # run before the loss
+        self._backward_layers: list[Layer] = []  # reversed, down to the first layer with parameters
+        self._last: tuple[int, np.ndarray, np.ndarray] | None = None  # (m, A, out) of forward(training=True)
+        # Training state, carried across fit calls and saved in checkpoints.
+        self.history: History | None = None  # every fit's epochs, concatenated
+        self.optimizer: Optimizer | None = None  # its state (Adam's moments) continues in the next fit
         self.epochs_trained = 0
-        self.optimizer = None  # optimizer state carried across fit calls
+        self.stop_training = False  # a callback sets it to end fit after the current epoch
+        # What the model was trained on, saved with it.
+        self.standardizer: Standardizer | None = None  # the training split's μ, σ, applied to every input
+        self.classes_: np.ndarray | None = None  # the label of each output class
+        self.feature_names_in_: list[str] | None = None  # the training table's column names
+        self.metadata: dict[str, Any] = {}  # JSON-able notes (target column, seed, …)
         if input_dim is not None:
             self.build(input_dim)
 
@@ -116,7 +138,22 @@ class Sequential:
             if input_dim != self.input_dim:
                 raise GradwiseValueError(f"the model was built for {self.input_dim} features, got {input_dim}")
             return self
-        plan = []  # (layer, dim_in, [(public name, spec)], [(public name, spec)])
+        layout, dim = self._layout(input_dim)
+        if self.loss == "categorical_crossentropy" and dim < 2:
+            # softmax over one unit is the constant 1: nothing could ever be learned
+            raise GradwiseValueError(f"a Softmax output needs at least 2 units, got {dim}; use Sigmoid for 2 classes")
+        self._allocate(layout)
+        self.input_dim, self.output_dim = input_dim, dim
+        for layer, dim_in, _, _ in layout:
+            layer.initialize(self.rng, dim_in)
+        self._weights = [v for k, v in self._param_views.items() if k.startswith("W")]
+        self._weight_grads = [self._grad_views[k] for k in self._param_views if k.startswith("W")]
+        self._plan_passes()
+        return self
+
+    def _layout(self, input_dim: int) -> tuple[list, int]:
+        """[(layer, its input size, [(public name, ParamSpec)], [(public name, buffer spec)])], output size."""
+        layout = []
         dim, dense_count, seen = input_dim, 0, set()
         for layer in self.layers:
             if isinstance(layer, Dense):
@@ -128,22 +165,20 @@ class Sequential:
                 if name in seen:
                     raise GradwiseValueError(f"two layers both define parameter {name!r}")
                 seen.add(name)
-            plan.append((layer, dim, params, buffers))
+            layout.append((layer, dim, params, buffers))
             dim = layer.output_dim(dim)
-        if self.loss == "categorical_crossentropy" and dim < 2:
-            # softmax over one unit is the constant 1: nothing could ever be learned
-            raise GradwiseValueError(f"a Softmax output needs at least 2 units, got {dim}; use Sigmoid for 2 classes")
-        n_params = sum(s.size for *_, ps, _ in plan for _, s in ps)
-        n_buffers = sum(s.size for *_, bs in plan for _, s in bs)
+        return layout, dim
+
+    def _allocate(self, layout: list) -> None:
+        """θ, dθ and the buffer vector, and each layer's views into them."""
+        n_params = sum(s.size for *_, ps, _ in layout for _, s in ps)
+        n_buffers = sum(s.size for *_, bs in layout for _, s in bs)
         self.theta = np.zeros(n_params, dtype=self.dtype)
         self.grad = np.zeros(n_params, dtype=self.dtype)
         self.buffer = np.zeros(n_buffers, dtype=self.dtype)
-        self._param_views: dict[str, np.ndarray] = {}
-        self._grad_views: dict[str, np.ndarray] = {}
-        self._buffer_views: dict[str, np.ndarray] = {}
-        self._slices: dict[str, slice] = {}
+        self._param_views, self._grad_views, self._buffer_views, self._slices = {}, {}, {}, {}
         offset = boffset = 0
-        for layer, _, params, buffers in plan:
+        for layer, _, params, buffers in layout:
             p, g, b = {}, {}, {}
             for name, spec in params:
                 sl = slice(offset, offset + spec.size)
@@ -152,18 +187,24 @@ class Sequential:
                 self._slices[name] = sl
                 offset += spec.size
             for name, spec in buffers:
-                b[spec.kind] = self._buffer_views[name] = self.buffer[boffset:boffset + spec.size].reshape(
-                    spec.shape)
+                view = self.buffer[boffset:boffset + spec.size].reshape(spec.shape)
+                b[spec.kind] = self._buffer_views[name] = view
                 boffset += spec.size
             layer.bind(p, g, b)
-        self.input_dim = input_dim
-        self.output_dim = dim
-        for layer, dim_in, _, _ in plan:
-            layer.initialize(self.rng, dim_in)
-        self._weights = [v for k, v in self._param_views.items() if k.startswith("W")]
-        self._weight_grads = [self._grad_views[k] for k in self._param_views if k.startswith("W")]
-        self._fused = self.loss in losses.OUTPUT_ACTIVATION
-        return self
+
+    def _plan_passes(self) -> None:
+        """Which layers the backward pass visits, and which outputs stay inside a training step.
+
+        Backward stops at the first layer with parameters: nothing in front of it needs a gradient, and
+        that layer skips dX. Outputs of layers before the last Dense never leave a step (the last Dense and
+        what follows it produce the returned A), so those layers may write them into reused buffers.
+        """
+        first = next((i for i, layer in enumerate(self._body) if layer.params), len(self._body))
+        self._backward_layers = self._body[first:][::-1]
+        last_dense = max(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
+        for i, layer in enumerate(self.layers):
+            layer.input_gradient = i != first
+            layer.scratch_output = i < last_dense
 
     def _require_built(self) -> None:
         if not self.built:
@@ -238,7 +279,9 @@ class Sequential:
         return int(self.theta.size)
 
     # ------------------------------------------------------------------ computation
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+    # The internal API on prepared arrays: `prepare_inputs` and `prepare_targets` validate once, then
+    # `loss_and_gradient` (a training step), `cost_prepared` and `evaluate_prepared` work on the results.
+    def prepare_inputs(self, X: Any, name: str = "X") -> np.ndarray:
         """Validate X (m, n_x), build the network on first sight, and apply `self.standardizer` if set.
 
         The model's Standardizer holds the *training* μ, σ, so every input that reaches the network
@@ -251,7 +294,7 @@ class Sequential:
             arr = np.ascontiguousarray(self.standardizer.transform(arr), dtype=self.dtype)
         return arr
 
-    def _targets(self, y: Any, m: int, name: str = "y") -> np.ndarray:
+    def prepare_targets(self, y: Any, m: int, name: str = "y") -> np.ndarray:
         """y as the loss expects it: (m, 1) floats (binary), (m,) ints (categorical), (m, k) floats (mse)."""
         if isinstance(y, str | bytes):
             raise GradwiseTypeError(f"{name} must be an array of labels, got a string")
@@ -293,69 +336,58 @@ class Sequential:
             raise GradwiseValueError(f"{name} must hold 0/1 labels for binary_crossentropy, got {bad:g}")
         return np.ascontiguousarray(arr)
 
-    def _forward(self, X: np.ndarray, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
-        """Run the layers; return (output activations A^[L], the input of the output activation)."""
+    def _run_body(self, X: np.ndarray, mode: Mode) -> np.ndarray:
+        """Forward through every layer the loss does not fuse: the logits of a cross-entropy, else A."""
         out = X
-        last = len(self.layers) - 1
-        Z = X
-        for i, layer in enumerate(self.layers):
-            if i == last:
-                Z = out
+        for layer in self._body:
             out = layer.forward(out, mode)
-        return out, Z
+        return out
 
-    def _backward_from(self, dZ: np.ndarray, fused: bool) -> None:
-        layers = self.layers[:-1] if fused else self.layers
-        d = dZ
-        for layer in reversed(layers):
+    def _backward(self, d: np.ndarray) -> None:
+        """Backpropagate d (the gradient at the body's output) through the layers; fills dθ."""
+        for layer in self._backward_layers:
             d = layer.backward(d)
 
-    def loss_and_gradient(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING) -> tuple[float, np.ndarray]:
-        """One forward and backward pass on validated arrays: returns (J, A^[L]) and fills dθ.
+    def _regularization(self, m: int, gradient: bool) -> float:
+        """The L2/L1 term of J for a batch of m examples; adds its gradient to the dW's when asked."""
+        if not (self.l2 or self.l1):
+            return 0.0
+        if gradient:
+            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
+        return regularizers.penalty(self._weights, m, self.l2, self.l1)
 
-        J includes the regularization term, with m = X.shape[0] (the batch).
+    def loss_and_gradient(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING) -> tuple[float, np.ndarray]:
+        """One step of the seeds' loop on prepared arrays: forward, cost, backward. Fills dθ.
+
+        Returns (J, A^[L]); J includes the regularization term, with m = X.shape[0] (the batch).
         """
         if mode.rng is None:
-            mode = Mode(mode.training, mode.dropout, mode.update_stats, self.rng)
-        # The compiled pass (gradwise._fastpath): the layer-by-layer computation below, fused and with
-        # reused buffers, bit for bit the same result.
-        plan = self.__dict__.get("_plan")
-        if plan is None or not plan.matches(self):
-            plan = self._plan = Plan(self)
-        J, A = plan.run(self, X, y, mode)
-        m = X.shape[0]
-        if self.l2 or self.l1:
-            J += regularizers.penalty(self._weights, m, self.l2, self.l1)
-            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
-        return J, A
+            mode = replace(mode, rng=self.rng)
+        out = self._run_body(X, mode)  # forward
+        J, d, A = self._loss_fn(out, y)  # cost (and the output activation, fused with it)
+        self._backward(d)  # backward
+        return J + self._regularization(X.shape[0], gradient=True), A
 
-    def _loss_and_gradient_layerwise(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING
-                                     ) -> tuple[float, np.ndarray]:
-        """`loss_and_gradient` through each layer's own forward/backward (the reference for the plan)."""
+    def _output_and_cost(self, X: np.ndarray, y: np.ndarray, mode: Mode, regularized: bool = True
+                         ) -> tuple[np.ndarray, float]:
         if mode.rng is None:
-            mode = Mode(mode.training, mode.dropout, mode.update_stats, self.rng)
-        A, Z = self._forward(X, mode)
-        J, dZ = self._data_loss(A, Z, y)
-        self._backward_from(dZ, self._fused)
-        m = X.shape[0]
-        if self.l2 or self.l1:
-            J += regularizers.penalty(self._weights, m, self.l2, self.l1)
-            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
-        return J, A
+            mode = replace(mode, rng=self.rng)
+        J, _, A = self._loss_fn(self._run_body(X, mode), y, gradient=False)
+        return A, (J + self._regularization(X.shape[0], gradient=False) if regularized else J)
 
-    def _data_loss(self, A: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        if self.loss == "binary_crossentropy":
-            return losses.binary_crossentropy(Z, y)
-        if self.loss == "categorical_crossentropy":
-            return losses.categorical_crossentropy(Z, y)
-        return losses.mse(A, y)
+    def cost_prepared(self, X: np.ndarray, y: np.ndarray, mode: Mode = INFERENCE) -> float:
+        """J on prepared arrays (regularization included), without a backward pass."""
+        return self._output_and_cost(X, y, mode)[1]
 
-    def _cost_only(self, X: np.ndarray, y: np.ndarray, mode: Mode) -> float:
-        A, Z = self._forward(X, mode)
-        J = self._data_loss(A, Z, y)[0]
-        if self.l2 or self.l1:
-            J += regularizers.penalty(self._weights, X.shape[0], self.l2, self.l1)
-        return J
+    def evaluate_prepared(self, X: np.ndarray, y: np.ndarray, regularized: bool = True) -> dict[str, float]:
+        """`evaluate` on prepared arrays: {"cost", "accuracy"} or {"cost", "rmse"} in inference mode.
+
+        `regularized=False` leaves the L2/L1 term out of the cost (a dev score compares data fit only).
+        """
+        A, J = self._output_and_cost(X, y, INFERENCE, regularized)
+        if self.loss == "mse":
+            return {"cost": float(J), "rmse": float(np.sqrt(np.mean((A - y) ** 2)))}
+        return {"cost": float(J), "accuracy": accuracy_from_output(self.loss, A, y)}
 
     # ------------------------------------------------------------------ public passes
     def forward(self, X: Any, training: bool = False) -> np.ndarray:
@@ -364,32 +396,30 @@ class Sequential:
         With `training=True`, dropout masks are drawn, batch norm uses (and records) batch statistics,
         and the caches are kept for `backward`.
         """
-        X = self._check_X(X)
-        mode = Mode(training=True, dropout=True, update_stats=True, rng=self.rng) if training else INFERENCE
+        X = self.prepare_inputs(X)
+        mode = replace(TRAINING, rng=self.rng) if training else INFERENCE
         with finite_or_error(self, X):
-            A, Z = self._forward(X, mode)
-        self._last = (X.shape[0], A, Z) if training else None
+            out = self._run_body(X, mode)
+            A = self.layers[-1].forward(out, mode) if self._loss_fn.fused else out
+        self._last = (X.shape[0], A, out) if training else None
         return A
 
     def backward(self, y: Any) -> dict[str, np.ndarray]:
         """Fill the gradients of J (regularization included) after `forward(X, training=True)`."""
-        last = getattr(self, "_last", None)
-        if last is None:
+        if self._last is None:
             raise GradwiseValueError("backward needs a preceding forward(X, training=True)")
-        m, A, Z = last
-        y = self._targets(y, m)
-        _, dZ = self._data_loss(A, Z, y)
-        self._backward_from(dZ, self._fused)
-        if self.l2 or self.l1:
-            regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
+        m, _, out = self._last
+        _, d, _ = self._loss_fn(out, self.prepare_targets(y, m))
+        self._backward(d)
+        self._regularization(m, gradient=True)
         return self.gradients()
 
     def cost(self, X: Any, y: Any) -> float:
         """J(θ) on (X, y), regularization included, dropout off, batch norm in inference mode."""
-        X = self._check_X(X)
-        t = self._targets(y, X.shape[0])
+        X = self.prepare_inputs(X)
+        t = self.prepare_targets(y, X.shape[0])
         with finite_or_error(self, X, t):
-            return self._cost_only(X, t, INFERENCE)
+            return self.cost_prepared(X, t)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (m, K) (K = 2 for a sigmoid output)."""
@@ -410,19 +440,10 @@ class Sequential:
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """{"cost": J, "accuracy": …} for classification, {"cost": J, "rmse": …} for regression."""
-        X = self._check_X(X)
-        t = self._targets(y, X.shape[0])
+        X = self.prepare_inputs(X)
+        t = self.prepare_targets(y, X.shape[0])
         with finite_or_error(self, X, t):
-            A, Z = self._forward(X, INFERENCE)
-            J = self._data_loss(A, Z, t)[0]
-            if self.l2 or self.l1:
-                J += regularizers.penalty(self._weights, X.shape[0], self.l2, self.l1)
-            result = {"cost": float(J)}
-            if self.loss == "mse":
-                result["rmse"] = float(np.sqrt(np.mean((A - t) ** 2)))
-            else:
-                result["accuracy"] = accuracy_from_output(self.loss, A, t)
-        return result
+            return self.evaluate_prepared(X, t)
 
     def fit(self, X: Any, y: Any, **kwargs):
         """Train the network; see `gradwise.training.fit` for every option. Returns a `History`."""
@@ -434,7 +455,7 @@ class Sequential:
         for layer in self.layers:
             layer.clear_cache()
         self._last = None
-        self._plan = None  # the compiled pass holds the last batch and its work buffers
+        self._loss_fn = losses.Loss(self.loss)
 
     # ------------------------------------------------------------------ copies and description
     def astype(self, dtype: Any) -> Sequential:
@@ -450,6 +471,9 @@ class Sequential:
         new.optimizer = copy.deepcopy(self.optimizer)
         new.history = copy.deepcopy(self.history)
         new.standardizer = copy.deepcopy(self.standardizer)
+        new.metadata = copy.deepcopy(self.metadata)
+        new._loss_fn = losses.Loss(self.loss)
+        new._body = new.layers[:len(self._body)]
         if self.built:
             state_rng = new.rng
             new.rng = np.random.default_rng(0)  # the copy's initialization draws are overwritten below

@@ -1,9 +1,10 @@
-"""The training loop: `fit` (full-batch, mini-batch or stochastic gradient descent) and `History`.
+"""The training loop: `fit` (full-batch, mini-batch or stochastic gradient descent).
 
-One epoch is one pass over the training set. With `batch_size=None` it is one full-batch iteration (the
-course's `num_iterations`); otherwise the examples are reshuffled every epoch and cut into mini-batches
-of `batch_size`, the last smaller batch kept (the course's `random_mini_batches`). Every update is one
-call of the optimizer on the flat parameter vector θ, whatever the depth of the network.
+One epoch is one pass over the training set (`gradwise.batches`). Each mini-batch is one step of the
+seeds' loop: forward, cost, backward (`Sequential.loss_and_gradient`), then update (one call of the
+optimizer on the flat parameter vector θ, whatever the depth of the network). Around it, each concern is
+a named part: argument checks, data preparation, resuming from a checkpoint, callbacks, the divergence
+guard (`TerminateOnNaN`) and the per-epoch records (`History`).
 """
 
 from __future__ import annotations
@@ -13,79 +14,31 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from . import regularizers
-from ._random import permutation
-from ._validation import all_finite, as_2d_float, check_float, check_int
+from ._validation import as_2d_float, check_float, check_int
+from .batches import Augment, Batches, Shuffle
 from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressLogger, TerminateOnNaN
+from .checkpoint import (
+    CheckpointData,
+    load_checkpoint,
+    restore_callback_states,
+    restore_standardizer,
+    restore_training_state,
+)
 from .errors import GradwiseTypeError, GradwiseValueError, TrainingDivergedError
-from .layers.base import INFERENCE, Mode
-from .model import Sequential, accuracy_from_output
+from .history import History
+from .layers.base import TRAINING, Mode
+from .model import Sequential
 from .optim import optimizers as optim
 from .optim import schedules
 
 
-class History:
-    """Per-epoch records of training, Keras-style.
-
-    `history["cost"]`, `["accuracy"]` (classification), `["val_cost"]`, `["val_accuracy"]` or
-    `["val_rmse"]` (with validation data), `["learning_rate"]`: lists with one float per epoch;
-    `epoch`: the global (0-based) epoch numbers, which keep counting across successive `fit` calls.
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-
-    def append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epoch.append(int(epoch))
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    def extend(self, other: History) -> None:
-        for i, epoch in enumerate(other.epoch):
-            self.append(epoch, {k: v[i] for k, v in other.history.items()})
-
-    def _pop(self) -> None:
-        """Forget the last epoch (training rolled back over it after a divergence)."""
-        self.epoch.pop()
-        for values in self.history.values():
-            values.pop()
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def keys(self):
-        return self.history.keys()
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def to_dict(self) -> dict[str, list]:
-        """`{"epoch": [...], "cost": [...], ...}`: JSON-able, exact (floats round-trip through JSON)."""
-        return {"epoch": list(self.epoch), **{k: list(v) for k, v in self.history.items()}}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> History:
-        if not isinstance(data, dict):
-            raise GradwiseTypeError(f"History.from_dict expects a dict, got {type(data).__name__}")
-        h = cls()
-        h.epoch = [int(e) for e in data.get("epoch", [])]
-        h.history = {k: [float(x) for x in v] for k, v in data.items() if k != "epoch"}
-        return h
-
-    def __repr__(self) -> str:
-        return f"History(epochs={len(self)}, keys={list(self.history)})"
-
-
 # ----------------------------------------------------------------------------------- argument checks
-def _resolve_verbose(verbose: Any) -> int:
+def _resolve_verbose(verbose: int | str) -> int:
     if isinstance(verbose, str) and verbose == "auto":
         # Keras' "auto": a live display on a terminal, nothing in logs, pipes and CI.
         isatty = getattr(sys.stderr, "isatty", None)
@@ -136,12 +89,8 @@ def _split_size(m: int, validation_split: float) -> int:
     return n_train
 
 
-def _is_fitted(standardizer: Any) -> bool:
-    fitted = getattr(standardizer, "is_fitted", None)
-    return bool(fitted) if fitted is not None else getattr(standardizer, "mean_", None) is not None
-
-
-def _prepare_data(model, X, y, validation_data, validation_split):
+def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, validation_split: float
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Validated, standardized training arrays and the validation pair (or None).
 
     `validation_split` takes the *last* fraction of the rows, before any shuffling (as Keras does).
@@ -151,12 +100,12 @@ def _prepare_data(model, X, y, validation_data, validation_split):
     if validation_split and validation_data is not None:
         raise GradwiseValueError("give validation_data or validation_split, not both")
     st = model.standardizer
-    if st is not None and not _is_fitted(st):
+    if st is not None and not st.is_fitted:
         raw = as_2d_float("X", X, model.dtype, n_features=model.input_dim)
         n_fit = _split_size(raw.shape[0], validation_split) if validation_split else raw.shape[0]
         st.fit(raw[:n_fit])
-    X = model._check_X(X)  # validates, builds on first sight, applies the standardizer
-    y = model._targets(y, X.shape[0])
+    X = model.prepare_inputs(X)  # validates, builds on first sight, applies the standardizer
+    y = model.prepare_targets(y, X.shape[0])
     validation = None
     if validation_split:
         n_train = _split_size(X.shape[0], validation_split)
@@ -167,8 +116,8 @@ def _prepare_data(model, X, y, validation_data, validation_split):
             described = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
                          if isinstance(validation_data, tuple | list) else repr(validation_data)[:60])
             raise GradwiseTypeError(f"validation_data must be a pair (X_dev, y_dev), got {described}")
-        X_val = model._check_X(validation_data[0], "validation_data X")
-        validation = (X_val, model._targets(validation_data[1], X_val.shape[0], "validation_data y"))
+        X_val = model.prepare_inputs(validation_data[0], "validation_data X")
+        validation = (X_val, model.prepare_targets(validation_data[1], X_val.shape[0], "validation_data y"))
     return X, y, validation
 
 
@@ -178,17 +127,6 @@ def _metric_names(model: Sequential, has_validation: bool) -> list[str]:
     if has_validation:
         names += ["val_cost", "val_rmse" if model.loss == "mse" else "val_accuracy"]
     return names + ["learning_rate"]
-
-
-def _evaluate_prepared(model: Sequential, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """`model.evaluate` on arrays already validated and standardized (so they are not transformed twice)."""
-    A, Z = model._forward(X, INFERENCE)
-    J = model._data_loss(A, Z, y)[0]
-    if model.l2 or model.l1:
-        J += regularizers.penalty(model._weights, X.shape[0], model.l2, model.l1)
-    if model.loss == "mse":
-        return {"cost": float(J), "rmse": float(np.sqrt(np.mean((A - y) ** 2)))}
-    return {"cost": float(J), "accuracy": accuracy_from_output(model.loss, A, y)}
 
 
 # ----------------------------------------------------------------------------------------- the loop
@@ -204,8 +142,8 @@ def fit(
     validation_data: tuple[Any, Any] | None = None,
     validation_split: float = 0.0,
     callbacks: Sequence[Callback] | None = None,
-    augment: Callable[[np.ndarray, Any], np.ndarray] | None = None,
-    shuffle: bool | Callable[[int, int], np.ndarray] = True,
+    augment: Augment | None = None,
+    shuffle: Shuffle = True,
     verbose: int | str = 0,
     terminate_on_nan: bool = True,
     resume_from: str | os.PathLike | None = None,
@@ -245,7 +183,7 @@ def fit(
         A non-finite cost (or non-finite weights after an epoch) stops training and raises
         `TrainingDivergedError` naming the epoch and batch. The model is rolled back to the last
         weights that gave a finite cost (epochs rolled over are dropped from the history) and the
-        optimizer's moments are reset. Passing a `TerminateOnNaN()` callback turns it on as well.
+        optimizer's moments are reset (the `TerminateOnNaN` callback; passing one turns it on as well).
     resume_from : path, optional
         A checkpoint written by `Checkpoint`: θ, buffers, optimizer, RNG, history, callback state and
         Standardizer are restored and training continues up to `epochs` in total, with results
@@ -262,159 +200,35 @@ def fit(
     """
     if not isinstance(model, Sequential):
         raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
-    epochs = check_int("epochs", epochs, minimum=0)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, minimum=1)
-    validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0, high_open=True)
-    verbose = _resolve_verbose(verbose)
-    if augment is not None and not callable(augment):
-        raise GradwiseTypeError(f"augment must be a callable (X_batch, rng) -> X_batch, got {augment!r}")
-    if not (isinstance(shuffle, bool) or callable(shuffle)):
-        raise GradwiseTypeError(f"shuffle must be True, False or a callable (epoch, m), got {shuffle!r}")
+    epochs, batch_size, validation_split, verbose = _check_arguments(
+        epochs, batch_size, validation_split, verbose, augment, shuffle)
     schedule = schedules.get(schedule)
     opt = _resolve_optimizer(model, optimizer, learning_rate)
-    if isinstance(callbacks, Callback):
-        callbacks = [callbacks]
-    callbacks = list(callbacks or [])
-    for i, cb in enumerate(callbacks):
-        if not isinstance(cb, Callback):
-            raise GradwiseTypeError(f"callbacks[{i}] must be a gradwise Callback, got {cb!r}")
-    terminate_on_nan = bool(terminate_on_nan) or any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
-
-    checkpoint = None
-    if resume_from is not None:
-        from .checkpoint import load_checkpoint, restore_standardizer
-
-        checkpoint = load_checkpoint(resume_from)
-        saved_epochs = int(checkpoint[1]["epoch"])
-        if epochs < saved_epochs:
-            raise GradwiseValueError(
-                f"the checkpoint {os.fspath(resume_from)!r} already holds {saved_epochs} epochs, more than "
-                f"epochs={epochs} (with resume_from, epochs is the total to reach)")
-        restore_standardizer(model, checkpoint)  # before the data is standardized with it
-
+    callbacks = _check_callbacks(callbacks)
+    checkpoint = _load_resume(model, resume_from, epochs)
     X, y, validation = _prepare_data(model, X, y, validation_data, validation_split)
-
-    if checkpoint is not None:
-        from .checkpoint import restore_training_state
-
-        history = restore_training_state(model, checkpoint, opt)
-        opt = model.optimizer
-        total = epochs
-    else:
-        history = History()
-        total = model.epochs_trained + epochs
-    first_epoch = model.epochs_trained
+    history, opt, total = _training_state(model, opt, checkpoint, epochs)
     lr0 = check_float("learning_rate", opt.learning_rate, low=0.0, low_open=True)
-
-    # Checkpoints run after every other callback so they capture the epoch's final state
-    # (EarlyStopping's counters included); the progress display is not part of that state.
-    if verbose:
-        callbacks.append(ProgressLogger(verbose))
-    callbacks.sort(key=lambda cb: isinstance(cb, Checkpoint))
-    for cb in callbacks:
-        cb.model = model
-        if isinstance(cb, Checkpoint):
-            cb.trainer_callbacks = callbacks
-    model.optimizer = opt
-    model.stop_training = False
-    if not isinstance(model.history, History):
-        model.history = History()
+    guard = _divergence_guard(callbacks, terminate_on_nan, history)
     metrics = _metric_names(model, validation is not None)
-    begin_logs = {"epochs": total, "initial_epoch": first_epoch, "metrics": metrics}
-    for cb in callbacks:
-        cb.on_train_begin(dict(begin_logs))
-    if checkpoint is not None:
-        from .checkpoint import restore_callback_states
-
-        restore_callback_states(callbacks, checkpoint)
-        model.stop_training = bool(checkpoint[1].get("stop_training", False))
-
-    m = X.shape[0]
-    batch = m if batch_size is None else min(batch_size, m)
-    starts = range(0, m, batch)
-    classification = model.loss != "mse"
-    categorical = model.loss == "categorical_crossentropy"
-    # Accuracy counts hits against labels prepared once (0/1 → bool), not a float mean per batch.
-    labels = (y if categorical else y > 0.5) if classification else None
-    outputs_per_example = 1 if categorical or labels is None else labels.shape[1]
-    # Each batch's predictions go into one array for the epoch, compared with the labels once at its end
-    # (a compare and a count per batch cost more than the rest of a small network's bookkeeping).
-    predictions = None if not classification else (
-        np.empty(m, np.intp) if categorical else np.empty(labels.shape, bool))
-    # One Mode for the whole run: dropout masks and shuffles draw from the model's generator.
-    mode = Mode(training=True, dropout=True, update_stats=True, rng=model.rng)
-    reshuffle = callable(shuffle) or (shuffle and batch < m)
-    # A shuffled copy of a large training set per epoch costs its full size again in memory (188 MB for
-    # 60,000 MNIST-shaped float32 rows) and a pass over it; gather each batch's rows into a reused
-    # buffer instead. Small sets are still copied whole: one copy is cheaper than a gather per batch.
-    gather = reshuffle and X.nbytes > _GATHER_ABOVE_BYTES
-    x_batch = np.empty((batch, X.shape[1]), X.dtype) if gather else None
-    theta, grad = model.theta, model.grad
-    fallback = _Fallback(model) if terminate_on_nan else None
-    # With the divergence check on, fit reports a blow-up itself (TrainingDivergedError naming the epoch
-    # and batch), so NumPy's overflow/invalid warnings on the way there would only be noise.
-    fp_guard = np.errstate(over="ignore", invalid="ignore") if terminate_on_nan else contextlib.nullcontext()
+    _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint)
+    batches = Batches(X, y, batch_size, shuffle, model.rng, augment)
+    accuracy = _Accuracy(model.loss, y) if model.loss != "mse" else None
+    mode = replace(TRAINING, rng=model.rng)  # dropout masks and shuffles draw from the model's generator
     error: TrainingDivergedError | None = None
     try:
-        with fp_guard:
-            for epoch in range(first_epoch, total):
+        with guard.quiet() if guard is not None else contextlib.nullcontext():
+            for epoch in range(model.epochs_trained, total):
                 if model.stop_training:
                     break
                 lr = _learning_rate(schedule, epoch, lr0)
                 for cb in callbacks:
                     cb.on_epoch_begin(epoch)
-                if reshuffle:
-                    perm = _permutation(shuffle, epoch, m, model.rng)
-                    if gather and _in_range(perm, m):
-                        Xs = None
-                    else:
-                        Xs = X[perm]
-                    ys = y[perm]
-                    ls = ys if labels is y else labels[perm] if classification else None
-                else:
-                    Xs, ys, ls = X, y, labels
-                if terminate_on_nan:
-                    fallback.epoch_start()
-                cost_sum = 0.0
-                b = 0
-                for b, start in enumerate(starts):
-                    yb = ys[start:start + batch]
-                    if Xs is None:  # rows perm[start:start + batch] of X, into the reused buffer
-                        nb = yb.shape[0]
-                        Xb = np.take(X, perm[start:start + nb], axis=0, out=x_batch[:nb], mode="wrap")
-                    else:
-                        Xb = Xs[start:start + batch]
-                    if augment is not None:
-                        Xb = _augmented(augment, Xb, model)
-                    J, A = model.loss_and_gradient(Xb, yb, mode)
-                    if terminate_on_nan and not math.isfinite(J):
-                        raise _diverged(model, opt, fallback, history, epoch, b, f"the cost is {J}", lr)
-                    opt.step(theta, grad, lr)
-                    nb = Xb.shape[0]
-                    cost_sum += J * nb
-                    if classification:
-                        if categorical:
-                            A.argmax(axis=1, out=predictions[start:start + nb])
-                        else:
-                            np.greater(A, 0.5, out=predictions[start:start + nb])
-                # The last update of the epoch was not followed by a cost; check the weights it left.
-                if terminate_on_nan and not all_finite(theta):
-                    raise _diverged(model, opt, fallback, history, epoch, b,
-                                    "the last update left non-finite weights", lr, after_update=True)
-                logs = {"cost": cost_sum / m}
-                if classification:
-                    correct = int(np.count_nonzero(predictions == ls))
-                    logs["accuracy"] = correct / (m * outputs_per_example)
+                logs = _train_epoch(model, opt, batches, epoch, lr, mode, guard, accuracy)
                 if validation is not None:
-                    for key, value in _evaluate_prepared(model, *validation).items():
-                        logs[f"val_{key}"] = value
+                    logs.update({f"val_{k}": v for k, v in model.evaluate_prepared(*validation).items()})
                 logs["learning_rate"] = lr
-                history.append(epoch, logs)
-                model.epochs_trained = epoch + 1
-                _record(model, epoch, logs)
-                for cb in callbacks:
-                    cb.on_epoch_end(epoch, logs)
+                _record(model, history, epoch, logs, callbacks)
     except TrainingDivergedError as exc:
         error = exc
     finally:
@@ -426,88 +240,151 @@ def fit(
     return history
 
 
-#: training sets larger than this are shuffled batch by batch (see `fit`), smaller ones copied whole
-_GATHER_ABOVE_BYTES = 4 << 20
+def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoch: int, lr: float, mode: Mode,
+                 guard: TerminateOnNaN | None, accuracy: _Accuracy | None) -> dict[str, float]:
+    """One pass over the training set; each mini-batch: forward, cost, backward, update."""
+    theta, grad = model.theta, model.grad
+    cost_sum, b = 0.0, 0
+    for b, (start, Xb, yb) in enumerate(batches.epoch(epoch)):
+        J, A = model.loss_and_gradient(Xb, yb, mode)  # forward, cost, backward
+        if guard is not None:
+            guard.check_cost(J, epoch, b, lr)
+        opt.step(theta, grad, lr)  # update
+        cost_sum += J * Xb.shape[0]
+        if accuracy is not None:
+            accuracy.record(A, start)
+    if guard is not None:
+        guard.check_weights(epoch, b, lr)
+    logs = {"cost": cost_sum / batches.m}
+    if accuracy is not None:
+        logs["accuracy"] = accuracy.value(batches.order)
+    return logs
 
 
-def _in_range(perm: np.ndarray, m: int) -> bool:
-    """Every index valid for X[perm] (-m ≤ i < m), so that np.take(mode="wrap") picks the same rows;
-    otherwise fit indexes X[perm] and raises NumPy's own IndexError."""
-    return bool(perm.min() >= -m and perm.max() < m)
+class _Accuracy:
+    """The share of right predictions in one epoch's training batches.
 
-
-def _permutation(shuffle, epoch: int, m: int, rng) -> np.ndarray:
-    if not callable(shuffle):
-        return permutation(rng, m)
-    perm = np.asarray(shuffle(epoch, m))
-    if perm.shape != (m,) or not np.issubdtype(perm.dtype, np.integer):
-        raise GradwiseValueError(f"shuffle({epoch}, {m}) must return a permutation of range({m}), got an "
-                                 f"array of shape {perm.shape} and dtype {perm.dtype}")
-    return perm
-
-
-def _augmented(augment, Xb: np.ndarray, model: Sequential) -> np.ndarray:
-    out = augment(Xb, model.rng)
-    if getattr(out, "shape", None) != Xb.shape:
-        raise GradwiseValueError(f"augment must return a batch of shape {Xb.shape}, got "
-                                 f"{getattr(out, 'shape', type(out).__name__)}")
-    return np.ascontiguousarray(out, dtype=model.dtype)
-
-
-class _Fallback:
-    """θ and the batch-norm buffers at the start of this epoch and of the previous one.
-
-    A divergence rolls back to the most recent of them known to give a finite cost. One copy per epoch,
-    none per batch: the two buffers are swapped, not reallocated.
+    Each batch's predictions go into one array for the epoch, compared with the labels once at its end
+    (a compare and a count per batch would cost more than the rest of a small network's bookkeeping).
     """
 
-    def __init__(self, model: Sequential):
-        self.model = model
-        self.current = (np.empty_like(model.theta), np.empty_like(model.buffer))
-        self.previous = (np.empty_like(model.theta), np.empty_like(model.buffer))
-        self.epochs_seen = 0
+    def __init__(self, loss: str, y: np.ndarray):
+        self.categorical = loss == "categorical_crossentropy"
+        self.truth = y if self.categorical else y > 0.5
+        self.predictions = np.empty(self.truth.shape, np.intp if self.categorical else bool)
 
-    def epoch_start(self) -> None:
-        self.previous, self.current = self.current, self.previous
-        np.copyto(self.current[0], self.model.theta)
-        if self.model.buffer.size:
-            np.copyto(self.current[1], self.model.buffer)
-        self.epochs_seen += 1
+    def record(self, A: np.ndarray, start: int) -> None:
+        """Store the predictions of the batch that starts at row `start` of this epoch's order."""
+        rows = self.predictions[start:start + A.shape[0]]
+        if self.categorical:
+            A.argmax(axis=1, out=rows)
+        else:
+            np.greater(A, 0.5, out=rows)
 
-    def restore(self, which: tuple[np.ndarray, np.ndarray]) -> None:
-        self.model.theta[...] = which[0]
-        self.model.buffer[...] = which[1]
-
-
-def _diverged(model: Sequential, opt: optim.Optimizer, fallback: _Fallback, history: History, epoch: int,
-              batch: int, what: str, lr: float, after_update: bool = False) -> TrainingDivergedError:
-    """Roll the model back to the last weights that gave a finite cost; the error names where it failed.
-
-    Failing on a later batch (or on the weights the last update left), the start of this epoch gave a
-    finite cost on its first batch. Failing on the first batch, this epoch's start *is* the bad point:
-    go back to the previous epoch's start and drop that epoch from the records. On the first batch of
-    the first epoch of this call nothing was updated yet, so the weights stay as they were.
-    """
-    if after_update or batch > 0:
-        fallback.restore(fallback.current)
-    elif fallback.epochs_seen > 1:
-        fallback.restore(fallback.previous)
-        for h in (history, model.history):
-            h._pop()
-        model.epochs_trained -= 1
-    # The moments were built on the way to the blow-up; continuing with them would diverge again.
-    opt.reset()
-    return TrainingDivergedError(
-        f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {what}. The model holds the weights "
-        f"after epoch {model.epochs_trained}, the last that gave a finite cost, and the optimizer state "
-        f"was reset. Try a smaller learning rate (now {lr:g}).")
+    def value(self, order: np.ndarray | None) -> float:
+        """Accuracy against the labels in this epoch's order (`order`: its permutation, or None)."""
+        truth = self.truth if order is None else self.truth[order]
+        return int(np.count_nonzero(self.predictions == truth)) / self.predictions.size
 
 
-def _record(model: Sequential, epoch: int, logs: dict[str, float]) -> None:
-    """Keep `model.history` as the concatenation of every fit's History."""
-    if not isinstance(model.history, History):
+def _record(model: Sequential, history: History, epoch: int, logs: dict[str, float],
+            callbacks: list[Callback]) -> None:
+    """Append the epoch to this call's History and the model's, then tell the callbacks."""
+    history.append(epoch, logs)
+    if model.history is None:
         model.history = History()
     model.history.append(epoch, logs)
+    model.epochs_trained = epoch + 1
+    for cb in callbacks:
+        cb.on_epoch_end(epoch, logs)
+
+
+# ----------------------------------------------------------------------------------- the parts around it
+def _check_arguments(epochs: Any, batch_size: Any, validation_split: Any, verbose: Any, augment: Any,
+                     shuffle: Any) -> tuple[int, int | None, float, int]:
+    """The checked (epochs, batch_size, validation_split, verbose); augment and shuffle checked too."""
+    epochs = check_int("epochs", epochs, minimum=0)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+    validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0, high_open=True)
+    verbose = _resolve_verbose(verbose)
+    if augment is not None and not callable(augment):
+        raise GradwiseTypeError(f"augment must be a callable (X_batch, rng) -> X_batch, got {augment!r}")
+    if not (isinstance(shuffle, bool) or callable(shuffle)):
+        raise GradwiseTypeError(f"shuffle must be True, False or a callable (epoch, m), got {shuffle!r}")
+    return epochs, batch_size, validation_split, verbose
+
+
+def _check_callbacks(callbacks: Any) -> list[Callback]:
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    callbacks = list(callbacks or [])
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise GradwiseTypeError(f"callbacks[{i}] must be a gradwise Callback, got {cb!r}")
+    return callbacks
+
+
+def _load_resume(model: Sequential, resume_from: str | os.PathLike | None, epochs: int) -> CheckpointData | None:
+    """The checkpoint to resume from (its Standardizer given to the model before the data meets it)."""
+    if resume_from is None:
+        return None
+    checkpoint = load_checkpoint(resume_from)
+    saved_epochs = int(checkpoint[1]["epoch"])
+    if epochs < saved_epochs:
+        raise GradwiseValueError(
+            f"the checkpoint {os.fspath(resume_from)!r} already holds {saved_epochs} epochs, more than "
+            f"epochs={epochs} (with resume_from, epochs is the total to reach)")
+    restore_standardizer(model, checkpoint)
+    return checkpoint
+
+
+def _training_state(model: Sequential, opt: optim.Optimizer, checkpoint: CheckpointData | None, epochs: int
+                    ) -> tuple[History, optim.Optimizer, int]:
+    """(this call's History, the optimizer, the epoch to train up to); a checkpoint's state restored."""
+    if checkpoint is not None:
+        history = restore_training_state(model, checkpoint, opt)
+        opt, total = model.optimizer or opt, epochs
+    else:
+        history, total = History(), model.epochs_trained + epochs
+    model.optimizer = opt
+    model.stop_training = False
+    if model.history is None:
+        model.history = History()
+    return history, opt, total
+
+
+def _divergence_guard(callbacks: list[Callback], terminate_on_nan: bool, history: History) -> TerminateOnNaN | None:
+    """The TerminateOnNaN among the callbacks, or a new one when `terminate_on_nan` (the default)."""
+    guard = next((cb for cb in callbacks if isinstance(cb, TerminateOnNaN)), None)
+    if guard is None and terminate_on_nan:
+        guard = TerminateOnNaN()
+        callbacks.insert(0, guard)
+    if guard is not None:
+        guard.history = history
+    return guard
+
+
+def _start_callbacks(model: Sequential, callbacks: list[Callback], verbose: int, total: int,
+                     metrics: list[str], checkpoint: CheckpointData | None) -> None:
+    """Order the callbacks, call `on_train_begin`, and give them their checkpointed state.
+
+    Checkpoints run after every other callback so they capture the epoch's final state (EarlyStopping's
+    counters included); the progress display is not part of that state.
+    """
+    if verbose:
+        callbacks.append(ProgressLogger(verbose))
+    callbacks.sort(key=lambda cb: isinstance(cb, Checkpoint))
+    for cb in callbacks:
+        cb.model = model
+        if isinstance(cb, Checkpoint):
+            cb.trainer_callbacks = callbacks
+    begin_logs = {"epochs": total, "initial_epoch": model.epochs_trained, "metrics": metrics}
+    for cb in callbacks:
+        cb.on_train_begin(dict(begin_logs))
+    if checkpoint is not None:
+        restore_callback_states(callbacks, checkpoint)
+        model.stop_training = bool(checkpoint[1].get("stop_training", False))
 
 
 __all__ = ["fit", "History", "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint"]

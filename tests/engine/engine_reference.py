@@ -192,3 +192,39 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     if den == 0.0:
         return 0.0 if num == 0.0 else float("inf")
     return num / den
+
+
+def layerwise_loss_and_gradient(model, X, y, mode=None):
+    """`model.loss_and_gradient` one layer at a time, every layer allocating fresh arrays (no reused buffer).
+
+    The oracle of tests/engine/test_reused_buffers.py: the same layers' forward and backward and the same
+    loss functions, without the buffers a training step reuses.
+    """
+    from dataclasses import replace
+
+    from gradwise import losses, regularizers
+    from gradwise.layers import TRAINING
+
+    mode = TRAINING if mode is None else mode
+    if mode.rng is None:
+        mode = replace(mode, rng=model.rng)
+    fused = model.loss in losses.OUTPUT_ACTIVATION
+    body = model.layers[:-1] if fused else model.layers
+    for layer in model.layers:
+        layer.scratch_output = False
+    out = X
+    for layer in body:
+        out = layer.forward(out, mode)
+    loss = {"binary_crossentropy": losses.binary_crossentropy,
+            "categorical_crossentropy": losses.categorical_crossentropy, "mse": losses.mse}[model.loss]
+    J, d, A = loss(out, y)
+    first = next(i for i, layer in enumerate(body) if layer.params)
+    for layer in reversed(body[first:]):
+        d = layer.backward(d)
+    weights = [v for k, v in model.parameters().items() if k.startswith("W")]
+    grads = [v for k, v in model.gradients().items() if k.startswith("W")]
+    m = X.shape[0]
+    if model.l2 or model.l1:
+        J += regularizers.penalty(weights, m, model.l2, model.l1)
+        regularizers.add_gradient(weights, grads, m, model.l2, model.l1)
+    return J, A

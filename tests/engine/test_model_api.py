@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise.model import TRAINING
+from gradwise.layers import TRAINING
 
 RNG = np.random.default_rng(5)
 X = RNG.standard_normal((16, 3))
@@ -61,7 +61,7 @@ def test_parameters_are_live_views_both_ways():
 
 def test_gradients_are_live_views_into_grad():
     model = every_layer_model()
-    J, _ = model.loss_and_gradient(model._check_X(X), model._targets(Y, 16), TRAINING)
+    J, _ = model.loss_and_gradient(model.prepare_inputs(X), model.prepare_targets(Y, 16), TRAINING)
     grads = model.gradients()
     for name, g in grads.items():
         assert np.shares_memory(g, model.grad)
@@ -77,7 +77,7 @@ def test_forward_training_then_backward_equals_loss_and_gradient(dtype):
     a.rng, b.rng = np.random.default_rng(9), np.random.default_rng(9)  # the same dropout masks
     A = a.forward(X, training=True)
     returned = a.backward(Y)
-    J, A_fused = b.loss_and_gradient(b._check_X(X), b._targets(Y, 16), TRAINING)
+    J, A_fused = b.loss_and_gradient(b.prepare_inputs(X), b.prepare_targets(Y, 16), TRAINING)
     np.testing.assert_array_equal(A, A_fused)
     np.testing.assert_array_equal(a.grad, b.grad)
     assert set(returned) == set(a.parameters())

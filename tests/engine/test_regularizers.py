@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise.model import TRAINING
+from gradwise.layers import TRAINING
 
 RNG = np.random.default_rng(8)
 X = RNG.standard_normal((10, 3))
@@ -28,7 +28,7 @@ def _model(l2=0.0, l1=0.0, dtype="float64"):
 
 
 def _J_and_grad(model, X=X, y=Y):
-    J, _ = model.loss_and_gradient(model._check_X(X), model._targets(y, X.shape[0]), TRAINING)
+    J, _ = model.loss_and_gradient(model.prepare_inputs(X), model.prepare_targets(y, X.shape[0]), TRAINING)
     return J, {k: v.copy() for k, v in model.gradients().items()}
 
 

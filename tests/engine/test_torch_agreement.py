@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import gradwise as gw
-from gradwise.model import TRAINING
+from gradwise.layers import TRAINING
 
 MIN_BN_SPREAD = 1e-2  # see engine_reference.torch_forward: below this batch norm is ill-conditioned
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
@@ -92,7 +92,7 @@ def _run_both(arch: Architecture, dtype: str = "float64"):
     model = arch.build(dtype)
     X, y = arch.data()
     model.rng = np.random.default_rng(arch.seed + 7)  # dropout masks come from here
-    J, A = model.loss_and_gradient(model._check_X(X), model._targets(y, arch.m), TRAINING)
+    J, A = model.loss_and_gradient(model.prepare_inputs(X), model.prepare_targets(y, arch.m), TRAINING)
     masks = replay_dropout_masks(model, arch.m, arch.seed + 7)
     params = torch_parameters(model)
     spread: list[float] = []

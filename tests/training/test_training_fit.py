@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import training
 from gradwise.data.standardize import Standardizer
-from gradwise.model import TRAINING
+from gradwise.layers import TRAINING
 
 
 def course_loop(params, X, Y, lr, lambd, num_iterations):
@@ -129,7 +128,7 @@ def test_mini_batch_cost_is_the_size_weighted_mean_and_updates_follow_each_batch
     replay = model.copy()
     perm = np.random.default_rng(0).permutation(70)
     history = model.fit(X, y, epochs=1, batch_size=32, learning_rate=0.2, shuffle=lambda e, m: perm)
-    targets = replay._targets(y, 70)
+    targets = replay.prepare_targets(y, 70)
     total = 0.0
     for start in (0, 32, 64):
         idx = perm[start:start + 32]
@@ -250,17 +249,18 @@ def test_batch_norm_trains_with_mini_batches_and_moves_running_averages(blobs):
 
 def test_fit_allocates_no_mode_per_batch(blobs, monkeypatch):
     X, y = blobs
-    made = []
+    modes = []
+    original = gw.Sequential.loss_and_gradient
 
-    class Counting(training.Mode):
-        def __init__(self, *args, **kwargs):
-            made.append(1)
-            super().__init__(*args, **kwargs)
+    def recording(self, Xb, yb, mode=None):
+        modes.append(mode)
+        return original(self, Xb, yb, mode)
 
-    monkeypatch.setattr(training, "Mode", Counting)
-    monkeypatch.setattr(gw.model, "Mode", Counting)
-    gw.mlp([2, 3, 1], keep_prob=0.9, seed=0).fit(X, y, epochs=3, batch_size=10)
-    assert len(made) == 1  # one training Mode for 3 × 12 batches
+    monkeypatch.setattr(gw.Sequential, "loss_and_gradient", recording)
+    model = gw.mlp([2, 3, 1], keep_prob=0.9, seed=0)
+    model.fit(X, y, epochs=3, batch_size=10)
+    assert len(modes) == 3 * 12 and len({id(m) for m in modes}) == 1  # one training Mode for 3 × 12 batches
+    assert modes[0].rng is model.rng and modes[0].training and modes[0].dropout
 
 
 # ------------------------------------------------------------------ the Standardizer

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import training
+from gradwise import batches
 
 
 def _train(X, y, threshold, monkeypatch, **kw):
-    monkeypatch.setattr(training, "_GATHER_ABOVE_BYTES", threshold)
+    monkeypatch.setattr(batches, "GATHER_ABOVE_BYTES", threshold)
     model = gw.mlp([X.shape[1], 16, 3], output="softmax", seed=0, dtype="float32")
     history = model.fit(X, y, epochs=2, batch_size=48, optimizer="adam", **kw)
     return model.theta.copy(), history.history
@@ -31,7 +31,7 @@ def test_gathered_batches_train_exactly_like_a_shuffled_copy(shuffle, monkeypatc
 
 
 def test_an_out_of_range_shuffle_still_raises_numpys_index_error(monkeypatch):
-    monkeypatch.setattr(training, "_GATHER_ABOVE_BYTES", 0)
+    monkeypatch.setattr(batches, "GATHER_ABOVE_BYTES", 0)
     X = np.ones((10, 2), np.float32)
     model = gw.mlp([2, 3, 2], output="softmax", seed=0, dtype="float32")
     with pytest.raises(IndexError):

@@ -8,7 +8,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import gradwise as gw
-from gradwise.model import TRAINING
+from gradwise.layers import TRAINING
 from gradwise.optim import optimizers as optim
 
 # ------------------------------------------------------------------ the seeds' formulas, written literally
@@ -225,7 +225,7 @@ def test_adam_in_a_network_agrees_with_torch(blobs):
     ref = torch.optim.Adam(net.parameters(), lr=0.01, eps=1e-8)
     opt = gw.Adam(learning_rate=0.01)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.float64)).reshape(-1, 1)
-    targets = model._targets(y, X.shape[0])
+    targets = model.prepare_targets(y, X.shape[0])
     for step in range(60):
         sl = slice((step * 16) % 112, (step * 16) % 112 + 16)
         model.loss_and_gradient(X[sl], targets[sl], TRAINING)

@@ -93,7 +93,7 @@ def test_the_scheduled_rate_is_the_one_applied(blobs):
     model = gw.mlp([2, 3, 1], seed=1)
     model.fit(X, y, epochs=4, learning_rate=0.5, schedule=gw.StepDecay(0.1, 3))
     theta = model.theta.copy()
-    model.loss_and_gradient(model._check_X(X), model._targets(y, len(y)), gw.model.CHECKING)
+    model.loss_and_gradient(model.prepare_inputs(X), model.prepare_targets(y, len(y)), gw.layers.CHECKING)
     expected = theta - 0.05 * model.grad  # epoch 4: α = 0.5 · 0.1^⌊4/3⌋
     model.fit(X, y, epochs=1, schedule=gw.StepDecay(0.1, 3))
     np.testing.assert_allclose(model.theta, expected, rtol=1e-13)

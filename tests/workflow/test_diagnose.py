@@ -122,7 +122,7 @@ def test_healthy_network_has_no_warnings(batch):
     W1, b1 = model.parameters()["W1"], model.parameters()["b1"]
     A1 = np.maximum(0, X @ W1.T + b1)
     assert h.layers[0].mean == pytest.approx(A1.mean()) and h.layers[0].std == pytest.approx(A1.std())
-    model.loss_and_gradient(X, y.reshape(-1, 1).astype(float), gw.model.CHECKING)
+    model.loss_and_gradient(X, y.reshape(-1, 1).astype(float), gw.layers.CHECKING)
     assert h.layers[0].grad_norm == pytest.approx(np.linalg.norm(model.gradients()["W1"]))
     # gradient descent: ΔW = α·dW
     assert h.layers[0].update_ratio == pytest.approx(1e-3 * h.layers[0].grad_norm / np.linalg.norm(W1))

@@ -189,7 +189,7 @@ def check_features(model: Any, X: np.ndarray) -> np.ndarray:
 
 def align_features(model: Any, ds: Any) -> np.ndarray:
     """Permutation of the data set's columns into the model's feature order (same names, any order)."""
-    names = getattr(model, "feature_names_in_", None)
+    names = model.feature_names_in_
     have = list(ds.feature_names)
     if names is None or list(names) == have:
         return np.arange(len(have))
@@ -208,7 +208,7 @@ def encode_labels(model: Any, ds: Any, y: np.ndarray) -> np.ndarray:
     """A data set's encoded labels (0..K'-1 over *its* class names) re-encoded as the model's indices."""
     if model.loss == "mse":
         return y
-    classes = getattr(model, "classes_", None)
+    classes = model.classes_
     names = ds.class_names
     if classes is None or names is None:
         return y

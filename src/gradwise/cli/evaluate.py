@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     model = common.load_model(args.model)
     target = args.target
     if target is None and args.data is not None and args.data.lower().endswith(".csv"):
-        target = (getattr(model, "metadata", {}) or {}).get("target")  # the column the model was trained on
-    seed = args.seed if args.seed is not None else (getattr(model, "metadata", {}) or {}).get("seed", 0)
+        target = model.metadata.get("target")  # the column the model was trained on
+    seed = args.seed if args.seed is not None else model.metadata.get("seed", 0)
     ds = common.load_data(args.dataset, args.data, target, seed=seed)
     if args.data is not None and len(ds.y_test) == 0:
         X, y, part = ds.X_train, ds.y_train, "all rows"
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _confusion(model, X: np.ndarray, y: np.ndarray) -> None:
-    classes = getattr(model, "classes_", None)
+    classes = model.classes_
     k = model.output_dim if model.loss == "categorical_crossentropy" else 2
     if k > 12:
         return

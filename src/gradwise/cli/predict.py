@@ -44,7 +44,7 @@ def _read_features(model, path: Path) -> np.ndarray:
         return X
     if path.suffix.lower() != ".csv":
         raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {str(path)!r}")
-    names = getattr(model, "feature_names_in_", None)
+    names = model.feature_names_in_
     header = list(read_csv(path).columns)
     if names is None:
         return load_features(path)[0]
@@ -52,7 +52,7 @@ def _read_features(model, path: Path) -> np.ndarray:
     if all(n in header for n in names):
         return load_features(path, columns=names)[0]
     generic = all(n == f"x{i + 1}" for i, n in enumerate(names))
-    target = (getattr(model, "metadata", {}) or {}).get("target")
+    target = model.metadata.get("target")
     rest = [c for c in header if c.lower() != "split" and c != target]
     if generic and len(rest) == len(names):
         return load_features(path, columns=rest)[0]
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         writer.writerows([[repr(float(v)) for v in row] for row in values])
     else:
         proba = model.predict_proba(X)
-        classes = getattr(model, "classes_", None)
+        classes = model.classes_
         names = [str(c) for c in classes] if classes is not None else [str(i) for i in range(proba.shape[1])]
         writer.writerow(["prediction", *(f"p_{n}" for n in names)])
         for label, row in zip(pred.astype(np.int64), proba, strict=True):

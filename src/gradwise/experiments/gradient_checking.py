@@ -18,8 +18,8 @@ import numpy as np
 
 from .. import plots
 from ..gradcheck import gradcheck, gradcheck_fn
-from ..layers import Dense, ReLU, Sigmoid
-from ..model import CHECKING, Sequential
+from ..layers import CHECKING, Dense, ReLU, Sigmoid
+from ..model import Sequential
 from ._common import Check, Figure, Job, Section, Settings, Table, plot_path
 
 KEY = "gradient_checking"
@@ -79,7 +79,7 @@ def check_all() -> dict:
     probe = network(False)
     probe.set_parameters(params)
     theta0 = probe.theta.copy()
-    probe.loss_and_gradient(probe._check_X(X), probe._targets(y, X.shape[0]), mode=CHECKING)
+    probe.loss_and_gradient(probe.prepare_inputs(X), probe.prepare_targets(y, X.shape[0]), mode=CHECKING)
     analytic = probe.grad.copy()
 
     def course_cost(theta: np.ndarray) -> float:

@@ -23,7 +23,8 @@ import numpy as np
 from .. import plots
 from ..callbacks import Callback
 from ..data import Standardizer, load
-from ..model import TRAINING, mlp
+from ..layers import TRAINING
+from ..model import mlp
 from ..optim import GD
 from ._common import Check, Figure, Job, Section, Settings, Table, plot_path
 
@@ -88,8 +89,8 @@ def _train(X, y, batch, learning_rate: float, epochs: int) -> tuple[list[float],
 def _trace(X, y, batch, learning_rate: float) -> list[float]:
     """The cost J of each update's own batch over the first TRACE_UPDATES updates (a fresh model)."""
     model = _fresh()
-    Xc = model._check_X(X)
-    yc = model._targets(y, Xc.shape[0])
+    Xc = model.prepare_inputs(X)
+    yc = model.prepare_targets(y, Xc.shape[0])
     opt = GD(learning_rate=learning_rate)
     rng = np.random.default_rng(4)
     size = Xc.shape[0] if batch is None else batch

@@ -37,8 +37,8 @@ PASS = Mode(training=True, dropout=False, update_stats=False)
 def _trace(model: Sequential, X: np.ndarray, y: np.ndarray) -> dict:
     """Forward and backward once, recording per layer l: the std and the root-mean-square norm per example of
     its activation A^[l], and ‖dW^[l]‖_F."""
-    X = model._check_X(X)
-    t = model._targets(y, X.shape[0])
+    X = model.prepare_inputs(X)
+    t = model.prepare_targets(y, X.shape[0])
     # every layer knows the number of the Dense layer it belongs to (`index`): A^[l] is the output of
     # the last layer of block l (the Dense itself when no activation follows it)
     last_output, out = {}, X

@@ -1,7 +1,7 @@
 """Layers: Dense, the activations, Dropout and BatchNorm (one concept per module)."""
 
 from .activations import ACTIVATIONS, Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .base import Layer, Mode, ParamSpec
+from .base import CHECKING, INFERENCE, TRAINING, Layer, Mode, ParamSpec
 from .batchnorm import BatchNorm
 from .dense import Dense
 from .dropout import Dropout
@@ -12,6 +12,6 @@ LAYER_TYPES: dict[str, type[Layer]] = {
 }
 
 __all__ = [
-    "ACTIVATIONS", "LAYER_TYPES", "Activation", "BatchNorm", "Dense", "Dropout", "Layer", "LeakyReLU",
-    "Linear", "Mode", "ParamSpec", "ReLU", "Sigmoid", "Softmax", "Tanh",
+    "ACTIVATIONS", "CHECKING", "INFERENCE", "LAYER_TYPES", "TRAINING", "Activation", "BatchNorm", "Dense",
+    "Dropout", "Layer", "LeakyReLU", "Linear", "Mode", "ParamSpec", "ReLU", "Sigmoid", "Softmax", "Tanh",
 ]

@@ -11,14 +11,19 @@ from .._validation import check_float
 from .base import Layer, Mode, ones
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """g(z) = 1 / (1 + e^{-z}), computed without overflow for any finite z.
+def sigmoid_terms(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(e^{-|z|}, σ(z)) with σ(z) = 1 / (1 + e^{-z}), computed without overflow for any finite z.
 
-    e^{-|z|} is in (0, 1], so neither branch can overflow: for z ≥ 0 use 1/(1+e^{-z}),
-    for z < 0 the equivalent e^{z}/(1+e^{z}).
+    e^{-|z|} is in (0, 1], so neither branch can overflow: for z ≥ 0 use 1/(1+e^{-z}), for z < 0 the
+    equivalent e^{z}/(1+e^{z}). The binary cross-entropy needs e^{-|z|} too, so both are returned.
     """
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    return e, np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """g(z) = 1 / (1 + e^{-z}) (see `sigmoid_terms`)."""
+    return sigmoid_terms(z)[1]
 
 
 def row_max(z: np.ndarray) -> np.ndarray:
@@ -41,18 +46,35 @@ def row_sum(e: np.ndarray) -> np.ndarray:
     return np.dot(e, ones(e.shape[1], e.dtype))
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, shifted by the row maximum so that exp never overflows."""
+def softmax_terms(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(z − max_j z, e^{z − max_j z}, Σ_j e^{z − max_j z}): the pieces of softmax and of its cross-entropy.
+
+    Shifting by the row maximum keeps exp from overflowing; softmax(z) = e / Σ_j e.
+    """
     shifted = z - row_max(z)
     e = np.exp(shifted)
-    e /= row_sum(e)[:, None]
+    return shifted, e, row_sum(e)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax a_k = e^{z_k} / Σ_j e^{z_j} (see `softmax_terms`)."""
+    _, e, norm = softmax_terms(z)
+    e /= norm[:, None]
     return e
 
 
 class Activation(Layer):
-    """Parameter-free elementwise layer."""
+    """Parameter-free elementwise layer; `_A` keeps its last output for the backward pass."""
 
     name = "activation"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._A: np.ndarray | None = None
+
+    def clear_cache(self) -> None:
+        super().clear_cache()
+        self._A = None
 
 
 class Sigmoid(Activation):
@@ -68,9 +90,6 @@ class Sigmoid(Activation):
         A = self._A
         return dA * A * (1.0 - A)
 
-    def clear_cache(self) -> None:
-        self._A = None
-
 
 class Tanh(Activation):
     """g(z) = tanh(z); g'(z) = 1 − tanh²(z)."""
@@ -85,28 +104,41 @@ class Tanh(Activation):
         A = self._A
         return dA * (1.0 - A * A)
 
-    def clear_cache(self) -> None:
-        self._A = None
-
 
 class ReLU(Activation):
     """g(z) = max(0, z); g'(z) = 1 if z > 0 else 0.
 
     At exactly z = 0 we use 0, as PyTorch and the course's code (`np.int64(A > 0)`) do; the seeds' note
-    writes ≥, which only differs on a set of measure zero.
+    writes ≥, which only differs on a set of measure zero. In a training step A, the mask and dZ live in
+    buffers reused from step to step (`scratch_output`).
     """
 
     name = "relu"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._reused = False  # the last forward wrote into the reused buffers
+
+    def _buffers(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
+        """(A, mask, dZ, zeros): max(Z, 0) against an array of zeros runs NumPy's SIMD loop."""
+        return self._work.get(shape, dtype, lambda s, dt: (
+            np.empty(s, dt), np.empty(s, bool), np.empty(s, dt), np.zeros(s, dt)))
+
     def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
-        self._positive = Z > 0
-        return np.maximum(Z, 0.0, dtype=Z.dtype)
+        self._reused = mode.training and self.scratch_output
+        if self._reused:
+            A, _, _, zeros = self._buffers(Z.shape, Z.dtype)
+            self._A = np.maximum(Z, zeros, out=A)
+        else:
+            self._A = np.maximum(Z, 0.0, dtype=Z.dtype)
+        return self._A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        return dA * self._positive
-
-    def clear_cache(self) -> None:
-        self._positive = None
+        # A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z
+        if self._reused and dA.dtype == self._A.dtype:
+            _, mask, dZ, _ = self._buffers(dA.shape, dA.dtype)
+            return np.multiply(dA, np.greater(self._A, 0, out=mask), out=dZ)
+        return dA * (self._A > 0)
 
 
 class LeakyReLU(Activation):
@@ -116,6 +148,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, slope: float = 0.01):
         super().__init__()
+        self._positive: np.ndarray | None = None
         self.slope = check_float("slope", slope, low=0.0, high=1.0, high_open=True)
 
     def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
@@ -126,6 +159,7 @@ class LeakyReLU(Activation):
         return np.where(self._positive, dA, dA * dA.dtype.type(self.slope))
 
     def clear_cache(self) -> None:
+        super().clear_cache()
         self._positive = None
 
     def get_config(self) -> dict:
@@ -156,9 +190,6 @@ class Softmax(Activation):
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._A
         return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
-
-    def clear_cache(self) -> None:
-        self._A = None
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -1,11 +1,13 @@
 """The small contract every layer follows.
 
 A layer declares the parameters it needs (`param_specs`), receives views into the model's flat θ and dθ
-vectors (`bind`), and pairs its `forward` with its `backward` side by side, micrograd-style.
+vectors (`bind`), and pairs its `forward` with its `backward` side by side, micrograd-style. The layers'
+own forward and backward are the code that runs in training, gradient checking and inference.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,12 +27,13 @@ class ParamSpec:
         return int(np.prod(self.shape))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mode:
     """How a forward pass runs.
 
-    training: batch-norm uses batch statistics; dropout: masks are drawn (only when training);
-    update_stats: batch-norm running averages move (off for gradient checking).
+    training: batch norm uses batch statistics and layers keep what their backward needs; dropout: masks
+    are drawn (only when training); update_stats: batch-norm running averages move (off for gradient
+    checking); rng: where dropout masks come from (the model's generator when None).
     """
 
     training: bool = False
@@ -39,7 +42,13 @@ class Mode:
     rng: RNG | None = None
 
 
+#: inference: running averages, no dropout, nothing kept for a backward pass
 INFERENCE = Mode()
+#: a training step: batch statistics, dropout on, running averages move
+TRAINING = Mode(training=True, dropout=True, update_stats=True)
+#: gradient checking: batch statistics as in training, but deterministic and without side effects
+CHECKING = Mode(training=True, dropout=False, update_stats=False)
+
 
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
 
@@ -56,17 +65,53 @@ def ones(n: int, dtype: np.dtype) -> np.ndarray:
     return vec
 
 
-class Layer:
-    """Base class. Parameter-free layers only implement forward/backward."""
+class BatchBuffers:
+    """Work arrays that a layer reuses from one training step to the next, one set per (shape, dtype).
 
-    #: names of the parameter views this layer holds, set by `bind`
-    params: dict[str, np.ndarray]
-    grads: dict[str, np.ndarray]
+    A training run sees at most a few batch sizes (the full mini-batch and the last, smaller one), so
+    allocating once per size instead of once per step saves the allocation and the page faults.
+    """
+
+    MAX_SETS = 4
 
     def __init__(self) -> None:
-        self.params = {}
-        self.grads = {}
-        self.index = 0  # number of the Dense layer this layer belongs to (the course's [l])
+        self._sets: dict[tuple, tuple] = {}
+        self._key: tuple | None = None
+        self._current: tuple = ()
+
+    def get(self, shape: tuple[int, ...], dtype: np.dtype, allocate: Callable[[tuple, np.dtype], tuple]) -> tuple:
+        """The arrays for (shape, dtype), made by `allocate(shape, dtype)` the first time."""
+        key = (shape, dtype)
+        if key == self._key:
+            return self._current
+        arrays = self._sets.get(key)
+        if arrays is None:
+            if len(self._sets) >= self.MAX_SETS:
+                self._sets.clear()
+            arrays = self._sets[key] = allocate(shape, dtype)
+        self._key, self._current = key, arrays
+        return arrays
+
+
+class Layer:
+    """Base class. Parameter-free layers only implement forward/backward.
+
+    Attributes set by the model when it is built:
+    params, grads, buffers : dict of views into θ, dθ and the model's buffer vector, by kind (`W`, `b`, …)
+    index : int, the number of the Dense layer this layer belongs to (the course's [l])
+    scratch_output : bool, True when the output is consumed inside a training step (never returned to a
+        caller), so a layer may write it into a reused buffer
+    input_gradient : bool, False for the network's first layer with parameters: dX is never needed
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.index = 0
+        self.scratch_output = False
+        self.input_gradient = True
+        self._work = BatchBuffers()
 
     # -- construction -------------------------------------------------------------------------
     def output_dim(self, input_dim: int) -> int:
@@ -90,11 +135,19 @@ class Layer:
     def forward(self, X: np.ndarray, mode: Mode) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         raise NotImplementedError
 
     def clear_cache(self) -> None:
-        """Drop references to the last batch (so a saved or idle model holds no activations)."""
+        """Drop the last batch and the work buffers (so a saved or idle model holds no activations)."""
+        self._work = BatchBuffers()
+
+    def __copy__(self) -> Layer:
+        # A copy gets its own work buffers: shared ones would be overwritten by the other model's steps.
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.clear_cache()
+        return new
 
     # -- description --------------------------------------------------------------------------
     def get_config(self) -> dict:

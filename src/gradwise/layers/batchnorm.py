@@ -27,6 +27,8 @@ class BatchNorm(Layer):
         super().__init__()
         self.momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
+        self._x_hat: np.ndarray | None = None
+        self._inv_std: np.ndarray | None = None
 
     def param_specs(self, input_dim: int) -> list[ParamSpec]:
         return [ParamSpec("gamma", (input_dim,)), ParamSpec("beta", (input_dim,))]
@@ -70,6 +72,7 @@ class BatchNorm(Layer):
         return (inv_std / m) * (m * g - sum_g - x_hat * sum_gx)
 
     def clear_cache(self) -> None:
+        super().clear_cache()
         self._x_hat = self._inv_std = None
 
     def get_config(self) -> dict:

@@ -8,7 +8,7 @@ from .. import initializers
 from .._random import RNG
 from .._validation import check_int
 from ..errors import GradwiseTypeError
-from .base import Layer, Mode, ParamSpec, ones
+from .base import Layer, Mode, ParamSpec
 
 
 class Dense(Layer):
@@ -24,6 +24,7 @@ class Dense(Layer):
         Set False before batch norm, whose β makes b redundant (the course drops b there).
 
     Shapes: W is (n_l, n_{l-1}) like the course and `torch.nn.Linear.weight`, b is (n_l,).
+    In a training step Z and dX are written into buffers reused from step to step (`scratch_output`).
     """
 
     def __init__(self, units: int, init: str | initializers.Initializer = "he", use_bias: bool = True):
@@ -34,6 +35,7 @@ class Dense(Layer):
             raise GradwiseTypeError(f"use_bias must be True or False, got {use_bias!r}")
         self.use_bias = bool(use_bias)
         self._X: np.ndarray | None = None
+        self._WT: np.ndarray | None = None  # a view of W's view: follows every update of θ
 
     def output_dim(self, input_dim: int) -> int:
         return self.units
@@ -44,28 +46,46 @@ class Dense(Layer):
             specs.append(ParamSpec("b", (self.units,)))
         return specs
 
+    def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+             buffers: dict[str, np.ndarray]) -> None:
+        super().bind(params, grads, buffers)
+        self._WT = params["W"].T
+
     def initialize(self, rng: RNG, input_dim: int) -> None:
         self.params["W"][...] = self.init.draw(rng, self.units, input_dim)
         if self.use_bias:
             self.params["b"][...] = 0.0
 
+    def _buffers(self, m: int, dtype: np.dtype) -> tuple:
+        """(Z, dX, ones) for a batch of m rows: Z and dX reused across steps, ones for db = 1ᵀ·dZ."""
+        n_out, n_in = self.params["W"].shape
+        return self._work.get((m,), dtype, lambda shape, dt: (
+            np.empty((m, n_out), dt), np.empty((m, n_in), dt), np.ones(m, dt)))
+
     def forward(self, X: np.ndarray, mode: Mode) -> np.ndarray:
         """Z = X Wᵀ + b, shape (m, n_l)."""
         self._X = X
-        Z = X @ self.params["W"].T
+        if mode.training and self.scratch_output and X.dtype == self._WT.dtype:
+            Z = np.dot(X, self._WT, out=self._buffers(X.shape[0], X.dtype)[0])
+        else:
+            Z = X @ self._WT
         if self.use_bias:
             Z += self.params["b"]
         return Z
 
-    def backward(self, dZ: np.ndarray) -> np.ndarray:
+    def backward(self, dZ: np.ndarray) -> np.ndarray | None:
         """dW = dZᵀ·X, db = Σ_i dZ (dZ already carries the 1/m of the cost), dX = dZ·W."""
-        np.matmul(dZ.T, self._X, out=self.grads["W"])
+        _, dX, ones = self._buffers(dZ.shape[0], dZ.dtype)
+        np.dot(dZ.T, self._X, out=self.grads["W"])
         if self.use_bias:
-            # Σ_i dZ as the product 1ᵀ·dZ: one BLAS call, a third of a reduction's cost on small batches
-            np.dot(ones(dZ.shape[0], dZ.dtype), dZ, out=self.grads["b"])
-        return dZ @ self.params["W"]
+            np.dot(ones, dZ, out=self.grads["b"])  # Σ_i dZ as one BLAS product 1ᵀ·dZ
+        if not self.input_gradient:
+            return None
+        W = self.params["W"]
+        return np.dot(dZ, W, out=dX) if dZ.dtype == W.dtype else dZ @ W
 
     def clear_cache(self) -> None:
+        super().clear_cache()
         self._X = None
 
     def get_config(self) -> dict:

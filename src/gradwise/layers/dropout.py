@@ -38,6 +38,7 @@ class Dropout(Layer):
         return dA * self._mask
 
     def clear_cache(self) -> None:
+        super().clear_cache()
         self._mask = None
 
     def get_config(self) -> dict:

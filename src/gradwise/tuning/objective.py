@@ -196,18 +196,11 @@ def dev_scores(model, X: np.ndarray, y: np.ndarray, *, prepared: bool = False) -
 
     `X` (m, n_x) must already be in the network's input space (standardized: the model's own
     Standardizer is *not* applied here); `prepared` says that `y` is already in the loss's form
-    (``model._targets``), which the monitor does once instead of every epoch.
+    (``model.prepare_targets``), which the monitor does once instead of every epoch.
     """
-    from ..layers.base import INFERENCE
-    from ..model import accuracy_from_output
-
     Xv = np.ascontiguousarray(X, dtype=model.dtype)
-    t = y if prepared else model._targets(y, Xv.shape[0])
-    A, Z = model._forward(Xv, INFERENCE)
-    cost = float(model._data_loss(A, Z, t)[0])
-    if model.loss == "mse":
-        return {"cost": cost, "rmse": float(np.sqrt(np.mean((A - t) ** 2)))}
-    return {"cost": cost, "accuracy": accuracy_from_output(model.loss, A, t)}
+    t = y if prepared else model.prepare_targets(y, Xv.shape[0])
+    return model.evaluate_prepared(Xv, t, regularized=False)
 
 
 def objective_value(scores: dict[str, float]) -> float:
@@ -235,7 +228,7 @@ class DevMonitor(Callback):
         self._X = np.ascontiguousarray(self.X_dev, dtype=model.dtype)
         if not model.built:
             model.build(self._X.shape[1])
-        self._t = model._targets(self.y_dev, self._X.shape[0], "y_dev")
+        self._t = model.prepare_targets(self.y_dev, self._X.shape[0], "y_dev")
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         import optuna

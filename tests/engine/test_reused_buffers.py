@@ -1,9 +1,11 @@
-"""The compiled training pass (gradwise._fastpath) computes bit for bit what the layers compute one by one.
+"""The training pass runs the layers' own forward and backward; the buffers they reuse change no bit.
 
-Each network is cloned; one clone runs `loss_and_gradient` (the plan: fused steps, reused buffers), the
-other `_loss_and_gradient_layerwise` (each layer's forward/backward). Both take several optimizer steps
-on batches of changing size (so reused buffers are exercised), drawing dropout masks from the same
-generator state; J, the returned A and every gradient must be *equal*, not close.
+In a training step Dense and ReLU write Z, A, dZ and dX into buffers kept from step to step (one set per
+batch size), and the output activation is fused with its cross-entropy. Each network is cloned; one clone
+runs `loss_and_gradient` with those buffers, the other the layer-by-layer reference of
+`engine_reference.layerwise_loss_and_gradient` (every layer allocating fresh arrays). Both take several
+optimizer steps on batches of changing size, drawing dropout masks from the same generator state; J, the
+returned A and every gradient must be *equal*, not close.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import copy
 
 import numpy as np
 import pytest
+from engine_reference import layerwise_loss_and_gradient
 
 import gradwise as gw
-from gradwise.layers import Dense, Dropout, ReLU, Softmax, Tanh
-from gradwise.model import CHECKING, TRAINING
+from gradwise.layers import CHECKING, TRAINING, Dense, Dropout, ReLU, Softmax, Tanh
 
 
 class ShiftedSoftmax(Softmax):
-    """A subclass: the plan must not fuse it (its forward may differ); here it is plain softmax."""
+    """A subclass of the output activation: the loss fuses it like Softmax."""
 
 
 ARCHITECTURES = {
@@ -48,7 +50,7 @@ def _targets(model, m, rng):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
-def test_plan_is_bit_identical_to_the_layers(name, dtype):
+def test_reused_buffers_are_bit_identical_to_fresh_arrays(name, dtype):
     fast = ARCHITECTURES[name](dtype)
     slow = fast.copy()
     slow.rng = copy.deepcopy(fast.rng)
@@ -57,10 +59,10 @@ def test_plan_is_bit_identical_to_the_layers(name, dtype):
     for step, m in enumerate([16, 16, 5, 16, 1, 5]):
         X = rng.standard_normal((m, 5)).astype(dtype) * 3
         y = _targets(fast, m, rng)
-        Xf, yf = fast._check_X(X), fast._targets(y, m)
+        Xf, yf = fast.prepare_inputs(X), fast.prepare_targets(y, m)
         mode = TRAINING if step % 3 else CHECKING
         J1, A1 = fast.loss_and_gradient(Xf, yf, mode)
-        J2, A2 = slow._loss_and_gradient_layerwise(Xf, yf, mode)
+        J2, A2 = layerwise_loss_and_gradient(slow, Xf, yf, mode)
         assert J1 == J2
         assert A1.dtype == A2.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(A1, A2)
@@ -80,15 +82,36 @@ def test_returned_outputs_are_not_overwritten_by_the_next_step():
     np.testing.assert_array_equal(A1, kept)
 
 
-def test_copies_get_their_own_plan():
+def test_copies_get_their_own_buffers():
     model = gw.mlp([3, 8, 1], seed=0)
     X, y = np.random.default_rng(0).standard_normal((6, 3)), np.array([0, 1, 1, 0, 1, 0])
-    t = model._targets(y, 6)
+    t = model.prepare_targets(y, 6)
     model.loss_and_gradient(X, t)
     for clone in (copy.copy(model), model.copy(), model.astype("float32")):
-        t = clone._targets(y, 6)
+        t = clone.prepare_targets(y, 6)
         clone.theta[...] *= 2.0
-        clone.loss_and_gradient(clone._check_X(X), t)
+        clone.loss_and_gradient(clone.prepare_inputs(X), t)
         ref = clone.copy()
-        ref._loss_and_gradient_layerwise(ref._check_X(X), t)
+        layerwise_loss_and_gradient(ref, ref.prepare_inputs(X), t)
         np.testing.assert_array_equal(clone.grad, ref.grad)
+
+
+def test_fit_runs_the_layers_own_backward(monkeypatch):
+    """The code a reader studies is the code that trains: patch the layers' backward and count the calls."""
+    calls = {"Dense": 0, "ReLU": 0, "Tanh": 0, "Dropout": 0}
+    for cls in (Dense, ReLU, Tanh, Dropout):
+        original = cls.backward
+
+        def counted(self, d, _original=original, _name=cls.__name__):
+            calls[_name] += 1
+            return _original(self, d)
+
+        monkeypatch.setattr(cls, "backward", counted)
+    model = gw.Sequential([Dense(6), ReLU(), Dropout(0.8), Dense(5), Tanh(), Dense(1), gw.Sigmoid()],
+                          input_dim=3, seed=0)
+    X = np.random.default_rng(1).standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model.fit(X, y, epochs=3, batch_size=16)  # 3 batches per epoch
+    assert calls == {"Dense": 3 * 3 * 3, "ReLU": 9, "Tanh": 9, "Dropout": 9}
+    report = gw.gradcheck(model, X[:10], y[:10])
+    assert report.passed and calls["Dense"] > 27
