@@ -20,11 +20,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gradwise reproduce --out reproduce-report
 
+# ruff (style), import-linter (the layers of docs/architecture.md, no cycles), mypy (types of src/)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
-test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+test: lint
 	$(BIN)/python -m pytest -W error::RuntimeWarning
 
 clean:

@@ -6,8 +6,7 @@
     print(gw.gradcheck(model, X, y))
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .data import Standardizer, augment, datasets, split
 from .diagnose import diagnose

@@ -19,6 +19,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from ._atomic import write_bytes
+from ._version import __version__
 from .errors import ModelFileError
 
 FORMAT_VERSION = 1
@@ -37,8 +38,6 @@ def _checksum(tensors: dict[str, np.ndarray]) -> str:
 
 def write_container(path: str | os.PathLike, kind: str, tensors: dict[str, np.ndarray], meta: dict) -> None:
     """Atomically write `tensors` and the JSON-able `meta` as a gradwise safetensors file of `kind`."""
-    from . import __version__
-
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     document = {"format": f"gradwise-{kind}", "format_version": FORMAT_VERSION, "gradwise_version": __version__,
                 "numpy_version": np.__version__, "checksum": _checksum(tensors), **meta}

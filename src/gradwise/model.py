@@ -31,6 +31,7 @@ from .layers import (
     Softmax,
 )
 from .layers.base import INFERENCE, TRAINING
+from .training import fit as _fit
 
 if TYPE_CHECKING:
     from .data.standardize import Standardizer
@@ -445,11 +446,9 @@ class Sequential:
         with finite_or_error(self, X, t):
             return self.evaluate_prepared(X, t)
 
-    def fit(self, X: Any, y: Any, **kwargs):
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train the network; see `gradwise.training.fit` for every option. Returns a `History`."""
-        from .training import fit
-
-        return fit(self, X, y, **kwargs)
+        return _fit(self, X, y, **kwargs)
 
     def clear_cache(self) -> None:
         for layer in self.layers:

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,9 +32,11 @@ from .checkpoint import (
 from .errors import GradwiseTypeError, GradwiseValueError, TrainingDivergedError
 from .history import History
 from .layers.base import TRAINING, Mode
-from .model import Sequential
 from .optim import optimizers as optim
 from .optim import schedules
+
+if TYPE_CHECKING:  # the model calls the loop (Sequential.fit), not the other way round
+    from .model import Sequential
 
 
 # ----------------------------------------------------------------------------------- argument checks
@@ -198,8 +200,7 @@ def fit(
         averaged over its mini-batches weighted by their size; for full batch it is the cost *before*
         that iteration's update, as the course prints it. `history["learning_rate"][i]` is the α used.
     """
-    if not isinstance(model, Sequential):
-        raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
+    _check_model(model)
     epochs, batch_size, validation_split, verbose = _check_arguments(
         epochs, batch_size, validation_split, verbose, augment, shuffle)
     schedule = schedules.get(schedule)
@@ -300,6 +301,12 @@ def _record(model: Sequential, history: History, epoch: int, logs: dict[str, flo
 
 
 # ----------------------------------------------------------------------------------- the parts around it
+def _check_model(model: Any) -> None:
+    """The loop needs Sequential's training interface (the model module sits above this one)."""
+    if not all(callable(getattr(model, name, None)) for name in ("loss_and_gradient", "prepare_inputs")):
+        raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
+
+
 def _check_arguments(epochs: Any, batch_size: Any, validation_split: Any, verbose: Any, augment: Any,
                      shuffle: Any) -> tuple[int, int | None, float, int]:
     """The checked (epochs, batch_size, validation_split, verbose); augment and shuffle checked too."""

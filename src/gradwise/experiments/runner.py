@@ -22,6 +22,7 @@ import numpy as np
 from .. import plots
 from .._atomic import write_json
 from .._validation import check_int
+from .._version import __version__
 from ..errors import GradwiseValueError
 from . import (
     batchnorm,
@@ -31,6 +32,7 @@ from . import (
     normalization,
     optimization,
     regularization,
+    report,
     vanishing,
 )
 from ._common import Job, Section, Settings, run_job
@@ -110,7 +112,6 @@ def reproduce(
         sections = _run_here(modules, plan, settings, plot_dir, say, start)
     elapsed = time.perf_counter() - start
 
-    from .. import report
 
     results = _results(sections, settings, elapsed)
     write_json(out / "results.json", results)
@@ -212,8 +213,6 @@ def _run_parallel(modules, plan, settings, plot_dir, workers, say, start) -> lis
 
 
 def _results(sections: list[Section], settings: Settings, elapsed: float) -> dict[str, Any]:
-    from .. import __version__
-
     checks = [c for s in sections for c in s.checks]
     results: dict[str, Any] = {
         "gradwise_version": __version__,

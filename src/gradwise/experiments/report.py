@@ -15,8 +15,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._atomic import write_text
-from .experiments._common import Section, Settings, verdict
+from .._atomic import write_text
+from .._version import __version__
+from ._common import Section, Settings, verdict
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1180px;margin:2em auto;
@@ -37,8 +38,6 @@ nav ol{columns:2;font-size:.95em}
 
 
 def _header(settings: Settings, elapsed: float) -> tuple[str, list[str]]:
-    from . import __version__
-
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     meta = (f"gradwise {__version__}, {when}; {elapsed:.1f} s on {settings.workers} worker process(es); "
             f"statistics over {settings.seeds} fresh seed(s) ({', '.join(map(str, settings.fresh_seeds()))}), "
