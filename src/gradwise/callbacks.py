@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import all_finite, check_float, check_int
+from ._validation import check_float, check_int
 from .checkpoint import save_checkpoint
 from .errors import GradwiseTypeError, GradwiseValueError, TrainingDivergedError
 from .history import History
@@ -157,8 +157,8 @@ class TerminateOnNaN(Callback):
     """Stop on a non-finite cost, roll back to the last finite weights and raise `TrainingDivergedError`.
 
     On by default in `fit` (`terminate_on_nan=True`; passing this callback turns it on as well). `fit`
-    checks the cost of every mini-batch before its update (`check_cost`) and the weights each epoch's last
-    update left (`check_weights`). θ and the batch-norm buffers are kept at the start of this epoch and of
+    checks the cost of every mini-batch before its update and the weights each epoch's last update left,
+    and raises what `diverged` returns. θ and the batch-norm buffers are kept at the start of this epoch and of
     the previous one (two buffers swapped, one copy per epoch, none per batch); a divergence restores the
     most recent of them known to give a finite cost and resets the optimizer's moments.
     """
@@ -186,17 +186,8 @@ class TerminateOnNaN(Callback):
         """NumPy's overflow warnings on the way to a blow-up are noise: the error names the epoch."""
         return np.errstate(over="ignore", invalid="ignore")
 
-    def check_cost(self, J: float, epoch: int, batch: int, lr: float) -> None:
-        if not math.isfinite(J):
-            raise self._diverged(epoch, batch, f"the cost is {J}", lr, after_update=False)
-
-    def check_weights(self, epoch: int, batch: int, lr: float) -> None:
-        """The last update of an epoch is not followed by a cost; check the weights it left."""
-        if not all_finite(self.model.theta):
-            raise self._diverged(epoch, batch, "the last update left non-finite weights", lr, after_update=True)
-
-    def _diverged(self, epoch: int, batch: int, what: str, lr: float, after_update: bool) -> TrainingDivergedError:
-        """Roll back; the error names where it failed.
+    def diverged(self, epoch: int, batch: int, what: str, lr: float, after_update: bool) -> TrainingDivergedError:
+        """Roll back to the last weights known to give a finite cost; the error to raise names where it failed.
 
         Failing on a later batch (or on the weights the last update left), the start of this epoch gave a
         finite cost on its first batch. Failing on the first batch, this epoch's start *is* the bad point:

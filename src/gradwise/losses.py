@@ -99,16 +99,18 @@ class Loss:
         self.name = name
         self.fused = name in OUTPUT_ACTIVATION
         self._work = BatchBuffers()  # softmax: row starts and dZ, reused from step to step
+        self._bufs: tuple = ()  # the set of the last call
 
     def __call__(self, out: np.ndarray, y: np.ndarray, gradient: bool = True
                  ) -> tuple[float, np.ndarray | None, np.ndarray]:
+        if self.name == "categorical_crossentropy":
+            bufs = self._bufs
+            if not bufs or bufs[1].shape != out.shape or bufs[1].dtype != out.dtype:
+                bufs = self._bufs = self._work.current(out.shape, out.dtype) or self._work.store(
+                    out.shape, out.dtype, (np.arange(0, out.size, out.shape[1]), np.empty(out.shape, out.dtype)))
+            return categorical_crossentropy(out, y, gradient, bufs[0], bufs[1])
         if self.name == "binary_crossentropy":
             return binary_crossentropy(out, y, gradient)
-        if self.name == "categorical_crossentropy":
-            m, k = out.shape
-            rows, dZ = self._work.get(out.shape, out.dtype, lambda s, dt: (
-                np.arange(0, m * k, k), np.empty(s, dt)))
-            return categorical_crossentropy(out, y, gradient, rows, dZ)
         return mse(out, y, gradient)
 
 

@@ -198,14 +198,17 @@ class Sequential:
 
         Backward stops at the first layer with parameters: nothing in front of it needs a gradient, and
         that layer skips dX. Outputs of layers before the last Dense never leave a step (the last Dense and
-        what follows it produce the returned A), so those layers may write them into reused buffers.
+        what follows it produce the returned A, except the logits a fused loss turns into a fresh A), so
+        those layers may write them into reused buffers.
         """
         first = next((i for i, layer in enumerate(self._body) if layer.params), len(self._body))
         self._backward_layers = self._body[first:][::-1]
         last_dense = max(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
+        # A fused loss reads the logits of a Dense right before the output activation and returns a fresh A.
+        logits_stay = self._loss_fn.fused and last_dense == len(self.layers) - 2
         for i, layer in enumerate(self.layers):
             layer.input_gradient = i != first
-            layer.scratch_output = i < last_dense
+            layer.scratch_output = i < last_dense or (logits_stay and i == last_dense)
 
     def _require_built(self) -> None:
         if not self.built:
@@ -364,10 +367,15 @@ class Sequential:
         """
         if mode.rng is None:
             mode = replace(mode, rng=self.rng)
-        out = self._run_body(X, mode)  # forward
+        out = X
+        for layer in self._body:  # forward
+            out = layer.forward(out, mode)
         J, d, A = self._loss_fn(out, y)  # cost (and the output activation, fused with it)
-        self._backward(d)  # backward
-        return J + self._regularization(X.shape[0], gradient=True), A
+        for layer in self._backward_layers:  # backward
+            d = layer.backward(d)
+        if self.l2 or self.l1:
+            J += self._regularization(X.shape[0], gradient=True)
+        return J, A
 
     def _output_and_cost(self, X: np.ndarray, y: np.ndarray, mode: Mode, regularized: bool = True
                          ) -> tuple[np.ndarray, float]:

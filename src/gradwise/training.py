@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import as_2d_float, check_float, check_int
+from ._validation import all_finite, as_2d_float, check_float, check_int
 from .batches import Augment, Batches, Shuffle
 from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressLogger, TerminateOnNaN
 from .checkpoint import (
@@ -248,14 +248,14 @@ def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoc
     cost_sum, b = 0.0, 0
     for b, (start, Xb, yb) in enumerate(batches.epoch(epoch)):
         J, A = model.loss_and_gradient(Xb, yb, mode)  # forward, cost, backward
-        if guard is not None:
-            guard.check_cost(J, epoch, b, lr)
+        if guard is not None and not math.isfinite(J):
+            raise guard.diverged(epoch, b, f"the cost is {J}", lr, after_update=False)
         opt.step(theta, grad, lr)  # update
         cost_sum += J * Xb.shape[0]
         if accuracy is not None:
             accuracy.record(A, start)
-    if guard is not None:
-        guard.check_weights(epoch, b, lr)
+    if guard is not None and not all_finite(theta):  # the last update is not followed by a cost
+        raise guard.diverged(epoch, b, "the last update left non-finite weights", lr, after_update=True)
     logs = {"cost": cost_sum / batches.m}
     if accuracy is not None:
         logs["accuracy"] = accuracy.value(batches.order)

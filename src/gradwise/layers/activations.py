@@ -117,28 +117,37 @@ class ReLU(Activation):
 
     def __init__(self) -> None:
         super().__init__()
-        self._reused = False  # the last forward wrote into the reused buffers
+        self._bufs: tuple = ()  # (A, mask, dZ, zeros) when the last forward wrote into reused buffers
 
     def _buffers(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
         """(A, mask, dZ, zeros): max(Z, 0) against an array of zeros runs NumPy's SIMD loop."""
-        return self._work.get(shape, dtype, lambda s, dt: (
-            np.empty(s, dt), np.empty(s, bool), np.empty(s, dt), np.zeros(s, dt)))
+        bufs = self._work.current(shape, dtype)
+        if bufs is None:
+            bufs = self._work.store(shape, dtype, (np.empty(shape, dtype), np.empty(shape, bool),
+                                                   np.empty(shape, dtype), np.zeros(shape, dtype)))
+        return bufs
 
     def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
-        self._reused = mode.training and self.scratch_output
-        if self._reused:
-            A, _, _, zeros = self._buffers(Z.shape, Z.dtype)
-            self._A = np.maximum(Z, zeros, out=A)
+        if mode.training and self.scratch_output:
+            bufs = self._bufs
+            if not bufs or bufs[0].shape != Z.shape or bufs[0].dtype != Z.dtype:
+                bufs = self._bufs = self._buffers(Z.shape, Z.dtype)
+            self._A = np.maximum(Z, bufs[3], out=bufs[0])
         else:
+            self._bufs = ()
             self._A = np.maximum(Z, 0.0, dtype=Z.dtype)
         return self._A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         # A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z
-        if self._reused and dA.dtype == self._A.dtype:
-            _, mask, dZ, _ = self._buffers(dA.shape, dA.dtype)
+        if self._bufs and dA.shape == self._A.shape and dA.dtype == self._A.dtype:
+            _, mask, dZ, _ = self._bufs
             return np.multiply(dA, np.greater(self._A, 0, out=mask), out=dZ)
         return dA * (self._A > 0)
+
+    def clear_cache(self) -> None:
+        super().clear_cache()
+        self._bufs = ()
 
 
 class LeakyReLU(Activation):

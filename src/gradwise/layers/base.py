@@ -7,7 +7,6 @@ own forward and backward are the code that runs in training, gradient checking a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,26 +69,32 @@ class BatchBuffers:
 
     A training run sees at most a few batch sizes (the full mini-batch and the last, smaller one), so
     allocating once per size instead of once per step saves the allocation and the page faults.
+    `current` is the cheap check of every step; `store` runs once per new size.
     """
 
     MAX_SETS = 4
 
     def __init__(self) -> None:
         self._sets: dict[tuple, tuple] = {}
-        self._key: tuple | None = None
+        self._shape: tuple[int, ...] | None = None
+        self._dtype: np.dtype | None = None
         self._current: tuple = ()
 
-    def get(self, shape: tuple[int, ...], dtype: np.dtype, allocate: Callable[[tuple, np.dtype], tuple]) -> tuple:
-        """The arrays for (shape, dtype), made by `allocate(shape, dtype)` the first time."""
-        key = (shape, dtype)
-        if key == self._key:
+    def current(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple | None:
+        """The arrays for (shape, dtype) if they exist, else None."""
+        if shape == self._shape and dtype is self._dtype:
             return self._current
-        arrays = self._sets.get(key)
-        if arrays is None:
-            if len(self._sets) >= self.MAX_SETS:
-                self._sets.clear()
-            arrays = self._sets[key] = allocate(shape, dtype)
-        self._key, self._current = key, arrays
+        arrays = self._sets.get((shape, dtype))
+        if arrays is not None:
+            self._shape, self._dtype, self._current = shape, dtype, arrays
+        return arrays
+
+    def store(self, shape: tuple[int, ...], dtype: np.dtype, arrays: tuple) -> tuple:
+        """Keep `arrays` as the set for (shape, dtype) and return them."""
+        if len(self._sets) >= self.MAX_SETS:
+            self._sets.clear()
+        self._sets[(shape, dtype)] = arrays
+        self._shape, self._dtype, self._current = shape, dtype, arrays
         return arrays
 
 

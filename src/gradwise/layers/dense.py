@@ -36,6 +36,7 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self._X: np.ndarray | None = None
         self._WT: np.ndarray | None = None  # a view of W's view: follows every update of θ
+        self._bufs: tuple = ()  # (Z, dX, ones) of the last training forward
 
     def output_dim(self, input_dim: int) -> int:
         return self.units
@@ -58,24 +59,33 @@ class Dense(Layer):
 
     def _buffers(self, m: int, dtype: np.dtype) -> tuple:
         """(Z, dX, ones) for a batch of m rows: Z and dX reused across steps, ones for db = 1ᵀ·dZ."""
-        n_out, n_in = self.params["W"].shape
-        return self._work.get((m,), dtype, lambda shape, dt: (
-            np.empty((m, n_out), dt), np.empty((m, n_in), dt), np.ones(m, dt)))
+        bufs = self._work.current((m,), dtype)
+        if bufs is None:
+            n_out, n_in = self.params["W"].shape
+            bufs = self._work.store((m,), dtype, (np.empty((m, n_out), dtype), np.empty((m, n_in), dtype),
+                                                  np.ones(m, dtype)))
+        return bufs
 
     def forward(self, X: np.ndarray, mode: Mode) -> np.ndarray:
         """Z = X Wᵀ + b, shape (m, n_l)."""
         self._X = X
-        if mode.training and self.scratch_output and X.dtype == self._WT.dtype:
-            Z = np.dot(X, self._WT, out=self._buffers(X.shape[0], X.dtype)[0])
+        WT = self._WT
+        if mode.training:  # the buffers of this batch size serve the backward pass that follows
+            bufs = self._bufs
+            if not bufs or bufs[2].shape[0] != X.shape[0] or bufs[2].dtype != X.dtype:
+                bufs = self._bufs = self._buffers(X.shape[0], X.dtype)
+            Z = np.dot(X, WT, out=bufs[0]) if self.scratch_output and X.dtype == WT.dtype else X @ WT
         else:
-            Z = X @ self._WT
+            Z = X @ WT
         if self.use_bias:
             Z += self.params["b"]
         return Z
 
     def backward(self, dZ: np.ndarray) -> np.ndarray | None:
         """dW = dZᵀ·X, db = Σ_i dZ (dZ already carries the 1/m of the cost), dX = dZ·W."""
-        _, dX, ones = self._buffers(dZ.shape[0], dZ.dtype)
+        _, dX, ones = self._bufs
+        if ones.shape[0] != dZ.shape[0] or ones.dtype != dZ.dtype:
+            _, dX, ones = self._bufs = self._buffers(dZ.shape[0], dZ.dtype)
         np.dot(dZ.T, self._X, out=self.grads["W"])
         if self.use_bias:
             np.dot(ones, dZ, out=self.grads["b"])  # Σ_i dZ as one BLAS product 1ᵀ·dZ
@@ -87,6 +97,7 @@ class Dense(Layer):
     def clear_cache(self) -> None:
         super().clear_cache()
         self._X = None
+        self._bufs = ()
 
     def get_config(self) -> dict:
         return {"units": self.units, "init": self.init.to_config(), "use_bias": self.use_bias}
