@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _read_features(model, path: Path) -> np.ndarray:
     from ..data import load_features
-    from ..data.files import read_csv
+    from ..data.tables import read_table
 
     if path.suffix.lower() == ".npz":
         X, _ = load_features(path)
@@ -45,7 +45,7 @@ def _read_features(model, path: Path) -> np.ndarray:
     if path.suffix.lower() != ".csv":
         raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {str(path)!r}")
     names = getattr(model, "feature_names_in_", None)
-    header = list(read_csv(path).columns)
+    header = [str(c) for c in read_table(path).columns]
     if names is None:
         return load_features(path)[0]
     names = [str(n) for n in names]
