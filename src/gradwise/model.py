@@ -17,6 +17,7 @@ from . import losses, regularizers
 from ._fastpath import Plan
 from ._random import RNG, make_rng
 from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
+from .data.columns import is_dataframe
 from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError
 from .layers import (
     ACTIVATIONS,
@@ -85,6 +86,7 @@ class Sequential:
         self.input_dim: int | None = None
         self.history = None  # the History of the last fit, set by training
         self.standardizer = None  # optional gradwise Standardizer saved with the model
+        self.preprocessor = None  # optional column plan (gw.Preprocessor): DataFrames go through it first
         self.epochs_trained = 0
         self.optimizer = None  # optimizer state carried across fit calls
         if input_dim is not None:
@@ -244,6 +246,8 @@ class Sequential:
         The model's Standardizer holds the *training* μ, σ, so every input that reaches the network
         (training, dev, test, predict) is normalized the same way, as the seeds require.
         """
+        if self.preprocessor is not None and is_dataframe(X):
+            X = self.preprocessor.transform(X, dtype=self.dtype)
         arr = as_2d_float(name, X, self.dtype, n_features=self.input_dim)
         if not self.built:
             self.build(arr.shape[1])

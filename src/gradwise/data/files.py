@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +36,7 @@ from ..errors import GradwiseTypeError, GradwiseValueError
 from .datasets import Dataset
 from .tables import MISSING, TABLE_SUFFIXES, check_path, column_text, data_line, read_table
 
-__all__ = ["load_features", "load_file", "encode_target", "target_name", "split_rows"]
+__all__ = ["TableData", "load_features", "load_file", "load_table", "encode_target", "target_name", "split_rows"]
 
 #: Integral targets with at most this many classes (or at most 5% of the rows) are classification.
 MAX_CLASSES = 50
@@ -397,3 +399,79 @@ def load_features(path: str | os.PathLike, columns: list[str] | tuple[str, ...] 
         names = list(columns)
     X = np.column_stack([numeric_column(frame, c) for c in names])
     return X, tuple(names)
+
+
+# ------------------------------------------------------------------------------------------ tables
+
+
+@dataclass(frozen=True, eq=False)
+class TableData:
+    """A table read for training or scoring: raw feature columns (typed later, by a column plan fitted on
+    the training rows) and the encoded target.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame of shape (m, n_columns)
+        The feature columns as read (the target and ``split`` columns removed), index 0..m-1 = data rows.
+    y : ndarray of shape (m,)
+        int64 labels 0..K-1 (classification) or float64 values (regression).
+    is_test : ndarray of bool, shape (m,)
+        Rows marked ``test`` in a ``split`` column (all False without one).
+    task : {"binary", "multiclass", "regression"};  n_classes : int or None
+    class_names : tuple of str or None;  target : str;  name : str;  source : str
+    """
+
+    frame: Any
+    y: np.ndarray
+    is_test: np.ndarray
+    task: str
+    n_classes: int | None
+    class_names: tuple[str, ...] | None
+    target: str
+    name: str
+    source: str
+
+
+def load_table(path: str | os.PathLike, target: str | int | None = None, *, task: str | None = None
+               ) -> TableData:
+    """Read a CSV/TSV/Parquet table for a column plan: its features as read, its target encoded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    target : str or int, optional
+        The target column's name or index (default: the last column other than ``split``).
+    task : {"classification", "regression"}, optional
+        Overrides the automatic choice (text, booleans or few distinct integers → classification).
+
+    Raises
+    ------
+    GradwiseValueError
+        Everything :func:`~gradwise.data.tables.read_table` refuses, and: fewer than 2 rows, an unknown
+        target, no feature column, a column with no value at all, a target with one class or a missing
+        target — each naming the file, and the column and line where they apply.
+    """
+    if task is not None:
+        task = check_choice("task", task, ("classification", "regression"))
+    frame = read_table(path)
+    source = frame.attrs["source"]
+    if len(frame) < 2:
+        raise GradwiseValueError(f"{source!r} has {len(frame)} data row(s); at least 2 are needed")
+    columns = [str(c) for c in frame.columns]
+    target_col = target_name(columns, target, source)
+    is_test, split_col = split_rows(frame, target_col)
+    features = [c for c in columns if c not in (target_col, split_col)]
+    if not features:
+        raise GradwiseValueError(f"{source!r} has no feature columns besides the target {target_col!r}: {columns}")
+    empty = [c for c in features if frame[c].isna().all()]
+    if empty:
+        raise GradwiseValueError(f"{source!r}: column {empty[0]!r} has no value in any of its {len(frame)} rows; "
+                                 f"remove it or fill it in")
+    y, task_name, n_classes, class_names = encode_target(target_values(frame, target_col), target_col, source, task)
+    if n_classes is not None and len(np.unique(y[~is_test])) < 2:
+        raise GradwiseValueError(f"{source!r}: the training rows of target {target_col!r} have a single class")
+    features_frame = frame[features]
+    features_frame.attrs["source"] = source
+    features_frame.attrs["delimiter"] = frame.attrs.get("delimiter")
+    return TableData(features_frame, y, is_test, task_name, n_classes, class_names, target_col,
+                     Path(source).stem, source)
