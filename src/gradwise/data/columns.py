@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import DataWarning, GradwiseTypeError, GradwiseValueError
 from .standardize import Standardizer
 
-__all__ = ["Preprocessor", "is_dataframe"]
+__all__ = ["Preprocessor", "is_dataframe", "numeric_standardizer"]
 
 #: a text column is numeric when at least this share of its values are numbers (the rest read as missing)
 NUMERIC_SHARE = 0.9
@@ -390,8 +390,12 @@ class Preprocessor:
             self.standardizer_ = Standardizer().fit(raw[:, numeric])
         return self
 
-    def _numeric_outputs(self) -> np.ndarray:
+    def numeric_outputs(self) -> np.ndarray:
         """Indices of the output columns that hold numbers (standardized), not 0/1 codes."""
+        self._require_fitted("numeric_outputs")
+        return self._numeric_outputs()
+
+    def _numeric_outputs(self) -> np.ndarray:
         index, start = [], 0
         for spec in self.columns_:
             if spec["kind"] == "numeric":
@@ -481,6 +485,22 @@ class Preprocessor:
                 raise GradwiseValueError("Preprocessor description: the Standardizer does not match the "
                                          "numeric columns")
         return obj
+
+
+def numeric_standardizer(plan: Preprocessor, X_train: np.ndarray) -> Standardizer:
+    """A Standardizer over all of a plan's outputs that standardizes its numeric columns only.
+
+    μ and σ of the numeric output columns of the training rows `X_train` (m, n_out), encoded by a plan
+    with ``standardize=False``; the 0/1 columns (booleans, one-hot levels, missing indicators) get μ = 0
+    and σ = 1, so they stay 0/1. This is how ``gradwise train`` standardizes a table: the model's own
+    Standardizer, as for arrays, so the model also takes already encoded arrays.
+    """
+    numeric = plan.numeric_outputs()
+    mean, scale = np.zeros(X_train.shape[1]), np.ones(X_train.shape[1])
+    if len(numeric):
+        fitted = Standardizer().fit(X_train[:, numeric])
+        mean[numeric], scale[numeric] = fitted.mean_, fitted.scale_
+    return Standardizer.from_dict({"type": "Standardizer", "mean": mean.tolist(), "scale": scale.tolist()})
 
 
 _REQUIRED = {"numeric": {"median": float, "indicator": bool}, "boolean": {"fill": float, "indicator": bool},

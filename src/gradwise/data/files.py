@@ -467,6 +467,12 @@ def load_table(path: str | os.PathLike, target: str | int | None = None, *, task
     if empty:
         raise GradwiseValueError(f"{source!r}: column {empty[0]!r} has no value in any of its {len(frame)} rows; "
                                  f"remove it or fill it in")
+    for c in features:
+        column = frame[c]
+        if column.dtype.kind == "f" and np.isinf(column.to_numpy()).any():
+            r = int(np.flatnonzero(np.isinf(column.to_numpy()))[0])
+            raise GradwiseValueError(f"{source!r}: column {c!r} holds a non-finite value {column.iloc[r]} at "
+                                     f"{data_line(frame, r)}")
     y, task_name, n_classes, class_names = encode_target(target_values(frame, target_col), target_col, source, task)
     if n_classes is not None and len(np.unique(y[~is_test])) < 2:
         raise GradwiseValueError(f"{source!r}: the training rows of target {target_col!r} have a single class")
