@@ -49,6 +49,8 @@ MIN_ROWS_TO_JUDGE = 20
 #: free text: more than this share of distinct values, with a median length of at least FREE_TEXT_LENGTH
 FREE_TEXT_DISTINCT = 0.5
 FREE_TEXT_LENGTH = 15
+#: text values looked at before parsing a whole column as numbers
+SAMPLE = 1000
 BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"})
 TRUE_WORDS = {"yes", "true", "y", "t"}
 KINDS = ("numeric", "boolean", "category", "dropped")
@@ -123,8 +125,11 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
         truth = pd.Series(np.nan, index=column.index)
         truth[present.index] = _boolean_truth(text).to_numpy()
         return _fit_boolean(name, truth)
-    numbers = pd.to_numeric(text, errors="coerce")
-    share = float(numbers.notna().mean())
+    # Parsing a million words to learn that they are words costs more than reading the file: the first
+    # SAMPLE values decide when they are mostly words (a column that is >= 90% numbers cannot look so).
+    sample = pd.to_numeric(text.iloc[:SAMPLE], errors="coerce")
+    numbers = sample if len(text) <= SAMPLE or sample.notna().mean() < 0.5 else pd.to_numeric(text, errors="coerce")
+    share = float(numbers.notna().mean()) if len(numbers) == len(text) else 0.0
     if share >= NUMERIC_SHARE:
         words = numbers.isna()
         full = pd.Series(np.nan, index=column.index)

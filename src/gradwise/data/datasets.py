@@ -438,13 +438,14 @@ def football() -> Dataset:
     exercise: keys ``X (211, 2)``, ``y (211, 1)``, ``Xval (200, 2)``, ``yval (200, 1)``; stored as CSV with
     columns ``split,x1,x2,y``.
     """
+    from importlib.resources import as_file
     from importlib.resources import files as resource_files
 
-    from .files import dataset_from_table, parse_csv_text
+    from .files import dataset_from_frame
+    from .tables import read_table
 
-    text = resource_files(__package__).joinpath("football.csv").read_text(encoding="utf-8")
-    table = parse_csv_text(text, "football.csv")
-    data = dataset_from_table(table, target="y", name="football")
+    with as_file(resource_files(__package__).joinpath("football.csv")) as path:
+        data = dataset_from_frame(read_table(path), target="y", name="football")
     return Dataset(
         data.X_train,
         data.y_train,
