@@ -32,7 +32,7 @@ def churn(m: int = 60, seed: int = 0) -> pd.DataFrame:
 
 def fit_quiet(frame: pd.DataFrame, **params) -> tuple[gw.Preprocessor, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", DataWarning)
         pre = gw.Preprocessor(**params).fit(frame)
     return pre, [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
 
