@@ -8,9 +8,10 @@
 
 from ._version import __version__
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
-from .data import Standardizer, augment, datasets, split
+from .data import Preprocessor, Standardizer, augment, datasets, split
 from .diagnose import diagnose
 from .errors import (
+    DataWarning,
     GradwiseError,
     GradwiseTypeError,
     GradwiseValueError,
@@ -44,6 +45,7 @@ __all__ = [
     "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
     "gradcheck", "gradcheck_fn", "GradCheckReport",
     "tune", "TuneResult", "SearchSpace",
-    "datasets", "split", "Standardizer", "augment", "save", "load", "diagnose",
+    "datasets", "split", "Standardizer", "Preprocessor", "augment", "save", "load", "diagnose",
     "GradwiseError", "GradwiseValueError", "GradwiseTypeError", "TrainingDivergedError", "ModelFileError",
+    "DataWarning",
 ]

@@ -92,6 +92,7 @@ def as_2d_float(name: str, X: object, dtype: np.dtype, *, n_features: int | None
     except Exception as exc:  # ragged lists and the like
         raise GradwiseValueError(f"{name} could not be read as an array: {exc}") from exc
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        _check_frame_numeric(name, X)
         raise GradwiseTypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise GradwiseTypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
@@ -122,3 +123,16 @@ def as_2d_float(name: str, X: object, dtype: np.dtype, *, n_features: int | None
     if n_features is not None and arr.shape[1] != n_features:
         raise GradwiseValueError(f"{name} has {arr.shape[1]} features, but the model expects {n_features}")
     return arr
+
+
+def _check_frame_numeric(name: str, X: object) -> None:
+    """A DataFrame with text columns: say which, and what takes them (a column plan)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return
+    text = [str(c) for c, t in zip(X.columns, dtypes, strict=True) if getattr(t, "kind", "O") not in "biuf"]
+    if text:
+        raise GradwiseTypeError(
+            f"{name} is a DataFrame with non-numeric column(s) {text[:5]}: give the model a column plan "
+            f"(model.preprocessor = gw.Preprocessor().fit(train_frame)), or put gw.Preprocessor() before the "
+            f"estimator in a Pipeline")

@@ -23,3 +23,9 @@ class TrainingDivergedError(GradwiseError, FloatingPointError):
 
 class ModelFileError(GradwiseError, ValueError):
     """A saved model or checkpoint is missing, truncated, corrupted or not a gradwise file."""
+
+
+class DataWarning(UserWarning):
+    """Something in a user's table that gradwise handled but the user should know: a column left out, an
+    unseen category, words in a column of numbers. One line each; the command line prints them on stderr
+    and lists them in the run's metrics.json under "warnings"."""

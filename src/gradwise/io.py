@@ -7,7 +7,8 @@
   SHA-256 checksum of the tensors, the format version and the library versions;
 - ``model.json``: the same document, indented, for people to read (and `diff`).
 
-The document holds the architecture (`model.get_config()`), the input `Standardizer` (if any), the class
+The document holds the architecture (`model.get_config()`), the input `Standardizer` and the column plan
+(`model.preprocessor`, a `gw.Preprocessor`, for models trained on a table) if any, the class
 labels (`model.classes_`, so predictions can be reported in the user's own labels), the feature names
 (`model.feature_names_in_`), the number of epochs trained and a free `metadata` dictionary.
 
@@ -39,8 +40,8 @@ KIND = "model"
 RUN_MODEL = "model.safetensors"
 SUFFIX = ".safetensors"
 #: keys of the document that describe the model; the sibling JSON must agree with the safetensors on these
-_COMPARED = ("checksum", "architecture", "standardizer", "classes", "feature_names", "epochs_trained",
-             "metadata")
+_COMPARED = ("checksum", "architecture", "standardizer", "preprocessor", "classes", "feature_names",
+             "epochs_trained", "metadata")
 
 
 # ---------------------------------------------------------------------------------------- paths
@@ -141,6 +142,7 @@ def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, 
         "parameters": list(model.parameters()),
         "buffers": list(model.buffers()),
         "standardizer": standardizer.to_dict() if standardizer is not None else None,
+        "preprocessor": model.preprocessor.get_config() if model.preprocessor is not None else None,
         "classes": _classes_to_json(model.classes_),
         "feature_names": [str(f) for f in feature_names] if feature_names is not None else None,
         "epochs_trained": int(model.epochs_trained),
@@ -196,6 +198,7 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
             if model.standardizer.n_features_in_ != model.input_dim:
                 raise ModelFileError(f"{source}: the Standardizer has {model.standardizer.n_features_in_} "
                                      f"features, the model {model.input_dim}")
+        _restore_preprocessor(model, document.get("preprocessor"), source)
         classes = _classes_from_json(document.get("classes"), source)
         if classes is not None:
             model.classes_ = classes
@@ -211,6 +214,18 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a damaged or hand-edited description
         raise ModelFileError(f"{source} has an invalid model description: {exc}") from None
     return model
+
+
+def _restore_preprocessor(model, config: Any, source: str) -> None:
+    """The column plan saved with a model trained on a table (JSON, checked like the rest)."""
+    if config is None:
+        return
+    from .data.columns import Preprocessor
+
+    model.preprocessor = Preprocessor.from_config(config)
+    n_out = len(model.preprocessor.get_feature_names_out())
+    if n_out != model.input_dim:
+        raise ModelFileError(f"{source}: the column plan gives {n_out} features, the model takes {model.input_dim}")
 
 
 # ------------------------------------------------------------------------------------- save / load

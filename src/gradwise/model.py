@@ -17,6 +17,7 @@ import numpy as np
 from . import losses, regularizers
 from ._random import RNG, make_rng
 from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
+from .data.columns import is_dataframe
 from .errors import GradwiseError, GradwiseTypeError, GradwiseValueError
 from .history import History
 from .layers import (
@@ -34,6 +35,7 @@ from .layers.base import INFERENCE, TRAINING
 from .training import fit as _fit
 
 if TYPE_CHECKING:
+    from .data.columns import Preprocessor
     from .data.standardize import Standardizer
     from .optim.optimizers import Optimizer
 
@@ -107,6 +109,7 @@ class Sequential:
         self.stop_training = False  # a callback sets it to end fit after the current epoch
         # What the model was trained on, saved with it.
         self.standardizer: Standardizer | None = None  # the training split's μ, σ, applied to every input
+        self.preprocessor: Preprocessor | None = None  # the column plan: DataFrames go through it first
         self.classes_: np.ndarray | None = None  # the label of each output class
         self.feature_names_in_: list[str] | None = None  # the training table's column names
         self.metadata: dict[str, Any] = {}  # JSON-able notes (target column, seed, …)
@@ -291,6 +294,8 @@ class Sequential:
         The model's Standardizer holds the *training* μ, σ, so every input that reaches the network
         (training, dev, test, predict) is normalized the same way, as the seeds require.
         """
+        if self.preprocessor is not None and is_dataframe(X):
+            X = self.preprocessor.transform(X, dtype=self.dtype)
         arr = as_2d_float(name, X, self.dtype, n_features=self.input_dim)
         if not self.built:
             self.build(arr.shape[1])

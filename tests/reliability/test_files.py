@@ -243,7 +243,8 @@ def test_crafted_gradwise_headers(tmp_path, raw):
 
 @pytest.mark.parametrize(
     "field,value",
-    [("feature_names", 5), ("epochs_trained", "x"), ("metadata", [1]), ("standardizer", [1]), ("classes", [1, 2])],
+    [("feature_names", 5), ("epochs_trained", "x"), ("metadata", [1]), ("standardizer", [1]), ("classes", [1, 2]),
+     ("preprocessor", [1]), ("preprocessor", {"type": "Preprocessor", "columns": [{"name": "a"}]})],
 )
 def test_damaged_optional_fields(tmp_path, field, value):
     from gradwise._container import write_container

@@ -118,10 +118,10 @@ def add_data_flags(parser: argparse.ArgumentParser, required: bool = True, targe
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--dataset", metavar="NAME", help="a built-in data set (list them: gradwise datasets)")
     group.add_argument("--data", metavar="FILE",
-                       help="a .csv file with a header row, or an .npz with X and y")
+                       help="a table (.csv/.tsv with a header row, .parquet), or an .npz with X and y")
     if target:
         parser.add_argument("--target", metavar="COL",
-                            help="CSV: the target column, by name or index (default: the last column)")
+                            help="tables: the target column, by name or index (default: the last column)")
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -146,13 +146,73 @@ def load_data(dataset: str | None, data: str | None, target: str | None, seed: i
     from .. import data as gwdata
 
     if data is not None:
-        path = Path(data)
-        if path.suffix.lower() not in (".csv", ".npz"):
-            raise GradwiseValueError(f"--data must be a .csv or .npz file, got {data!r}")
-        return gwdata.load_file(path, target=_target_arg(target))
+        check_data_suffix(data)
+        return gwdata.load_file(Path(data), target=_target_arg(target))
     if target is not None:
         raise GradwiseValueError("--target applies to --data FILE.csv, not to built-in data sets")
     return gwdata.load(dataset, seed=seed)
+
+
+DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".npz")
+
+
+def check_data_suffix(data: str) -> None:
+    if Path(data).suffix.lower() not in DATA_SUFFIXES:
+        raise GradwiseValueError(f"--data must be a .csv, .tsv, .parquet or .npz file, got {data!r}")
+
+
+def is_table(data: str | None) -> bool:
+    """A table (typed by a column plan) rather than an .npz of arrays."""
+    return data is not None and Path(data).suffix.lower() in DATA_SUFFIXES[:-1]
+
+
+def split_indices(y: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """Row indices of train/dev/test, by the rule of `training_split` (the same draws, so a numeric table
+    splits exactly as its arrays did): rows marked test are the test set and the others split 75/25;
+    without a split column, the seeds' rule (60/20/20)."""
+    from ..data import split
+
+    rows = np.arange(len(y))
+    if is_test.any():
+        keep = rows[~is_test]
+        parts = split(keep.reshape(-1, 1), y[keep], ratios=(0.75, 0.25), seed=seed)
+        test = rows[is_test]
+    else:
+        parts = split(rows.reshape(-1, 1), y, ratios=None, seed=seed)
+        test = parts.X_test[:, 0]
+    return {"train": parts.X_train[:, 0], "dev": parts.X_dev[:, 0], "test": test}
+
+
+def table_parts(table: Any, seed: int, dtype: str = "float64"):
+    """Split a table's rows, fit the column plan on the training rows only, encode every split (not yet
+    standardized: the model's Standardizer does that, see `numeric_standardizer`).
+
+    Returns
+    -------
+    parts : dict of arrays ``X_train`` (m_train, n_out), ``y_train`` … ``X_test``, ``y_test``
+    plan : Preprocessor (fitted)
+    notes : list of str — the DataWarnings raised on the way (columns left out, unseen categories, …)
+    """
+    import warnings
+
+    from ..data import Preprocessor
+    from ..errors import DataWarning
+
+    index = split_indices(table.y, table.is_test, seed)
+    parts: dict[str, np.ndarray] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        plan = Preprocessor(standardize=False).fit(table.frame.iloc[index["train"]])
+        if len(plan.get_feature_names_out()) == 0:
+            raise GradwiseValueError(f"{table.source!r}: no column is left to learn from ({len(index['train'])} "
+                                     f"training rows): {'; '.join(plan.notes_)}")
+        for name in ("train", "dev", "test"):
+            rows = index[name]
+            parts[f"X_{name}"] = plan.transform(table.frame.iloc[rows], dtype=dtype) if len(rows) else \
+                np.empty((0, len(plan.get_feature_names_out())), dtype=dtype)
+            parts[f"y_{name}"] = table.y[rows]
+    notes = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    return parts, plan, notes
 
 
 def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
@@ -177,6 +237,54 @@ def load_model(path: str):
     from ..io import load
 
     return load(path)
+
+
+def table_rows(model: Any, data: str, target: str | None):
+    """Raw rows of a table for a model with a column plan: (frame, y encoded as the model's classes, part).
+
+    The rows marked ``test`` when the table has a ``split`` column, else all rows; the target column is
+    read for its labels and otherwise ignored, as is any column the plan does not use."""
+    from ..data import read_table
+    from ..data.files import split_rows, target_name, target_values
+
+    check_data_suffix(data)
+    frame = read_table(data)
+    source = frame.attrs["source"]
+    name = target_name([str(c) for c in frame.columns], _target_arg(target), source)
+    is_test, _ = split_rows(frame, name)
+    part = "test rows" if is_test.any() else "all rows"
+    if is_test.any():
+        kept = frame[is_test]
+        kept.attrs.update(frame.attrs)
+        frame = kept
+    values = target_values(frame, name)
+    if model.loss == "mse":
+        if values.dtype.kind not in "biuf":
+            raise GradwiseValueError(f"the model does regression but target {name!r} of {source!r} holds text")
+        return frame, values.astype(np.float64), part
+    return frame, _label_indices(model, values, name, source), part
+
+
+def _label_indices(model: Any, values: np.ndarray, name: str, source: str) -> np.ndarray:
+    """Labels as the model's output indices, matched by their text as the training data named them
+    (integral numbers as "3", booleans as "0"/"1", like `encode_target`)."""
+    if values.dtype.kind in "biuf":
+        numbers = values.astype(np.float64)
+        if not (numbers == np.round(numbers)).all():
+            raise GradwiseValueError(f"the model does classification but the data's target {name!r} in "
+                                     f"{source!r} is regression (fractional values)")
+        text = numbers.astype(np.int64).astype(str)
+    else:
+        text = values.astype(str)
+    classes = model.classes_
+    index = {str(c): i for i, c in enumerate(classes if classes is not None else range(model.output_dim))}
+    unknown = sorted({t for t in np.unique(text) if t not in index})
+    if unknown:
+        raise GradwiseValueError(f"the data holds class label(s) {unknown[:5]} that the model never saw; "
+                                 f"it knows {list(index)[:10]}")
+    import pandas as pd
+
+    return pd.Index(list(index)).get_indexer(text).astype(np.int64)
 
 
 def check_features(model: Any, X: np.ndarray) -> np.ndarray:
@@ -223,15 +331,44 @@ def encode_labels(model: Any, ds: Any, y: np.ndarray) -> np.ndarray:
 
 
 
-def score(model: Any, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """cost and accuracy/error (classification) or rmse (regression) on prepared inputs."""
+def score(model: Any, X: np.ndarray, y: np.ndarray, class_names: Any = None) -> dict[str, Any]:
+    """cost and accuracy/error (classification) or rmse (regression) on prepared inputs, plus the metrics
+    of :mod:`gradwise.metrics` (balanced accuracy, per-class F1, ROC AUC, log loss, confusion matrix; MAE, R²)."""
+    from ..metrics import model_metrics
+
     if len(y) == 0:
         return {}
-    result = model.evaluate(X, y)
+    result: dict[str, Any] = model.evaluate(X, y)
     if "accuracy" in result:
         result["error"] = 1.0 - result["accuracy"]
     result["examples"] = int(len(y))
+    extra = model_metrics(model, X, y, class_names=class_names)
+    result.update({k: v for k, v in extra.items() if k not in result})
     return result
+
+
+def print_warnings(command: str, notes: list[str]) -> None:
+    """Each DataWarning as one line on stderr."""
+    import sys
+
+    for note in notes:
+        print(f"gradwise {command}: warning: {' '.join(note.split())}", file=sys.stderr)
+
+
+def format_metrics(s: dict) -> list[str]:
+    """The table metrics of a score, a few lines for people (the full set is in metrics.json)."""
+    if not s:
+        return []
+    if "rmse" in s and "accuracy" not in s:
+        r2 = "n/a" if s.get("r2") is None else f"{s['r2']:.4f}"
+        return [f"rmse {s['rmse']:.4g}  mae {s['mae']:.4g}  r2 {r2}"]
+    auc = "n/a" if s.get("roc_auc") is None else f"{s['roc_auc']:.4f}"
+    lines = [f"balanced accuracy {s['balanced_accuracy']:.4f}  roc auc {auc}  log loss {s['log_loss']:.4f}  "
+             f"macro f1 {s['f1_macro']:.4f}"]
+    for name, c in list(s.get("per_class", {}).items())[:12]:
+        lines.append(f"  {name:>12}: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
+                     f"f1 {c['f1']:.3f}  ({c['support']})")
+    return lines
 
 
 def format_scores(name: str, s: dict) -> str:

@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model = common.load_model(args.model)
+    if model.preprocessor is not None and common.is_table(args.data):
+        return _run_table(model, args)
     target = args.target
     if target is None and args.data is not None and args.data.lower().endswith(".csv"):
         target = model.metadata.get("target")  # the column the model was trained on
@@ -52,26 +54,43 @@ def run(args: argparse.Namespace) -> int:
     X = X[:, common.align_features(model, ds)]
     y = common.encode_labels(model, ds, y)
     X = common.check_features(model, X)
-    scores = common.score(model, X, y)
-    print(f"{ds.name}, {part}:")
-    print("  " + common.format_scores("eval", scores))
-    if "accuracy" in scores:
-        print(f"  error {100 * scores['error']:.2f}%")
-        _confusion(model, X, y)
+    _report(model, X, y, f"{ds.name}, {part}")
     return 0
 
 
-def _confusion(model, X: np.ndarray, y: np.ndarray) -> None:
+def _report(model, X, y: np.ndarray, title: str) -> None:
     classes = model.classes_
-    k = model.output_dim if model.loss == "categorical_crossentropy" else 2
+    scores = common.score(model, X, y, classes)
+    print(f"{title}:")
+    print("  " + common.format_scores("eval", scores))
+    for line in common.format_metrics(scores):
+        print("  " + line)
+    if "accuracy" in scores:
+        print(f"  error {100 * scores['error']:.2f}%")
+        _confusion(scores["confusion_matrix"], classes)
+
+
+def _run_table(model, args: argparse.Namespace) -> int:
+    """A model with a column plan scores raw rows: the plan picks its columns (others are ignored)."""
+    import warnings
+
+    from ..errors import DataWarning
+
+    metadata = model.metadata
+    frame, y, part = common.table_rows(model, args.data, args.target or metadata.get("target"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        X = model.preprocessor.transform(frame, dtype=model.dtype)
+    common.print_warnings("evaluate", [str(w.message) for w in caught if issubclass(w.category, DataWarning)])
+    _report(model, X, y, f"{frame.attrs['source']}, {part}")
+    return 0
+
+
+def _confusion(matrix: list, classes) -> None:
+    k = len(matrix)
     if k > 12:
         return
-    names = [str(i) for i in range(k)]
-    if classes is not None and len(classes) == k:
-        names = [str(c) for c in classes]
-    pred = np.asarray(model.predict(X)).astype(np.int64)
-    matrix = np.zeros((k, k), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(y, dtype=np.int64), pred), 1)
+    names = [str(c) for c in classes] if classes is not None and len(classes) == k else [str(i) for i in range(k)]
     width = max(6, *(len(n) for n in names)) + 1
     print("  confusion matrix (rows: true, columns: predicted):")
     print("  " + " " * width + "".join(f"{n:>{width}}" for n in names))

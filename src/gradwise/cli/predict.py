@@ -1,8 +1,10 @@
-"""`gradwise predict`: predictions of a saved model for the rows of a CSV or NPZ file.
+"""`gradwise predict`: predictions of a saved model for the rows of a table (CSV/TSV/Parquet) or NPZ file.
 
-CSV columns are matched to the model's features by name (other columns, such as the target, are ignored);
-the model's Standardizer is applied; labels come out in the training data's own class names. The output
-is a CSV with a `prediction` column and, for classifiers, one probability column per class.
+A model trained on a table takes raw rows: its column plan picks the training columns by name and types
+them as in training (a missing column is an error naming it; other columns, the target included, are
+ignored). Older models match CSV columns to their features by name. Labels come out in the training data's
+own class names. The output is a CSV with a `prediction` column and, for classifiers, one probability
+column `p_<class>` per class.
 """
 
 from __future__ import annotations
@@ -35,17 +37,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _read_rows(model, path: Path):
+    """A model with a column plan takes the table's raw rows (its columns by name; others ignored)."""
+    import warnings
+
+    from ..data import read_table
+    from ..errors import DataWarning
+
+    if model.preprocessor is None or not common.is_table(str(path)):
+        return common.check_features(model, _read_features(model, path))
+    frame = read_table(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        X = model.preprocessor.transform(frame, dtype=model.dtype)
+    common.print_warnings("predict", [str(w.message) for w in caught if issubclass(w.category, DataWarning)])
+    return X
+
+
 def _read_features(model, path: Path) -> np.ndarray:
     from ..data import load_features
-    from ..data.files import read_csv
+    from ..data.tables import read_table
 
     if path.suffix.lower() == ".npz":
         X, _ = load_features(path)
         return X
-    if path.suffix.lower() != ".csv":
-        raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {str(path)!r}")
+    common.check_data_suffix(str(path))
     names = model.feature_names_in_
-    header = list(read_csv(path).columns)
+    header = [str(c) for c in read_table(path).columns]
     if names is None:
         return load_features(path)[0]
     names = [str(n) for n in names]
@@ -66,8 +84,7 @@ def run(args: argparse.Namespace) -> int:
         raise common.GradwiseValueError(f"--output {args.output!r} is a directory; give a file name such as "
                                         f"{str(Path(args.output) / 'predictions.csv')!r}")
     model = common.load_model(args.model)
-    X = _read_features(model, Path(args.data))
-    X = common.check_features(model, X)
+    X = _read_rows(model, Path(args.data))
     pred = np.asarray(model.predict(X))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

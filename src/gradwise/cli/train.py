@@ -32,7 +32,13 @@ DEFAULTS: dict[str, Any] = {
     "layers": [20, 10], "hidden": "relu", "init": "he", "optimizer": "adam", "learning_rate": None,
     "epochs": 100, "batch_size": 64, "l2": 0.0, "l1": 0.0, "keep_prob": 1.0, "batchnorm": False,
     "decay": 0.0, "early_stopping": None, "seed": 0, "standardize": True, "checkpoint_every": None,
+    "dtype": "float64",
 }
+#: a table (--data .csv/.tsv/.parquet) without --epochs or --early-stopping: train up to TABLE_EPOCHS
+#: epochs and stop when the dev cost has not improved for TABLE_PATIENCE, keeping the best weights — a
+#: network that generalizes without tuning; --epochs N alone still means exactly N epochs
+TABLE_EPOCHS = 300
+TABLE_PATIENCE = 30
 #: settings that define the run: on --resume they come from config.json and must not be contradicted
 RUN_KEYS = tuple(k for k in DEFAULTS if k != "checkpoint_every") + ("dataset", "data", "target")
 
@@ -74,6 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seeds the data, the split, the initialization, shuffling and dropout (default 0)")
     p.add_argument("--no-standardize", dest="standardize", action="store_const", const=False,
                    help="feed the raw inputs (default: standardize with the training split's mean and std)")
+    p.add_argument("--dtype", choices=("float64", "float32"),
+                   help="precision of the network and its inputs (default float64; float32 halves the memory)")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="run directory (default: a new runs/<time>-<pid>-<random>)")
     p.add_argument("--checkpoint-every", type=common.positive_int, metavar="K",
@@ -100,6 +108,8 @@ def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
         settings = {**DEFAULTS, "dataset": None, "data": None, "target": None, **given}
         if settings["data"] is not None:
             settings["data"] = str(Path(settings["data"]).resolve())
+        if common.is_table(settings["data"]) and "epochs" not in given and "early_stopping" not in given:
+            settings["epochs"], settings["early_stopping"] = TABLE_EPOCHS, TABLE_PATIENCE
         return settings, None
     if args.out is None:
         raise GradwiseValueError("--resume needs --out RUN_DIR, the run to continue")
@@ -132,9 +142,24 @@ def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
 
 
 def _data(settings: dict):
-    ds = common.load_data(settings["dataset"], settings["data"], settings["target"], settings["seed"])
+    """(data set, sha256 of the file, train/dev/test arrays, column plan or None, DataWarnings): everything is
+    read, typed and split before the run directory is created, so bad data leaves nothing behind."""
+    if not common.is_table(settings["data"]):
+        ds = common.load_data(settings["dataset"], settings["data"], settings["target"], settings["seed"])
+        parts = common.training_split(ds, settings["seed"])
+        plan, notes = None, []
+    else:
+        from ..data import Dataset, load_table
+
+        common.check_data_suffix(settings["data"])
+        table = load_table(settings["data"], target=common._target_arg(settings["target"]))
+        parts, plan, notes = common.table_parts(table, settings["seed"], settings["dtype"])
+        ds = Dataset(X_train=parts["X_train"], y_train=parts["y_train"], X_test=parts["X_test"],
+                     y_test=parts["y_test"], name=table.name, task=table.task, n_classes=table.n_classes,
+                     feature_names=tuple(plan.get_feature_names_out()), class_names=table.class_names,
+                     description=f"{table.source} (target {table.target!r})")
     digest = common.file_digest(settings["data"]) if settings["data"] else None
-    return ds, digest
+    return ds, digest, parts, plan, notes
 
 
 def build_model(settings: dict, ds: Any):
@@ -144,7 +169,8 @@ def build_model(settings: dict, ds: Any):
     sizes = [ds.n_features, *settings["layers"], ds.n_outputs]
     return mlp(sizes, hidden=settings["hidden"], output=output, init=settings["init"],
                keep_prob=settings["keep_prob"], batchnorm=settings["batchnorm"], l2=settings["l2"],
-               l1=settings["l1"], loss="mse" if output == "linear" else None, seed=settings["seed"])
+               l1=settings["l1"], loss="mse" if output == "linear" else None, seed=settings["seed"],
+               dtype=settings.get("dtype", "float64"))
 
 
 def command_line(settings: dict, run_dir: Path) -> str:
@@ -173,13 +199,19 @@ def run(args: argparse.Namespace) -> int:
     from ..optim import InverseTimeDecay
 
     settings, resumed = _settings(args)
-    ds, digest = _data(settings)
+    ds, digest, parts, plan, notes = _data(settings)
     if resumed is not None and resumed.get("data_sha256") != digest:
         raise GradwiseValueError(f"the data file {settings['data']} changed since the run started; "
                                  f"a resumed run must see the same data")
-    parts = common.training_split(ds, settings["seed"])
     model = build_model(settings, ds)
-    if settings["standardize"]:
+    common.print_warnings("train", notes)
+    if plan is not None:
+        model.preprocessor = plan  # raw rows (DataFrames) are typed by the plan fitted on the training rows
+    if plan is not None and settings["standardize"]:
+        from ..data.columns import numeric_standardizer
+
+        model.standardizer = numeric_standardizer(plan, parts["X_train"])  # numeric columns only
+    elif settings["standardize"]:
         # The model applies its Standardizer to every input (train, dev, test, predict) and saves it;
         # μ and σ come from the training split only.
         model.standardizer = Standardizer().fit(parts["X_train"])
@@ -223,14 +255,16 @@ def run(args: argparse.Namespace) -> int:
     if ds.class_names is not None:
         model.classes_ = np.asarray(ds.class_names)
     model.feature_names_in_ = list(ds.feature_names)
+    names = ds.class_names
     metrics = {
-        "train": common.score(model, parts["X_train"], parts["y_train"]),
-        "dev": common.score(model, parts["X_dev"], parts["y_dev"]),
-        "test": common.score(model, parts["X_test"], parts["y_test"]) or None,
+        "train": common.score(model, parts["X_train"], parts["y_train"], names),
+        "dev": common.score(model, parts["X_dev"], parts["y_dev"], names),
+        "test": common.score(model, parts["X_test"], parts["y_test"], names) or None,
         "task": ds.task,
         "epochs_trained": model.epochs_trained,
         "n_parameters": model.n_parameters,
         "train_seconds": seconds,
+        "warnings": notes,
     }
     if ds.task == "regression":
         metrics["target_std"] = float(np.std(ds.y_train))
@@ -249,6 +283,8 @@ def run(args: argparse.Namespace) -> int:
         for name in ("train", "dev", "test"):
             if metrics[name]:
                 print("  " + common.format_scores(name, metrics[name]))
+        if metrics["test"]:
+            print("\n".join("  test   " + line for line in common.format_metrics(metrics["test"])[:1]))
         print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
               f"metrics.json, plots)")
     return 0

@@ -1,11 +1,13 @@
-"""Users' data files: CSV with a header row, or NumPy ``.npz`` with ``X`` and ``y`` arrays.
+"""Users' data files as arrays: a table (CSV, TSV, Parquet) of numbers, or NumPy ``.npz`` with ``X`` and ``y``.
 
-CSV
-    A header line of column names, then one example per line; ``,`` ``;`` or tab separated (detected from
-    the header). The target is the column named or numbered by `target` (default: the last column). All
-    other columns are features and must be numeric. An optional column named ``split`` holding ``train``
-    / ``test`` assigns each row to the training or the test set (as in the bundled ``football.csv``);
-    without it every row is a training row and the test set is empty, shape (0, n_x) — split it with
+Tables
+    Read by :func:`gradwise.data.tables.read_table` (pandas; delimiter sniffed). The target is the column
+    named or numbered by `target` (default: the last column). All other columns are features and must be
+    numeric here: :func:`load_file` returns plain arrays. A table with categories, missing values or
+    identifiers goes through a column plan instead (:func:`gradwise.data.columns.load_table`, what
+    ``gradwise train --data`` uses). An optional column named ``split`` holding ``train`` / ``test``
+    assigns each row to the training or the test set (as in the bundled ``football.csv``); without it
+    every row is a training row and the test set is empty, shape (0, n_x) — split it with
     :func:`gradwise.data.split.split`.
 NPZ
     ``np.savez(path, X=X, y=y)``, optionally with ``X_test`` and ``y_test``. Loaded with
@@ -21,137 +23,33 @@ where it applies, the line, the column and the offending value.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._validation import as_2d_float, check_choice
 from ..errors import GradwiseTypeError, GradwiseValueError
-from .datasets import Dataset
+from .dataset import Dataset
+from .tables import MISSING, TABLE_SUFFIXES, check_path, column_text, data_line, read_table
 
-__all__ = ["load_features", "load_file"]
+__all__ = ["TableData", "load_features", "load_file", "load_table", "encode_target", "target_name", "split_rows"]
 
-#: Cells read as a missing value (compared lower-cased, after stripping blanks).
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 #: Integral targets with at most this many classes (or at most 5% of the rows) are classification.
 MAX_CLASSES = 50
 MAX_CLASS_FRACTION = 0.05
 SPLIT_COLUMN = "split"
-_SUFFIXES = (".csv", ".npz")
-
-
-@dataclass(frozen=True)
-class Table:
-    """A parsed CSV: column names, cells as stripped strings (row-major) and each row's line number."""
-
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    lines: tuple[int, ...]
-    source: str
-    delimiter: str = ","
-
-    def column(self, j: int) -> list[str]:
-        """Cells of column j; in a ';'-separated file a decimal comma is read as a point (1,5 → 1.5)."""
-        cells = [row[j] for row in self.rows]
-        if self.delimiter == ";":
-            cells = [_decimal_point(cell) for cell in cells]
-        return cells
-
-
-def _decimal_point(cell: str) -> str:
-    if "," in cell and "." not in cell:
-        candidate = cell.replace(",", ".")
-        if _is_number(candidate):
-            return candidate
-    return cell
+_SUFFIXES = (*TABLE_SUFFIXES, ".npz")
 
 
 # ---------------------------------------------------------------------------------------- reading
 
 
 def _check_path(path: object) -> Path:
-    if not isinstance(path, str | os.PathLike):
-        raise GradwiseTypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    p = Path(path)
-    if not p.exists():
-        raise GradwiseValueError(f"data file not found: {str(p)!r}")
-    if p.is_dir():
-        raise GradwiseValueError(f"data path is a directory, not a file: {str(p)!r}")
-    if p.suffix.lower() not in _SUFFIXES:
-        raise GradwiseValueError(
-            f"unsupported data file type {p.suffix or '(none)'!r} for {str(p)!r}: use .csv or .npz"
-        )
-    if p.stat().st_size == 0:
-        raise GradwiseValueError(f"data file is empty: {str(p)!r}")
-    return p
-
-
-def read_csv(path: str | os.PathLike) -> Table:
-    """Read and parse a CSV file (see :func:`parse_csv_text`)."""
-    p = _check_path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise GradwiseValueError(
-            f"{str(p)!r} is not a UTF-8 text file ({exc.reason} at byte {exc.start})"
-        ) from None
-    except OSError as exc:
-        raise GradwiseValueError(f"cannot read {str(p)!r}: {exc.strerror}") from None
-    return parse_csv_text(text, str(p))
-
-
-def parse_csv_text(text: str, source: str) -> Table:
-    """Parse CSV text with a header row into a :class:`Table`; `source` names it in error messages."""
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
-        raise GradwiseValueError(f"data file is empty: {source!r}")
-    delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
-    header: tuple[str, ...] | None = None
-    rows: list[tuple[str, ...]] = []
-    numbers: list[int] = []
-    try:
-        for raw in reader:
-            cells = tuple(cell.strip() for cell in raw)
-            if not any(cells):
-                continue  # blank line
-            if header is None:
-                header = _check_header(cells, source, reader.line_num)
-                continue
-            if len(cells) != len(header):
-                raise GradwiseValueError(
-                    f"{source!r} line {reader.line_num} has {len(cells)} field(s) but the header has "
-                    f"{len(header)} column(s) {list(header)}"
-                )
-            rows.append(cells)
-            numbers.append(reader.line_num)
-    except csv.Error as exc:
-        raise GradwiseValueError(f"{source!r} is not valid CSV at line {reader.line_num}: {exc}") from None
-    assert header is not None
-    return Table(header, tuple(rows), tuple(numbers), source, delimiter)
-
-
-def _check_header(cells: tuple[str, ...], source: str, line: int) -> tuple[str, ...]:
-    if all(_is_number(cell) for cell in cells):
-        example = ",".join(f"x{i + 1}" for i in range(len(cells) - 1)) + ",y"
-        raise GradwiseValueError(
-            f"{source!r} has no header row: line {line} holds numbers ({','.join(cells)[:60]}); "
-            f"add a first line of column names, e.g. {example!r}"
-        )
-    for i, name in enumerate(cells):
-        if not name:
-            raise GradwiseValueError(f"{source!r} header: column {i} has no name")
-    seen: set[str] = set()
-    duplicates = sorted({name for name in cells if name in seen or seen.add(name)})
-    if duplicates:
-        raise GradwiseValueError(f"{source!r} header has duplicate column name(s) {duplicates}")
-    return cells
+    return check_path(path, _SUFFIXES)
 
 
 def _is_number(cell: str) -> bool:
@@ -162,60 +60,60 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _is_missing(cell: str) -> bool:
-    return cell.lower() in MISSING
+def _is_missing(cell: object) -> bool:
+    return str(cell).strip().lower() in MISSING
 
 
-def _numeric_column(table: Table, j: int) -> np.ndarray:
-    """Column j as float64; errors name the line, the column and the first bad value."""
-    values = table.column(j)
-    try:
-        column = np.array(values, dtype=np.float64)
-        ok = bool(np.isfinite(column).all())
-    except ValueError:
-        ok = False
-    if ok:
-        return column
-    # Slow path, only to build the message: the first bad cell in file order.
-    name, source = table.columns[j], table.source
-    for r, cell in enumerate(values):
-        where = f"at line {table.lines[r]} (data row {r + 1})"
-        if _is_missing(cell):
-            raise GradwiseValueError(f"{source!r} has a missing value ({cell!r}) {where}, column {name!r}")
-        if not _is_number(cell):
-            raise GradwiseValueError(f"{source!r}: column {name!r} must be numeric, got {cell!r} {where}")
-        if not np.isfinite(float(cell)):
-            raise GradwiseValueError(f"{source!r} holds a non-finite value {cell!r} {where}, column {name!r}")
-    raise AssertionError("unreachable: a column that numpy rejects has a bad cell")
+def numeric_column(frame, name: str) -> np.ndarray:
+    """Column `name` as float64; errors name the line, the column and the first bad value."""
+    column = frame[name]
+    if column.dtype.kind in "biuf":
+        values = column.to_numpy(dtype=np.float64)
+        if np.isfinite(values).all():
+            return values
+    elif column.dtype.kind == "b":
+        return column.to_numpy(dtype=np.float64)
+    # Slow path, only to build the message: the first bad cell in file order, as the user wrote it.
+    source = frame.attrs.get("source", "the table")
+    for r, cell in enumerate(column_text(frame, name)):
+        where = f"at {data_line(frame, r)}"
+        text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+        if _is_missing(text):
+            raise GradwiseValueError(f"{source!r} has a missing value ({text!r}) {where}, column {name!r}")
+        if not _is_number(text):
+            raise GradwiseValueError(f"{source!r}: column {name!r} must be numeric, got {text!r} {where}")
+        if not np.isfinite(float(text)):
+            raise GradwiseValueError(f"{source!r} holds a non-finite value {text!r} {where}, column {name!r}")
+    raise AssertionError("unreachable: a column that is not finite numbers has a bad cell")
 
 
-def _target_index(table: Table, target: object) -> int:
-    columns = list(table.columns)
-    candidates = [i for i, c in enumerate(columns) if c.lower() != SPLIT_COLUMN]
+def target_name(columns: list[str], target: object, source: str) -> str:
+    """The target column's name: given by name (case-insensitive if unambiguous) or index, default the last
+    column other than ``split``."""
+    candidates = [c for c in columns if c.lower() != SPLIT_COLUMN]
     if target is None:
         if not candidates:
-            raise GradwiseValueError(f"{table.source!r} has no column to use as the target: {columns}")
+            raise GradwiseValueError(f"{source!r} has no column to use as the target: {columns}")
         return candidates[-1]
     if isinstance(target, str):
         if target in columns:
-            return columns.index(target)
-        folded = [i for i, c in enumerate(columns) if c.lower() == target.strip().lower()]
+            return target
+        folded = [c for c in columns if c.lower() == target.strip().lower()]
         if len(folded) == 1:
             return folded[0]
         try:
             target = int(target)  # `--target 2` on the command line
         except ValueError:
             raise GradwiseValueError(
-                f"target column {target!r} not found in {table.source!r}; its columns are {columns}"
+                f"target column {target!r} not found in {source!r}; its columns are {columns}"
             ) from None
     if isinstance(target, bool) or not isinstance(target, int | np.integer):
         raise GradwiseTypeError(f"target must be a column name or index, got {target!r}")
     if not -len(columns) <= target < len(columns):
         raise GradwiseValueError(
-            f"target index {target} is out of range for {table.source!r}, "
-            f"which has {len(columns)} columns {columns}"
+            f"target index {target} is out of range for {source!r}, which has {len(columns)} columns {columns}"
         )
-    return int(target) % len(columns)
+    return columns[int(target) % len(columns)]
 
 
 # -------------------------------------------------------------------------------- target encoding
@@ -280,58 +178,65 @@ def encode_target(values: np.ndarray, name: str, source: str, task: str | None =
 # ------------------------------------------------------------------------------------- public API
 
 
-def dataset_from_table(table: Table, target: object = None, *, name: str, task: str | None = None) -> Dataset:
-    """Build a :class:`Dataset` from a parsed CSV (the target column, the features, the ``split`` column)."""
-    if len(table.rows) < 2:
-        raise GradwiseValueError(f"{table.source!r} has {len(table.rows)} data row(s); at least 2 are needed")
-    t = _target_index(table, target)
-    target_name = table.columns[t]
-    split_idx = [i for i, c in enumerate(table.columns) if c.lower() == SPLIT_COLUMN and i != t]
-    feature_idx = [i for i in range(len(table.columns)) if i != t and i not in split_idx]
-    if not feature_idx:
+def target_values(frame, name: str) -> np.ndarray:
+    """The target column as an array for :func:`encode_target`; a missing target is an error naming the
+    line. Shape (m,): numbers, booleans, or strings (``<U``)."""
+    column = frame[name]
+    missing = column.isna().to_numpy()
+    if missing.any():
+        r = int(np.flatnonzero(missing)[0])
+        cell = column_text(frame, name)[r]
+        cell = "" if not isinstance(cell, str) else cell
         raise GradwiseValueError(
-            f"{table.source!r} has no feature columns besides the target {target_name!r}: "
-            f"{list(table.columns)}"
-        )
-    X = np.column_stack([_numeric_column(table, j) for j in feature_idx])
-    raw = table.column(t)
-    for r, cell in enumerate(raw):
-        if _is_missing(cell):
-            raise GradwiseValueError(
-                f"{table.source!r} has a missing target ({cell!r}) "
-                f"at line {table.lines[r]} (data row {r + 1}), "
-                f"column {target_name!r}"
-            )
-    y, task_name, n_classes, class_names = encode_target(np.array(raw), target_name, table.source, task)
-    is_test = np.zeros(len(table.rows), dtype=bool)
-    if split_idx:
-        j = split_idx[0]
-        for r, cell in enumerate(table.column(j)):
-            if cell.lower() not in ("train", "test"):
-                raise GradwiseValueError(
-                    f"{table.source!r} column {table.columns[j]!r} must hold 'train' or 'test', "
-                    f"but line {table.lines[r]} (data row {r + 1}) holds {cell!r}"
-                )
-            is_test[r] = cell.lower() == "test"
-        if is_test.all():
-            raise GradwiseValueError(f"{table.source!r}: every row is marked 'test'; no training rows")
+            f"{frame.attrs.get('source', 'the table')!r} has a missing target ({cell!r}) at "
+            f"{data_line(frame, r)}, column {name!r}")
+    if column.dtype.kind in "biuf":
+        return column.to_numpy()
+    return column.astype(str).to_numpy(dtype=str)
+
+
+def split_rows(frame, exclude: str) -> tuple[np.ndarray, str | None]:
+    """(is_test mask of shape (m,), the ``split`` column's name or None) from a ``split`` column."""
+    source = frame.attrs.get("source", "the table")
+    names = [c for c in frame.columns if c.lower() == SPLIT_COLUMN and c != exclude]
+    is_test = np.zeros(len(frame), dtype=bool)
+    if not names:
+        return is_test, None
+    name = names[0]
+    cells = frame[name].astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    bad = np.flatnonzero((cells != "train") & (cells != "test"))
+    if len(bad):
+        r = int(bad[0])
+        raise GradwiseValueError(
+            f"{source!r} column {name!r} must hold 'train' or 'test', but {data_line(frame, r)} holds "
+            f"{str(frame[name].iloc[r])!r}")
+    is_test = cells == "test"
+    if is_test.all():
+        raise GradwiseValueError(f"{source!r}: every row is marked 'test'; no training rows")
+    return is_test, name
+
+
+def dataset_from_frame(frame, target: object = None, *, name: str, task: str | None = None) -> Dataset:
+    """A :class:`Dataset` of arrays from an all-numeric table (the target column, the features, ``split``)."""
+    source = frame.attrs.get("source", "the table")
+    if len(frame) < 2:
+        raise GradwiseValueError(f"{source!r} has {len(frame)} data row(s); at least 2 are needed")
+    columns = [str(c) for c in frame.columns]
+    target_col = target_name(columns, target, source)
+    is_test, split_col = split_rows(frame, target_col)
+    features = [c for c in columns if c not in (target_col, split_col)]
+    if not features:
+        raise GradwiseValueError(
+            f"{source!r} has no feature columns besides the target {target_col!r}: {columns}")
+    X = np.column_stack([numeric_column(frame, c) for c in features])
+    y, task_name, n_classes, class_names = encode_target(target_values(frame, target_col), target_col, source,
+                                                         task)
     if n_classes is not None and len(np.unique(y[~is_test])) < 2:
-        raise GradwiseValueError(
-            f"{table.source!r}: the training rows of target {target_name!r} have a single class"
-        )
+        raise GradwiseValueError(f"{source!r}: the training rows of target {target_col!r} have a single class")
     return Dataset(
-        X_train=X[~is_test],
-        y_train=y[~is_test],
-        X_test=X[is_test],
-        y_test=y[is_test],
-        name=name,
-        task=task_name,
-        n_classes=n_classes,
-        feature_names=tuple(table.columns[j] for j in feature_idx),
-        class_names=class_names,
-        description=(
-            f"{table.source} ({len(table.rows)} rows, {len(feature_idx)} features, target {target_name!r})"
-        ),
+        X_train=X[~is_test], y_train=y[~is_test], X_test=X[is_test], y_test=y[is_test], name=name,
+        task=task_name, n_classes=n_classes, feature_names=tuple(features), class_names=class_names,
+        description=f"{source} ({len(frame)} rows, {len(features)} features, target {target_col!r})",
     )
 
 
@@ -372,10 +277,10 @@ def load_file(
     if p.suffix.lower() == ".npz":
         if target is not None:
             raise GradwiseValueError(
-                f"target= applies to CSV files; {str(p)!r} is an .npz holding X and y arrays"
+                f"target= applies to CSV files and other tables; {str(p)!r} is an .npz holding X and y arrays"
             )
         return _load_npz(p, task)
-    return dataset_from_table(read_csv(p), target, name=p.stem, task=task)
+    return dataset_from_frame(read_table(p), target, name=p.stem, task=task)
 
 
 def _check_zip(p: Path) -> None:
@@ -479,17 +384,100 @@ def load_features(path: str | os.PathLike, columns: list[str] | tuple[str, ...] 
         if columns is not None and len(columns) != X.shape[1]:
             raise GradwiseValueError(f"{str(p)!r}: 'X' has {X.shape[1]} features, expected {len(columns)}")
         return X, tuple(columns) if columns is not None else names
-    table = read_csv(p)
-    if len(table.rows) < 1:
+    frame = read_table(p)
+    if len(frame) < 1:
         raise GradwiseValueError(f"{str(p)!r} has no data rows")
+    header = [str(c) for c in frame.columns]
     if columns is None:
-        idx = [i for i, c in enumerate(table.columns) if c.lower() != SPLIT_COLUMN]
+        names = [c for c in header if c.lower() != SPLIT_COLUMN]
     else:
-        missing = [c for c in columns if c not in table.columns]
+        missing = [c for c in columns if c not in header]
         if missing:
             raise GradwiseValueError(
-                f"{str(p)!r} lacks the feature column(s) {missing}; its columns are {list(table.columns)}"
+                f"{str(p)!r} lacks the feature column(s) {missing}; its columns are {header}"
             )
-        idx = [table.columns.index(c) for c in columns]
-    X = np.column_stack([_numeric_column(table, j) for j in idx])
-    return X, tuple(table.columns[j] for j in idx)
+        names = list(columns)
+    X = np.column_stack([numeric_column(frame, c) for c in names])
+    return X, tuple(names)
+
+
+# ------------------------------------------------------------------------------------------ tables
+
+
+@dataclass(frozen=True, eq=False)
+class TableData:
+    """A table read for training or scoring: raw feature columns (typed later, by a column plan fitted on
+    the training rows) and the encoded target.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame of shape (m, n_columns)
+        The feature columns as read (the target and ``split`` columns removed), index 0..m-1 = data rows.
+    y : ndarray of shape (m,)
+        int64 labels 0..K-1 (classification) or float64 values (regression).
+    is_test : ndarray of bool, shape (m,)
+        Rows marked ``test`` in a ``split`` column (all False without one).
+    task : {"binary", "multiclass", "regression"};  n_classes : int or None
+    class_names : tuple of str or None;  target : str;  name : str;  source : str
+    """
+
+    frame: Any
+    y: np.ndarray
+    is_test: np.ndarray
+    task: str
+    n_classes: int | None
+    class_names: tuple[str, ...] | None
+    target: str
+    name: str
+    source: str
+
+
+def load_table(path: str | os.PathLike, target: str | int | None = None, *, task: str | None = None
+               ) -> TableData:
+    """Read a CSV/TSV/Parquet table for a column plan: its features as read, its target encoded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    target : str or int, optional
+        The target column's name or index (default: the last column other than ``split``).
+    task : {"classification", "regression"}, optional
+        Overrides the automatic choice (text, booleans or few distinct integers → classification).
+
+    Raises
+    ------
+    GradwiseValueError
+        Everything :func:`~gradwise.data.tables.read_table` refuses, and: fewer than 2 rows, an unknown
+        target, no feature column, a column with no value at all, a target with one class or a missing
+        target — each naming the file, and the column and line where they apply.
+    """
+    if task is not None:
+        task = check_choice("task", task, ("classification", "regression"))
+    frame = read_table(path)
+    source = frame.attrs["source"]
+    if len(frame) < 2:
+        raise GradwiseValueError(f"{source!r} has {len(frame)} data row(s); at least 2 are needed")
+    columns = [str(c) for c in frame.columns]
+    target_col = target_name(columns, target, source)
+    is_test, split_col = split_rows(frame, target_col)
+    features = [c for c in columns if c not in (target_col, split_col)]
+    if not features:
+        raise GradwiseValueError(f"{source!r} has no feature columns besides the target {target_col!r}: {columns}")
+    empty = [c for c in features if frame[c].isna().all()]
+    if empty:
+        raise GradwiseValueError(f"{source!r}: column {empty[0]!r} has no value in any of its {len(frame)} rows; "
+                                 f"remove it or fill it in")
+    for c in features:
+        column = frame[c]
+        if column.dtype.kind == "f" and np.isinf(column.to_numpy()).any():
+            r = int(np.flatnonzero(np.isinf(column.to_numpy()))[0])
+            raise GradwiseValueError(f"{source!r}: column {c!r} holds a non-finite value {column.iloc[r]} at "
+                                     f"{data_line(frame, r)}")
+    y, task_name, n_classes, class_names = encode_target(target_values(frame, target_col), target_col, source, task)
+    if n_classes is not None and len(np.unique(y[~is_test])) < 2:
+        raise GradwiseValueError(f"{source!r}: the training rows of target {target_col!r} have a single class")
+    features_frame = frame[features]
+    features_frame.attrs["source"] = source
+    features_frame.attrs["delimiter"] = frame.attrs.get("delimiter")
+    return TableData(features_frame, y, is_test, task_name, n_classes, class_names, target_col,
+                     Path(source).stem, source)

@@ -119,8 +119,28 @@ class Standardizer:
         ndarray of shape (m, n_x)
             float32 if `X` is float32, else float64. `X` itself is not modified.
         """
+        if isinstance(X, np.ndarray) and X.dtype == np.float32 and self.mean_ is not None:
+            return self._transform_float32(X)
         X_arr, dtype = self._check_input("transform", X)
-        return ((X_arr - self.mean_) / self.scale_).astype(dtype, copy=False)
+        out = X_arr - self.mean_
+        out /= self.scale_  # in place: one (m, n_x) temporary, not two
+        return out.astype(dtype, copy=False)
+
+    def _transform_float32(self, X: np.ndarray) -> np.ndarray:
+        """float32 in, float32 out, computed in float64 block by block (the same numbers as a float64
+        copy of the whole of X would give, without that copy: large tables train in float32 for memory)."""
+        X_arr = as_2d_float("X", X, np.dtype(np.float32))
+        if X_arr.shape[1] != self.n_features_in_:
+            raise GradwiseValueError(
+                f"X has {X_arr.shape[1]} features, but the Standardizer was fitted on {self.n_features_in_}")
+        out = np.empty(X_arr.shape, dtype=np.float32)
+        step = max(1, (1 << 22) // X_arr.shape[1])  # about 4M entries (32 MB in float64) per block
+        for start in range(0, X_arr.shape[0], step):
+            block = X_arr[start:start + step].astype(np.float64)
+            block -= self.mean_
+            block /= self.scale_
+            out[start:start + step] = block
+        return out
 
     def fit_transform(self, X: object, y: object = None) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``: the standardized training set (mean 0, std 1 per feature)."""

@@ -1,0 +1,527 @@
+"""The column plan: what each column of a table means, learned on the training rows only.
+
+:class:`Preprocessor` (``gw.Preprocessor``) looks at each column of the training rows once and decides:
+
+numbers
+    int/float columns (and text columns whose values are all numbers): the training **median** fills the
+    gaps, and a missing-indicator column ``name:missing`` (1 where the value was missing) is added when
+    the training rows had gaps. With ``standardize=True`` the values (not the indicators) are then
+    standardized with a :class:`~gradwise.data.Standardizer` fitted on the training rows.
+booleans
+    bool columns and two-valued text ``yes/no``, ``true/false``, ``y/n``, ``t/f`` (any capitalisation):
+    one 0/1 column (gaps as numbers: most frequent value plus an indicator).
+categories
+    other text: one-hot, one column ``name=level`` per level seen at least `min_frequency` times in
+    training (at most `max_levels` of them, the most frequent); rarer levels share one ``name:other``
+    column; gaps get a ``name:missing`` column. A level never seen in training encodes as all zeros and
+    is counted in a :class:`~gradwise.errors.DataWarning`.
+left out, with a note (a DataWarning at fit)
+    **identifiers** (a text column with one distinct value per row, or an integer column counting up or
+    down row by row: a serial number, not a measurement that happens to be distinct), **constant** columns, **free
+    text** (mostly distinct strings, long ones), columns missing on every training row, and categories
+    none of whose levels is frequent enough.
+
+Mixed columns: a text column in which at least 90% of the values are numbers is a column of numbers
+whose words are read as missing values (with a warning naming the first word and its row); below that it
+is a column of categories. Nothing in a column makes fitting fail except a non-finite number (``inf``).
+
+The plan is JSON (:meth:`Preprocessor.get_config` / :meth:`Preprocessor.from_config`): it is saved with
+a model by :func:`gradwise.save` and in run directories, never pickled.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataWarning, GradwiseTypeError, GradwiseValueError
+from .standardize import Standardizer
+
+__all__ = ["Preprocessor", "is_dataframe", "numeric_standardizer"]
+
+#: a text column is numeric when at least this share of its values are numbers (the rest read as missing)
+NUMERIC_SHARE = 0.9
+#: tables shorter than this are too small to call a column an identifier or free text
+MIN_ROWS_TO_JUDGE = 20
+#: free text: more than this share of distinct values, with a median length of at least FREE_TEXT_LENGTH
+FREE_TEXT_DISTINCT = 0.5
+FREE_TEXT_LENGTH = 15
+#: text values looked at before parsing a whole column as numbers
+SAMPLE = 1000
+BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"})
+TRUE_WORDS = {"yes", "true", "y", "t"}
+KINDS = ("numeric", "boolean", "category", "dropped")
+
+
+def is_dataframe(X: object) -> bool:
+    """Whether `X` is a pandas DataFrame (without importing pandas when it is not loaded)."""
+    import sys
+
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(X, pandas.DataFrame)
+
+
+def _where(index: Any, position: int) -> str:
+    label = index[position]
+    return f"data row {int(label) + 1}" if isinstance(label, int | np.integer) else f"row {label!r}"
+
+
+def _as_text(column):
+    """A column's present values as text; integral floats print without '.0' (pandas reads '1' and a gap
+    as 1.0), so the same cell gives the same level whatever else its file holds."""
+    if column.dtype.kind == "f":
+        return column.map(lambda v: str(int(v)) if float(v).is_integer() else repr(float(v)))
+    if column.dtype.kind in "mM":
+        return column.astype(str)
+    return column.astype(str).str.strip()
+
+
+# --------------------------------------------------------------------------------------- fitting
+def _fit_numeric(name: str, values, source: str, words: int = 0, example: str = "") -> dict:
+    """values: the column as float (NaN for gaps) on the training rows."""
+    arr = values.to_numpy(dtype=np.float64)
+    bad = np.isinf(arr)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {arr[r]} at "
+                                 f"{_where(values.index, r)}")
+    present = arr[~np.isnan(arr)]
+    spec = {"name": name, "kind": "numeric", "median": float(np.median(present)),
+            "indicator": bool(len(present) < len(arr))}
+    if words:
+        warnings.warn(f"column {name!r} mixes numbers and words: {words} word(s) such as {example} read as "
+                      f"missing values", DataWarning, stacklevel=4)
+    return spec
+
+
+def _fit_boolean(name: str, truth) -> dict:
+    """truth: 1.0 / 0.0 / NaN per training row."""
+    arr = truth.to_numpy(dtype=np.float64)
+    present = arr[~np.isnan(arr)]
+    fill = float(present.mean() >= 0.5)
+    return {"name": name, "kind": "boolean", "fill": fill, "indicator": bool(len(present) < len(arr))}
+
+
+def _boolean_truth(text):
+    lowered = text.str.lower()
+    return lowered.map(lambda v: 1.0 if v in TRUE_WORDS else 0.0)
+
+
+def _dropped(name: str, reason: str) -> dict:
+    return {"name": name, "kind": "dropped", "reason": reason}
+
+
+def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: int) -> dict:
+    """A text column: booleans, numbers written as text, identifiers, free text or categories."""
+    import pandas as pd
+
+    present = column.dropna()
+    text = _as_text(present)
+    counts = text.value_counts()
+    if set(counts.index.str.lower()) in BOOLEAN_PAIRS:
+        truth = pd.Series(np.nan, index=column.index)
+        truth[present.index] = _boolean_truth(text).to_numpy()
+        return _fit_boolean(name, truth)
+    # Parsing a million words to learn that they are words costs more than reading the file: the first
+    # SAMPLE values decide when they are mostly words (a column that is >= 90% numbers cannot look so).
+    sample = pd.to_numeric(text.iloc[:SAMPLE], errors="coerce")
+    numbers = sample if len(text) <= SAMPLE or sample.notna().mean() < 0.5 else pd.to_numeric(text, errors="coerce")
+    share = float(numbers.notna().mean()) if len(numbers) == len(text) else 0.0
+    if share >= NUMERIC_SHARE:
+        words = numbers.isna()
+        full = pd.Series(np.nan, index=column.index)
+        full[present.index] = numbers.to_numpy()
+        example = ""
+        if words.any():
+            r = column.index.get_loc(words.index[np.argmax(words.to_numpy())])
+            example = f"{text[words].iloc[0]!r} at {_where(column.index, r)}"
+        return _fit_numeric(name, full, source, int(words.sum()), example)
+    m, k = len(column), len(present)
+    if len(counts) == 1 and k == m:
+        return _dropped(name, f"constant (every training row holds {counts.index[0]!r})")
+    if m >= MIN_ROWS_TO_JUDGE and len(counts) > FREE_TEXT_DISTINCT * k \
+            and float(text.str.len().median()) >= FREE_TEXT_LENGTH:
+        return _dropped(name, f"free text ({len(counts)} distinct values in {k} rows)")
+    if m >= MIN_ROWS_TO_JUDGE and len(counts) == m:
+        return _dropped(name, "an identifier (one distinct value per row)")
+    return _fit_levels(name, counts, gaps=k < m, max_levels=max_levels, min_frequency=min_frequency)
+
+
+def _fit_levels(name: str, counts, *, gaps: bool, max_levels: int, min_frequency: int) -> dict:
+    """One-hot levels: the frequent ones (ties broken by name, so the plan does not depend on row order)."""
+    order = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))
+    levels = [str(v) for v, c in order if c >= min_frequency][:max_levels]
+    rare = [str(v) for v, _ in order if str(v) not in set(levels)]
+    if not levels:
+        return _dropped(name, f"a category none of whose {len(rare)} levels is seen {min_frequency} times")
+    return {"name": name, "kind": "category", "levels": levels, "rare": rare, "other": bool(rare),
+            "missing": bool(gaps)}
+
+
+def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: int) -> dict:
+    kind = column.dtype.kind
+    present = int(column.notna().sum())
+    if present == 0:
+        return _dropped(name, "missing on every training row")
+    if kind == "b":
+        return _fit_boolean(name, column.astype(np.float64))
+    if kind in "iuf":
+        distinct = int(column.nunique())
+        if distinct == 1 and present == len(column):
+            return _dropped(name, f"constant (every training row holds {column.iloc[0]!r})")
+        if kind in "iu" and len(column) >= MIN_ROWS_TO_JUDGE and distinct == len(column):
+            ordered = column.sort_index()  # a split shuffles rows; the index keeps the file's order
+            if ordered.is_monotonic_increasing or ordered.is_monotonic_decreasing:
+                return _dropped(name, "an identifier (a distinct number per row, counting row by row)")
+        return _fit_numeric(name, column.astype(np.float64), source)
+    return _fit_text(name, column, source, max_levels, min_frequency)
+
+
+# ------------------------------------------------------------------------------------ encoding
+def _output_names(spec: dict) -> list[str]:
+    name, kind = spec["name"], spec["kind"]
+    if kind in ("numeric", "boolean"):
+        return [name] + ([f"{name}:missing"] if spec["indicator"] else [])
+    if kind == "category":
+        return ([f"{name}={level}" for level in spec["levels"]] + ([f"{name}:other"] if spec["other"] else [])
+                + ([f"{name}:missing"] if spec["missing"] else []))
+    return []
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, DataWarning, stacklevel=4)
+
+
+def _numbers(column, name: str, source: str):
+    """(float64 values with NaN for gaps and words, mask of words) of a column meant to hold numbers."""
+    import pandas as pd
+
+    if column.dtype.kind in "iufb":
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        words = np.zeros(len(values), dtype=bool)
+    else:
+        parsed = pd.to_numeric(_as_text(column.dropna()), errors="coerce")
+        values = np.full(len(column), np.nan)
+        values[column.notna().to_numpy()] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        words = column.notna().to_numpy() & np.isnan(values)
+    if np.isinf(values).any():
+        r = int(np.flatnonzero(np.isinf(values))[0])
+        raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {values[r]} at "
+                                 f"{_where(column.index, r)}")
+    return values, words
+
+
+def _encode_numeric(spec: dict, column, out: np.ndarray, j: int, source: str) -> None:
+    values, words = _numbers(column, spec["name"], source)
+    if words.any():
+        r = int(np.flatnonzero(words)[0])
+        _warn(f"column {spec['name']!r}: {int(words.sum())} value(s) that are not numbers (e.g. "
+              f"{str(column.iloc[r])!r} at {_where(column.index, r)}) read as missing")
+    gaps = np.isnan(values)
+    values[gaps] = spec["median"] if spec["kind"] == "numeric" else spec["fill"]
+    out[:, j] = values
+    if spec["indicator"]:
+        out[:, j + 1] = gaps
+
+
+def _encode_boolean(spec: dict, column, out: np.ndarray, j: int, source: str) -> None:
+    if column.dtype.kind in "biuf":
+        _encode_numeric(spec, column, out, j, source)
+        return
+    text = _as_text(column.dropna()).str.lower()
+    truth = np.full(len(column), np.nan)
+    known = text.isin(TRUE_WORDS | {w for pair in BOOLEAN_PAIRS for w in pair})
+    truth[column.notna().to_numpy()] = np.where(known, text.isin(TRUE_WORDS), np.nan)
+    if not known.all():
+        _warn(f"column {spec['name']!r}: {int((~known).sum())} value(s) that are not yes/no or true/false "
+              f"(e.g. {text[~known].iloc[0]!r}) read as missing")
+    gaps = np.isnan(truth)
+    truth[gaps] = spec["fill"]
+    out[:, j] = truth
+    if spec["indicator"]:
+        out[:, j + 1] = gaps
+
+
+def _encode_category(spec: dict, column, out: np.ndarray, j: int) -> None:
+    import pandas as pd
+
+    levels, rare = spec["levels"], spec["rare"]
+    width = len(_output_names(spec))
+    out[:, j:j + width] = 0
+    present = column.notna().to_numpy()
+    codes = np.full(len(column), -2, dtype=np.int64)  # -2: missing
+    codes[present] = pd.Index(levels + rare).get_indexer(_as_text(column[present]))
+    rows = np.flatnonzero((codes >= 0) & (codes < len(levels)))
+    out[rows, j + codes[rows]] = 1
+    after = j + len(levels)
+    if spec["other"]:
+        out[codes >= len(levels), after] = 1
+        after += 1
+    if spec["missing"]:
+        out[~present, after] = 1
+    unseen = np.flatnonzero(codes == -1)
+    if len(unseen):
+        _warn(f"column {spec['name']!r}: {len(unseen)} row(s) hold a category unseen in training (e.g. "
+              f"{str(column.iloc[unseen[0]])!r} at {_where(column.index, int(unseen[0]))}), encoded as all zeros")
+
+
+_ENCODERS = {"numeric": _encode_numeric, "boolean": _encode_boolean}
+
+
+def _check_frame(X: object, method: str):
+    if not is_dataframe(X):
+        raise GradwiseTypeError(f"Preprocessor.{method} needs a pandas DataFrame (named columns), got "
+                                f"{type(X).__name__}")
+    names = [str(c) for c in X.columns]
+    if len(set(names)) != len(names):
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise GradwiseValueError(f"X has duplicate column name(s) {duplicates}")
+    if len(X) == 0:
+        raise GradwiseValueError(f"Preprocessor.{method} got a DataFrame with no rows")
+    if any(not isinstance(c, str) for c in X.columns):
+        X = X.set_axis(names, axis=1)
+    return X
+
+
+class Preprocessor:
+    """The column plan of a table as a scikit-learn-style transformer (usable in a ``Pipeline``).
+
+    Parameters
+    ----------
+    max_levels : int, default 20
+        At most this many one-hot columns per category (the most frequent levels).
+    min_frequency : int, default 3
+        Levels seen fewer times in training share the ``name:other`` column.
+    standardize : bool, default True
+        Standardize the numeric columns (not the 0/1 columns) with the training mean and std.
+
+    Attributes
+    ----------
+    columns_ : list of dict
+        One spec per input column: ``{"name", "kind": "numeric"|"boolean"|"category"|"dropped", …}``.
+    notes_ : list of str
+        Why each left-out column was left out (also issued as DataWarnings by :meth:`fit`).
+    standardizer_ : Standardizer or None
+        Fitted on the numeric output columns of the training rows.
+    feature_names_in_ : ndarray of str, shape (n_columns,);  n_features_in_ : int
+
+    Examples
+    --------
+    >>> pre = gw.Preprocessor().fit(train_frame)           # training rows only
+    >>> X_dev = pre.transform(dev_frame)                    # ndarray (m_dev, n_out), float64
+    >>> pre.get_feature_names_out()                         # ['age', 'age:missing', 'plan=pro', …]
+    """
+
+    def __init__(self, max_levels: int = 20, min_frequency: int = 3, standardize: bool = True) -> None:
+        self.max_levels = max_levels
+        self.min_frequency = min_frequency
+        self.standardize = standardize
+        self.columns_: list[dict] | None = None
+        self.standardizer_: Standardizer | None = None
+
+    def __repr__(self) -> str:
+        if self.columns_ is None:
+            return (f"Preprocessor(max_levels={self.max_levels}, min_frequency={self.min_frequency}, "
+                    f"standardize={self.standardize})")
+        return f"Preprocessor({self.n_features_in_} columns -> {len(self.get_feature_names_out())} features)"
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"max_levels": self.max_levels, "min_frequency": self.min_frequency,
+                "standardize": self.standardize}
+
+    def set_params(self, **params) -> Preprocessor:
+        unknown = sorted(set(params) - set(self.get_params()))
+        if unknown:
+            raise GradwiseValueError(f"Preprocessor has no parameter(s) {unknown}; it has "
+                                     f"{sorted(self.get_params())}")
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.columns_ is not None
+
+    @property
+    def notes_(self) -> list[str]:
+        self._require_fitted("notes_")
+        return [f"column {s['name']!r} left out: {s['reason']}" for s in self.columns_ if s["kind"] == "dropped"]
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        self._require_fitted("feature_names_in_")
+        return np.asarray([s["name"] for s in self.columns_], dtype=object)
+
+    @property
+    def n_features_in_(self) -> int:
+        return len(self.feature_names_in_)
+
+    def _require_fitted(self, what: str) -> None:
+        if self.columns_ is None:
+            raise GradwiseValueError(f"Preprocessor.{what} needs a fitted plan: call fit(training_frame) first")
+
+    def fit(self, X: object, y: object = None) -> Preprocessor:
+        """Learn the plan from the training rows.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (m, n_columns)
+            Training rows only (fitting on dev or test rows would leak them into the plan).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        from .._validation import check_int
+
+        max_levels = check_int("max_levels", self.max_levels, minimum=1)
+        min_frequency = check_int("min_frequency", self.min_frequency, minimum=1)
+        frame = _check_frame(X, "fit")
+        source = frame.attrs.get("source", "X")
+        self.columns_ = [_fit_column(name, frame[name], source, max_levels, min_frequency)
+                         for name in frame.columns]
+        for note in self.notes_:
+            _warn(note)
+        self.standardizer_ = None
+        numeric = self._numeric_outputs()
+        if self.standardize and len(numeric):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)  # already said once, above
+                raw = self._encode(frame, np.dtype(np.float64), standardized=False)
+            self.standardizer_ = Standardizer().fit(raw[:, numeric])
+        return self
+
+    def numeric_outputs(self) -> np.ndarray:
+        """Indices of the output columns that hold numbers (standardized), not 0/1 codes."""
+        self._require_fitted("numeric_outputs")
+        return self._numeric_outputs()
+
+    def _numeric_outputs(self) -> np.ndarray:
+        index, start = [], 0
+        for spec in self.columns_:
+            if spec["kind"] == "numeric":
+                index.append(start)
+            start += len(_output_names(spec))
+        return np.asarray(index, dtype=np.intp)
+
+    def transform(self, X: object, dtype: Any = np.float64) -> np.ndarray:
+        """Encode rows with the fitted plan.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (m, n_columns')
+            Rows with (at least) the training columns, in any order; other columns are ignored.
+        dtype : float64 or float32
+
+        Returns
+        -------
+        ndarray of shape (m, n_out)
+            ``n_out = len(get_feature_names_out())``.
+
+        Raises
+        ------
+        GradwiseValueError
+            A column the plan uses is missing (named), or a number is infinite.
+        """
+        self._require_fitted("transform")
+        frame = _check_frame(X, "transform")
+        have = set(frame.columns)
+        missing = [s["name"] for s in self.columns_ if s["kind"] != "dropped" and s["name"] not in have]
+        if missing:
+            source = repr(frame.attrs["source"]) if "source" in frame.attrs else "X"
+            raise GradwiseValueError(
+                f"{source} lacks the model's feature column(s) {missing[:5]}{' …' if len(missing) > 5 else ''}"
+                f"; its columns are {list(frame.columns)[:10]}")
+        return self._encode(frame, np.dtype(dtype), standardized=True)
+
+    def _encode(self, frame, dtype: np.dtype, standardized: bool) -> np.ndarray:
+        source = frame.attrs.get("source", "X")
+        names = self.get_feature_names_out()
+        out = np.empty((len(frame), len(names)), dtype=dtype)
+        j = 0
+        for spec in self.columns_:
+            kind = spec["kind"]
+            if kind == "category":
+                _encode_category(spec, frame[spec["name"]], out, j)
+            elif kind != "dropped":
+                _ENCODERS[kind](spec, frame[spec["name"]], out, j, source)
+            j += len(_output_names(spec))
+        if standardized and self.standardizer_ is not None:
+            for k, col in enumerate(self._numeric_outputs()):  # in place: no second (m, n_out) array
+                out[:, col] -= self.standardizer_.mean_[k]
+                out[:, col] /= self.standardizer_.scale_[k]
+        return out
+
+    def fit_transform(self, X: object, y: object = None) -> np.ndarray:
+        """``fit(X)`` then ``transform(X)``: the encoded training rows, shape (m, n_out)."""
+        return self.fit(X).transform(X)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Names of the output columns: ``age``, ``age:missing``, ``plan=pro``, ``plan:other``, …"""
+        self._require_fitted("get_feature_names_out")
+        return np.asarray([n for spec in self.columns_ for n in _output_names(spec)], dtype=object)
+
+    # ---------------------------------------------------------------------------------- persistence
+    def get_config(self) -> dict[str, Any]:
+        """The fitted plan as JSON-able data (what :func:`gradwise.save` writes)."""
+        self._require_fitted("get_config")
+        return {"type": "Preprocessor", **self.get_params(), "columns": [dict(s) for s in self.columns_],
+                "standardizer": self.standardizer_.to_dict() if self.standardizer_ is not None else None}
+
+    @classmethod
+    def from_config(cls, config: object) -> Preprocessor:
+        """Rebuild a fitted plan from :meth:`get_config`'s output (checked: a damaged file is an error)."""
+        if not isinstance(config, dict) or config.get("type") != "Preprocessor":
+            raise GradwiseValueError(f"not a Preprocessor description: {str(config)[:60]}")
+        columns = config.get("columns")
+        if not isinstance(columns, list) or not columns:
+            raise GradwiseValueError("Preprocessor description has no 'columns' list")
+        for i, spec in enumerate(columns):
+            _check_spec(i, spec)
+        obj = cls(**{k: config[k] for k in ("max_levels", "min_frequency", "standardize") if k in config})
+        obj.columns_ = [dict(s) for s in columns]
+        if config.get("standardizer") is not None:
+            obj.standardizer_ = Standardizer.from_dict(config["standardizer"])
+            if obj.standardizer_.n_features_in_ != len(obj._numeric_outputs()):
+                raise GradwiseValueError("Preprocessor description: the Standardizer does not match the "
+                                         "numeric columns")
+        return obj
+
+
+def numeric_standardizer(plan: Preprocessor, X_train: np.ndarray) -> Standardizer:
+    """A Standardizer over all of a plan's outputs that standardizes its numeric columns only.
+
+    μ and σ of the numeric output columns of the training rows `X_train` (m, n_out), encoded by a plan
+    with ``standardize=False``; the 0/1 columns (booleans, one-hot levels, missing indicators) get μ = 0
+    and σ = 1, so they stay 0/1. This is how ``gradwise train`` standardizes a table: the model's own
+    Standardizer, as for arrays, so the model also takes already encoded arrays.
+    """
+    numeric = plan.numeric_outputs()
+    mean, scale = np.zeros(X_train.shape[1]), np.ones(X_train.shape[1])
+    if len(numeric):
+        fitted = Standardizer().fit(X_train[:, numeric])
+        mean[numeric], scale[numeric] = fitted.mean_, fitted.scale_
+    return Standardizer.from_dict({"type": "Standardizer", "mean": mean.tolist(), "scale": scale.tolist()})
+
+
+_REQUIRED = {"numeric": {"median": float, "indicator": bool}, "boolean": {"fill": float, "indicator": bool},
+             "category": {"levels": list, "rare": list, "other": bool, "missing": bool},
+             "dropped": {"reason": str}}
+
+
+def _check_spec(i: int, spec: object) -> None:
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or spec.get("kind") not in KINDS:
+        raise GradwiseValueError(f"Preprocessor description: column {i} is not a valid spec: {str(spec)[:60]}")
+    for key, kind in _REQUIRED[spec["kind"]].items():
+        value = spec.get(key)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
+            if kind is float else isinstance(value, kind)
+        if not ok:
+            raise GradwiseValueError(f"Preprocessor description: column {spec['name']!r} needs {key!r} of type "
+                                     f"{kind.__name__}, got {value!r}")
+    if spec["kind"] == "category" and not all(isinstance(v, str) for v in spec["levels"] + spec["rare"]):
+        raise GradwiseValueError(f"Preprocessor description: levels of {spec['name']!r} must be strings")
