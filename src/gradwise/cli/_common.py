@@ -1,7 +1,9 @@
 """Pieces shared by the subcommands: flag types, loading data and models, mapping labels.
 
 Flag types raise `argparse.ArgumentTypeError`, so a bad value is reported by argparse itself as one line
-naming the flag (`gradwise train: error: argument --l2: must be >= 0, got -1`), exit code 2.
+naming the flag (`gradwise train: error: argument --l2: must be >= 0, got -1`), exit code 2. Mistakes
+that only show once the flags are read together raise `UsageError`, and bad file contents a
+`GradwiseValueError`: the command line reports both as the user's (see `gradwise.cli`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+from ..errors import GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+
+
+class UsageError(GradwiseError):
+    """A command-line mistake found after parsing (flags that contradict each other or the run)."""
+
 
 # ------------------------------------------------------------------------------------ flag types
 
 
-def _number(text: str) -> float:
+def number(text: str) -> float:
+    """A finite number."""
     try:
         value = float(text)
     except ValueError:
@@ -31,14 +39,14 @@ def _number(text: str) -> float:
 
 
 def non_negative(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
 
 
 def positive(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
     return value
@@ -46,7 +54,7 @@ def positive(text: str) -> float:
 
 def probability(text: str) -> float:
     """keep_prob: in (0, 1]."""
-    value = _number(text)
+    value = number(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1] (1 keeps every unit), got {text}")
     return value
@@ -56,7 +64,7 @@ def fraction(text: str) -> float:
     """An error rate: 0.05 or 5%."""
     raw = text.strip()
     percent = raw.endswith("%")
-    value = _number(raw[:-1] if percent else raw)
+    value = number(raw[:-1] if percent else raw)
     if percent:
         value /= 100
     if not 0 <= value <= 1:
@@ -132,26 +140,32 @@ def file_digest(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _target_arg(target: str | None) -> str | int | None:
+def target_arg(target: str | None) -> str | int | None:
+    """--target as the data package takes it: a column index (`2`, `-1`) or a column name."""
     if target is None:
         return None
     stripped = target.strip()
-    if stripped.lstrip("-").isdigit():
+    # isdecimal, not isdigit: int() refuses digits such as '²' that isdigit accepts
+    if stripped.removeprefix("-").isdecimal():
         return int(stripped)
     return target
+
+
+def check_data_flags(data: str | None, target: str | None) -> None:
+    """Refuse a --data file that is neither .csv nor .npz, and --target without --data."""
+    if data is not None and Path(data).suffix.lower() not in (".csv", ".npz"):
+        raise UsageError(f"--data must be a .csv or .npz file, got {data!r}")
+    if target is not None and data is None:
+        raise UsageError("--target applies to --data FILE.csv, not to built-in data sets")
 
 
 def load_data(dataset: str | None, data: str | None, target: str | None, seed: int = 0):
     """A `Dataset` from a built-in name or a user's file (the data package does the checking)."""
     from .. import data as gwdata
 
+    check_data_flags(data, target)
     if data is not None:
-        path = Path(data)
-        if path.suffix.lower() not in (".csv", ".npz"):
-            raise GradwiseValueError(f"--data must be a .csv or .npz file, got {data!r}")
-        return gwdata.load_file(path, target=_target_arg(target))
-    if target is not None:
-        raise GradwiseValueError("--target applies to --data FILE.csv, not to built-in data sets")
+        return gwdata.load_file(Path(data), target=target_arg(target))
     return gwdata.load(dataset, seed=seed)
 
 

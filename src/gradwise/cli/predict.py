@@ -39,11 +39,10 @@ def _read_features(model, path: Path) -> np.ndarray:
     from ..data import load_features
     from ..data.files import read_csv
 
+    common.check_data_flags(str(path), None)
     if path.suffix.lower() == ".npz":
         X, _ = load_features(path)
         return X
-    if path.suffix.lower() != ".csv":
-        raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {str(path)!r}")
     names = getattr(model, "feature_names_in_", None)
     header = list(read_csv(path).columns)
     if names is None:
@@ -63,8 +62,8 @@ def _read_features(model, path: Path) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     if args.output is not None and Path(args.output).is_dir():
-        raise common.GradwiseValueError(f"--output {args.output!r} is a directory; give a file name such as "
-                                        f"{str(Path(args.output) / 'predictions.csv')!r}")
+        raise common.UsageError(f"--output {args.output!r} is a directory; give a file name such as "
+                                f"{str(Path(args.output) / 'predictions.csv')!r}")
     model = common.load_model(args.model)
     X = _read_features(model, Path(args.data))
     X = common.check_features(model, X)

@@ -10,8 +10,10 @@ run would have.
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from ..errors import GradwiseValueError
 from . import _common as common
+from ._common import UsageError
 
 EXAMPLE = """examples:
   gradwise train --dataset moons --layers 20,3 --optimizer adam --epochs 200 --out runs/moons
@@ -91,44 +94,130 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
+def _is_int(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _is_real(low: float, high: float = math.inf, *, low_open: bool = False) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and (v > low if low_open else v >= low) and v <= high)
+    return check
+
+
+def _or_none(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or check(v)
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_flag(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+#: what each saved setting must be (what `gradwise train` writes into config.json), and how to say so
+SETTING_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "layers": (lambda v: isinstance(v, list) and all(map(_is_int(1), v)), "a list of integers >= 1"),
+    "hidden": (_is_text, "a name"),
+    "init": (_is_text, "a name"),
+    "optimizer": (_is_text, "a name"),
+    "learning_rate": (_or_none(_is_real(0, low_open=True)), "null or a number > 0"),
+    "epochs": (_is_int(1), "an integer >= 1"),
+    "batch_size": (lambda v: v == "full" or _is_int(1)(v), "'full' or an integer >= 1"),
+    "l2": (_is_real(0), "a number >= 0"),
+    "l1": (_is_real(0), "a number >= 0"),
+    "keep_prob": (_is_real(0, 1, low_open=True), "a number in (0, 1]"),
+    "batchnorm": (_is_flag, "true or false"),
+    "decay": (_is_real(0), "a number >= 0"),
+    "early_stopping": (_or_none(_is_int(0)), "null or an integer >= 0"),
+    "seed": (_is_int(0), "an integer >= 0"),
+    "standardize": (_is_flag, "true or false"),
+    "checkpoint_every": (_or_none(_is_int(1)), "null or an integer >= 1"),
+    "dataset": (_or_none(_is_text), "null or a data set name"),
+    "data": (_or_none(_is_text), "null or a file path"),
+    "target": (_or_none(_is_text), "null or a column"),
+}
+
+
+def saved_settings(config: dict, path: Path, *, complete: bool) -> dict[str, Any]:
+    """The `settings` of a run's config.json, checked against `SETTING_RULES`.
+
+    Parameters
+    ----------
+    config : dict
+        The run's config.json, as `runs.read_json` returns it.
+    path : Path
+        The file it came from (named in the errors).
+    complete : bool
+        True: every setting of a run must be there (to continue it); False: missing ones are allowed
+        (an empty dict if there are no settings at all).
+
+    Raises
+    ------
+    GradwiseValueError
+        If the settings are not a JSON object, lack a setting (`complete`), or hold a value of the wrong
+        kind: the file was not written by `gradwise train`, or was edited by hand.
+    """
+    settings = config.get("settings")
+    if settings is None and not complete:
+        return {}
+    if not isinstance(settings, dict):
+        raise GradwiseValueError(f"{str(path)!r} has no settings object: it was not written by gradwise train")
+    missing = [key for key in SETTING_RULES if key not in settings]
+    if complete and missing:
+        raise GradwiseValueError(f"{str(path)!r} lacks the setting(s) {missing}: it was not written by "
+                                 f"gradwise train")
+    for key, value in settings.items():
+        check, what = SETTING_RULES.get(key, (None, ""))
+        if check is not None and not check(value):
+            raise GradwiseValueError(f"{str(path)!r}: setting {key} must be {what}, got {value!r} "
+                                     f"(was the file edited by hand?)")
+    return dict(settings)
+
+
 def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
     """(settings, the resumed run's config or None)."""
     given = _given(args)
     if not args.resume:
         if args.dataset is None and args.data is None:
-            raise GradwiseValueError("give the data: --dataset NAME or --data FILE.csv|.npz")
+            raise UsageError("give the data: --dataset NAME or --data FILE.csv|.npz")
         settings = {**DEFAULTS, "dataset": None, "data": None, "target": None, **given}
         if settings["data"] is not None:
             settings["data"] = str(Path(settings["data"]).resolve())
         return settings, None
     if args.out is None:
-        raise GradwiseValueError("--resume needs --out RUN_DIR, the run to continue")
+        raise UsageError("--resume needs --out RUN_DIR, the run to continue")
     from .. import runs
 
     runs.claim_run_dir(args.out, resume=True)  # checks there is a checkpoint to resume from
-    config = runs.read_json(Path(args.out) / runs.CONFIG, "run configuration")
-    saved = config.get("settings")
-    if not isinstance(saved, dict):
-        raise GradwiseValueError(
-            f"{args.out}/config.json has no settings: it was not written by gradwise train")
+    path = Path(args.out) / runs.CONFIG
+    config = runs.read_json(path, "run configuration")
+    saved = saved_settings(config, path, complete=True)
     if "data" in given:
         given["data"] = str(Path(given["data"]).resolve())
+    return _resumed_settings(saved, given), config
+
+
+def _resumed_settings(saved: dict, given: dict) -> dict:
+    """The run's saved settings; of the flags given, only --epochs (growing) and --checkpoint-every apply."""
     for key, value in given.items():
         if key in ("epochs", "checkpoint_every"):
             continue
-        if saved.get(key) != value:
+        if saved[key] != value:
             flag = "--" + key.replace("_", "-")
-            raise GradwiseValueError(
-                f"{flag} {value} differs from the run's {key}={saved.get(key)!r} (config.json); --resume "
+            raise UsageError(
+                f"{flag} {value} differs from the run's {key}={saved[key]!r} (config.json); --resume "
                 f"continues the same run, only --epochs and --checkpoint-every may change")
     settings = {**DEFAULTS, **saved}
     if "epochs" in given:
-        if given["epochs"] < saved.get("epochs", 0):
-            raise GradwiseValueError(f"--epochs {given['epochs']} is below the run's {saved['epochs']}")
+        if given["epochs"] < saved["epochs"]:
+            raise UsageError(f"--epochs {given['epochs']} is below the run's {saved['epochs']}")
         settings["epochs"] = given["epochs"]
     if "checkpoint_every" in given:
         settings["checkpoint_every"] = given["checkpoint_every"]
-    return settings, config
+    return settings
 
 
 def _data(settings: dict):

@@ -64,14 +64,14 @@ def _range(name: str):
 
 
 def _fraction_open(text: str) -> float:
-    value = common._number(text)
+    value = common.number(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
     return value
 
 
 def _top_fraction(text: str) -> float:
-    value = common._number(text)
+    value = common.number(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
     return value
@@ -145,14 +145,11 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     space = space.override(overrides)
-    if args.data is not None and Path(args.data).suffix.lower() not in (".csv", ".npz"):
-        raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {args.data!r}")
-    if args.target is not None and args.data is None:
-        raise common.GradwiseValueError("--target applies to --data FILE.csv, not to built-in data sets")
+    common.check_data_flags(args.data, args.target)
     source = args.dataset if args.dataset is not None else args.data
     stem = args.dataset if args.dataset is not None else Path(args.data).stem
     out = args.out or f"tune-{stem}"
-    target = common._target_arg(args.target)
+    target = common.target_arg(args.target)
     tune(dataset=source, target=target, trials=args.trials, fine_trials=args.fine_trials,
          top_fraction=args.top_fraction, space=space, sampler=args.sampler, pruner=args.pruner,
          storage=args.storage, study_name=args.study, workers=args.workers, out=out, seed=args.seed,
