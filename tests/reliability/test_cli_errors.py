@@ -406,3 +406,11 @@ def test_python_m_gradwise_reports_a_bug_in_one_line_and_debug_shows_the_traceba
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "ZeroDivisionError" in proc.stderr
 
+
+def test_a_missing_subcommand_module_is_an_import_error_not_skipped(monkeypatch):
+    """Every subcommand exists: a missing module is a broken install or a bug, so the ImportError surfaces."""
+    import gradwise.cli
+
+    monkeypatch.setattr(gradwise.cli, "SUBCOMMANDS", (*gradwise.cli.SUBCOMMANDS, "not_a_subcommand"))
+    with pytest.raises(ModuleNotFoundError, match="not_a_subcommand"):
+        gradwise.cli.build_parser()

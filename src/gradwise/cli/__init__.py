@@ -21,7 +21,7 @@ from ._common import UsageError
 
 __all__ = ["main", "build_parser", "UsageError"]
 
-#: subcommand modules, in the order `gradwise --help` lists them; a module that is missing is skipped
+#: subcommand modules, in the order `gradwise --help` lists them
 SUBCOMMANDS = ("train", "evaluate", "predict", "gradcheck", "diagnose", "datasets", "reproduce", "tune")
 
 EXIT_USAGE = 2
@@ -51,13 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
