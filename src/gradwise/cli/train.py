@@ -256,12 +256,34 @@ def command_line(settings: dict, run_dir: Path) -> str:
 
 # ------------------------------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
+    """Train as the flags say (or continue a run) and write the run directory."""
     from .. import runs
-    from ..callbacks import Checkpoint, EarlyStopping
-    from ..data import Standardizer
-    from ..optim import InverseTimeDecay
 
     settings, resumed = _settings(args)
+    ds, digest, parts, model = _prepare(settings, resumed)
+    run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
+        runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
+    # written on --resume too: --epochs may have grown
+    runs.write_config(run_dir, _config(settings, run_dir, ds, digest, parts))
+    if not args.quiet:
+        _print_start(settings, ds, parts, run_dir, resumed is not None)
+    start = time.perf_counter()
+    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet)
+    seconds = time.perf_counter() - start
+    if ds.class_names is not None:
+        model.classes_ = np.asarray(ds.class_names)
+    model.feature_names_in_ = list(ds.feature_names)
+    metrics = _metrics(model, ds, parts, seconds)
+    _write_results(run_dir, model, history, metrics, settings, ds, parts)
+    if not args.quiet:
+        _print_summary(run_dir, model, history, metrics, seconds)
+    return 0
+
+
+def _prepare(settings: dict, resumed: dict | None):
+    """(data set, its file's digest, the train/dev/test arrays, the untrained model)."""
+    from ..data import Standardizer
+
     ds, digest = _data(settings)
     if resumed is not None and resumed.get("data_sha256") != digest:
         raise GradwiseValueError(f"the data file {settings['data']} changed since the run started; "
@@ -272,15 +294,12 @@ def run(args: argparse.Namespace) -> int:
         # The model applies its Standardizer to every input (train, dev, test, predict) and saves it;
         # μ and σ come from the training split only.
         model.standardizer = Standardizer().fit(parts["X_train"])
+    return ds, digest, parts, model
 
-    run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
-        runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
-    callbacks = []
-    if settings["early_stopping"] is not None:
-        callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
-    if settings["checkpoint_every"]:
-        callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
-    config = {
+
+def _config(settings: dict, run_dir: Path, ds: Any, digest: str | None, parts: dict) -> dict:
+    """config.json: the settings, the command that reproduces them, the data and its split sizes."""
+    return {
         "command": "train",
         "command_line": command_line(settings, run_dir),
         "settings": settings,
@@ -289,29 +308,41 @@ def run(args: argparse.Namespace) -> int:
         "dataset_name": ds.name,
         "sizes": {"train": len(parts["y_train"]), "dev": len(parts["y_dev"]), "test": len(parts["y_test"])},
     }
-    runs.write_config(run_dir, config)  # on --resume too: --epochs may have grown
-    if not args.quiet:
-        action = "resuming" if resumed is not None else "training"
-        print(f"{action} {ds.name} ({ds.task}, {ds.n_features} features; train/dev/test "
-              f"{len(parts['y_train'])}/{len(parts['y_dev'])}/{len(parts['y_test'])}) -> {run_dir}")
-        print(f"  network {ds.n_features},{','.join(map(str, settings['layers'])) or '-'},{ds.n_outputs} "
-              f"{settings['hidden']}/{settings['init']}, {settings['optimizer']}, "
-              f"{settings['epochs']} epochs")
 
-    batch = None if settings["batch_size"] == "full" else settings["batch_size"]
-    start = time.perf_counter()
-    history = model.fit(
-        parts["X_train"], parts["y_train"], epochs=settings["epochs"], batch_size=batch,
+
+def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: bool) -> None:
+    """Two lines: the data and its split, the network and how it is trained."""
+    action = "resuming" if resuming else "training"
+    print(f"{action} {ds.name} ({ds.task}, {ds.n_features} features; train/dev/test "
+          f"{len(parts['y_train'])}/{len(parts['y_dev'])}/{len(parts['y_test'])}) -> {run_dir}")
+    print(f"  network {ds.n_features},{','.join(map(str, settings['layers'])) or '-'},{ds.n_outputs} "
+          f"{settings['hidden']}/{settings['init']}, {settings['optimizer']}, "
+          f"{settings['epochs']} epochs")
+
+
+def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
+    """Train on the training split, watching the dev split; returns the History."""
+    from .. import runs
+    from ..callbacks import Checkpoint, EarlyStopping
+    from ..optim import InverseTimeDecay
+
+    callbacks = []
+    if settings["early_stopping"] is not None:
+        callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
+    if settings["checkpoint_every"]:
+        callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
+    return model.fit(
+        parts["X_train"], parts["y_train"], epochs=settings["epochs"],
+        batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],
         optimizer=settings["optimizer"], learning_rate=settings["learning_rate"],
         schedule=InverseTimeDecay(settings["decay"]) if settings["decay"] else None,
         validation_data=(parts["X_dev"], parts["y_dev"]), callbacks=callbacks,
-        verbose=0 if args.quiet else "auto",
-        resume_from=run_dir / runs.CHECKPOINT if resumed is not None else None)
-    seconds = time.perf_counter() - start
+        verbose=0 if quiet else "auto",
+        resume_from=run_dir / runs.CHECKPOINT if resuming else None)
 
-    if ds.class_names is not None:
-        model.classes_ = np.asarray(ds.class_names)
-    model.feature_names_in_ = list(ds.feature_names)
+
+def _metrics(model: Any, ds: Any, parts: dict, seconds: float) -> dict:
+    """metrics.json: the scores on train, dev and test, and what the training cost."""
     metrics = {
         "train": common.score(model, parts["X_train"], parts["y_train"]),
         "dev": common.score(model, parts["X_dev"], parts["y_dev"]),
@@ -323,6 +354,14 @@ def run(args: argparse.Namespace) -> int:
     }
     if ds.task == "regression":
         metrics["target_std"] = float(np.std(ds.y_train))
+    return metrics
+
+
+def _write_results(run_dir: Path, model: Any, history: Any, metrics: dict, settings: dict, ds: Any,
+                   parts: dict) -> None:
+    """history.csv, the model, the plots, and metrics.json last (it marks the run as finished)."""
+    from .. import runs
+
     metadata = {"task": ds.task, "dataset": settings["dataset"], "data": settings["data"],
                 "target": settings["target"], "seed": settings["seed"]}
     runs.write_history(run_dir, history)
@@ -332,12 +371,14 @@ def run(args: argparse.Namespace) -> int:
         runs.plot_decision_boundary(model, parts["X_train"], parts["y_train"], run_dir / runs.BOUNDARY_PLOT,
                                     title=f"{ds.name}: decision boundary (training set)",
                                     class_names=ds.class_names)
-    runs.write_metrics(run_dir, metrics)  # last: marks the run as finished
-    if not args.quiet:
-        print(f"  {len(history)} epochs in {seconds:.2f}s (epochs trained: {model.epochs_trained})")
-        for name in ("train", "dev", "test"):
-            if metrics[name]:
-                print("  " + common.format_scores(name, metrics[name]))
-        print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
-              f"metrics.json, plots)")
-    return 0
+    runs.write_metrics(run_dir, metrics)
+
+
+def _print_summary(run_dir: Path, model: Any, history: Any, metrics: dict, seconds: float) -> None:
+    """How long it took, the scores, and what was written."""
+    print(f"  {len(history)} epochs in {seconds:.2f}s (epochs trained: {model.epochs_trained})")
+    for name in ("train", "dev", "test"):
+        if metrics[name]:
+            print("  " + common.format_scores(name, metrics[name]))
+    print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
+          f"metrics.json, plots)")
