@@ -57,6 +57,19 @@ class Job:
     cost: float = 1.0
 
 
+def course_jobs(key: str, fn: Callable[..., dict], param: str, variants: Sequence[str], cost: float,
+                **kwargs: Any) -> list[Job]:
+    """One course-protocol job per variant: `fn(param=variant, **kwargs)`, named "key/variant/course"."""
+    return [Job(f"{key}/{v}/course", fn, {param: v, **kwargs}, cost=cost) for v in variants]
+
+
+def seed_jobs(settings: Settings, key: str, fn: Callable[..., dict], param: str, variants: Sequence[str],
+              cost: float, **kwargs: Any) -> list[Job]:
+    """One job per fresh seed and variant: `fn(param=variant, seed=seed, **kwargs)`, "key/variant/seedN"."""
+    return [Job(f"{key}/{v}/seed{seed}", fn, {param: v, **kwargs, "seed": seed}, cost=cost)
+            for seed in settings.fresh_seeds() for v in variants]
+
+
 def run_job(job: Job) -> tuple[dict, float, float]:
     """Run a job; return (its output, wall seconds, CPU seconds). Module-level so worker processes can call it."""
     from threadpoolctl import threadpool_limits

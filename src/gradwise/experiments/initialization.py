@@ -25,12 +25,14 @@ from ._common import (
     accuracy_statistics,
     boundaries_figure,
     course_accuracy_checks,
+    course_jobs,
     course_summary,
     fmt_interval,
     legacy_rng,
     pct,
     plot_path,
     rebuild,
+    seed_jobs,
     streams,
     trained,
 )
@@ -86,12 +88,8 @@ def train(init: str, iterations: int, seed: int | None = None) -> dict:
 
 def jobs(settings: Settings) -> list[Job]:
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
-    out = [Job(f"{KEY}/{init}/course", train, {"init": init, "iterations": n}, cost=n * 300)
-           for init in INITS]
-    for seed in settings.fresh_seeds():
-        out += [Job(f"{KEY}/{init}/seed{seed}", train, {"init": init, "iterations": n, "seed": seed},
-                    cost=n * 300) for init in INITS]
-    return out
+    return (course_jobs(KEY, train, "init", INITS, cost=n * 300, iterations=n)
+            + seed_jobs(settings, KEY, train, "init", INITS, cost=n * 300, iterations=n))
 
 
 LESSON = ("Zero weights fail to break symmetry (every hidden unit computes the same thing, so the network is "

@@ -33,12 +33,14 @@ from ._common import (
     accuracy_statistics,
     boundaries_figure,
     course_accuracy_checks,
+    course_jobs,
     course_summary,
     fmt_interval,
     legacy_rng,
     pct,
     rebuild,
     save_plot,
+    seed_jobs,
     streams,
     trained,
 )
@@ -127,13 +129,10 @@ def jobs(settings: Settings) -> list[Job]:
     nd = settings.n(DECAY_EPOCHS, QUICK_DECAY_EPOCHS)
     ns = settings.n(STATS_EPOCHS, QUICK_EPOCHS)
     steps = -(-300 // BATCH)
-    out = [Job(f"{KEY}/{o}/course", train, {"name": o, "epochs": n}, cost=n * steps * 220) for o in OPTIMIZERS]
-    out += [Job(f"{KEY}/{o}/decay", train, {"name": o, "epochs": nd, "decay": True}, cost=nd * steps * 220)
-            for o in OPTIMIZERS]
-    for seed in settings.fresh_seeds():
-        out += [Job(f"{KEY}/{o}/seed{seed}", train, {"name": o, "epochs": ns, "seed": seed},
-                    cost=ns * steps * 220) for o in OPTIMIZERS]
-    return out
+    decay = [Job(f"{KEY}/{o}/decay", train, {"name": o, "epochs": nd, "decay": True}, cost=nd * steps * 220)
+             for o in OPTIMIZERS]
+    return (course_jobs(KEY, train, "name", OPTIMIZERS, cost=n * steps * 220, epochs=n) + decay
+            + seed_jobs(settings, KEY, train, "name", OPTIMIZERS, cost=ns * steps * 220, epochs=ns))
 
 
 LESSON = ("With a small learning rate, plain mini-batch gradient descent and momentum progress slowly; "

@@ -32,6 +32,7 @@ from ._common import (
     accuracy_statistics,
     boundaries_figure,
     course_accuracy_checks,
+    course_jobs,
     course_summary,
     fmt_interval,
     legacy_rng,
@@ -39,6 +40,7 @@ from ._common import (
     pct,
     rebuild,
     save_plot,
+    seed_jobs,
     streams,
     trained,
 )
@@ -125,11 +127,8 @@ def train(mode: str, iterations: int, seed: int | None = None) -> dict:
 
 def jobs(settings: Settings) -> list[Job]:
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
-    out = [Job(f"{KEY}/{mode}/course", train, {"mode": mode, "iterations": n}, cost=n * 350) for mode in MODES]
-    for seed in settings.fresh_seeds():
-        out += [Job(f"{KEY}/{mode}/seed{seed}", train, {"mode": mode, "iterations": n, "seed": seed},
-                    cost=n * 350) for mode in MODES]
-    return out
+    return (course_jobs(KEY, train, "mode", MODES, cost=n * 350, iterations=n)
+            + seed_jobs(settings, KEY, train, "mode", MODES, cost=n * 350, iterations=n))
 
 
 LESSON = ("Without regularization the network overfits the football data (high train, lower test "
