@@ -25,7 +25,7 @@ from .space import SearchSpace
 from .study import (
     CONFIG_ATTR,
     STAGE_NAMES,
-    Plan,
+    StudyPlan,
     WorkerReport,
     fine_space,
     open_study,
@@ -344,7 +344,7 @@ def tune(
     coarse = _resolve_space(space, epochs)
     if not coarse.searched:
         raise GradwiseValueError("the search space fixes every hyperparameter: give at least one range")
-    plan = Plan(trials=trials, fine_trials=fine_trials, top_fraction=top_fraction, space=coarse.to_dict(),
+    plan = StudyPlan(trials=trials, fine_trials=fine_trials, top_fraction=top_fraction, space=coarse.to_dict(),
                 sampler=sampler, pruner=pruner, seed=seed, standardize=bool(standardize), dtype=dtype,
                 data=data.fingerprint(), data_name=data.name, task=data.task)
     out_path = Path(out) if out is not None else None
@@ -443,7 +443,7 @@ def _finish_queue(study, raw, data, plan, threads, log, report: WorkerReport) ->
         time.sleep(1.0)
 
 
-def _fill_best(result: TuneResult, study, plan: Plan) -> None:
+def _fill_best(result: TuneResult, study, plan: StudyPlan) -> None:
     from optuna.trial import TrialState
 
     counts = {s.name: 0 for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
@@ -484,7 +484,7 @@ def _write_trials_csv(study, space: SearchSpace, path: Path) -> None:
 # ---------------------------------------------------------------------------------- worker processes
 
 
-def _spawn(n: int, spec: str, name: str, plan: Plan, data: TuningData, out: Path | None,
+def _spawn(n: int, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
            threads: int | None, heartbeat: int | None) -> list[tuple[subprocess.Popen, Path]]:
     """Start `n` worker processes on the study; each gets the train/dev splits only (never the test set)."""
     from .._atomic import write_json
@@ -538,7 +538,7 @@ def _wait_children(children, log) -> None:
 def run_job(job_path: str | os.PathLike) -> int:
     """Entry point of a worker process (``python -m gradwise.tuning.worker JOB.json``)."""
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    plan = Plan.from_dict(job["plan"])
+    plan = StudyPlan.from_dict(job["plan"])
     data = TuningData.load(job["data"])
     with _optuna_quiet():
         raw = st.open_storage(job["storage"], job.get("heartbeat"))
