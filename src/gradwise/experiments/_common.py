@@ -76,7 +76,7 @@ def run_job(job: Job) -> tuple[dict, float, float]:
 
     start, cpu = time.perf_counter(), time.process_time()
     # These networks multiply small matrices: a multi-threaded BLAS only adds synchronisation (and on a
-    # busy machine, 10-25x slowdowns), so each job computes on one thread.
+    # busy machine, large slowdowns), so each job computes on one thread.
     with threadpool_limits(limits=1):
         output = job.fn(**job.kwargs)
     return output, time.perf_counter() - start, time.process_time() - cpu
