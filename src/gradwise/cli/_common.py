@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,26 +39,45 @@ def number(text: str) -> float:
     return value
 
 
-def non_negative(text: str) -> float:
-    value = number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-def positive(text: str) -> float:
-    value = number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def _at_least(parse: Callable[[str], Any], low: int, *, strict: bool = False) -> Callable[[str], Any]:
+    """A flag type: `parse(text)`, refused below `low` (and at `low` itself when `strict`)."""
+    def check(text: str):
+        value = parse(text)
+        if value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {text}")
+        return value
+
+    return check
 
 
-def probability(text: str) -> float:
-    """keep_prob: in (0, 1]."""
-    value = number(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1] (1 keeps every unit), got {text}")
-    return value
+def _unit_interval(*, closed: bool, note: str = "") -> Callable[[str], float]:
+    """A flag type: a number in (0, 1] (`closed`) or (0, 1); `note` follows the interval in the message."""
+    def check(text: str) -> float:
+        value = number(text)
+        if not (0 < value < 1 or (closed and value == 1)):
+            raise argparse.ArgumentTypeError(f"must be in (0, 1{']' if closed else ')'}{note}, got {text}")
+        return value
+
+    return check
+
+
+non_negative = _at_least(number, 0)
+positive = _at_least(number, 0, strict=True)
+non_negative_int = _at_least(_integer, 0)
+positive_int = _at_least(_integer, 1)
+#: keep_prob
+probability = _unit_interval(closed=True, note=" (1 keeps every unit)")
+#: a share of something that must keep a part and leave one, e.g. the dev split
+open_fraction = _unit_interval(closed=False)
+#: a share that may be everything, e.g. the best trials that shape the fine stage
+share = _unit_interval(closed=True)
 
 
 def fraction(text: str) -> float:
@@ -69,27 +89,6 @@ def fraction(text: str) -> float:
         value /= 100
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1] such as 0.05 or 5%, got {text}")
-    return value
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
-def positive_int(text: str) -> int:
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
 
 
