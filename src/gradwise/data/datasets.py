@@ -115,7 +115,7 @@ class Dataset:
     @property
     def n_outputs(self) -> int:
         """Units of the output layer: 1 (sigmoid) for binary, K (softmax) for multiclass, 1 for regression."""
-        return int(self.n_classes) if self.task == "multiclass" else 1
+        return output_units(self.task, self.n_classes)
 
     @property
     def is_classification(self) -> bool:
@@ -130,6 +130,13 @@ class Dataset:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+def output_units(task: str, n_classes: int | None) -> int:
+    """Units of the output layer for a task: K (softmax) for multiclass, else 1 (sigmoid or linear)."""
+    if task != "multiclass":
+        return 1
+    if n_classes is None:
+        raise GradwiseValueError("a multiclass task needs n_classes, got None")
+    return int(n_classes)
 
 
 def _classification(

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import Callback
+from ..data.datasets import output_units
 from ..errors import GradwiseValueError
 
 __all__ = ["TuningData", "build_model", "train_config", "DevMonitor", "dev_scores", "objective_value"]
@@ -69,7 +70,7 @@ class TuningData:
 
     @property
     def n_outputs(self) -> int:
-        return int(self.n_classes) if self.task == "multiclass" else 1
+        return output_units(self.task, self.n_classes)
 
     def fingerprint(self) -> str:
         """SHA-256 of the four arrays (shapes, dtypes, bytes): every worker of a study must agree on it."""
