@@ -55,8 +55,31 @@ __all__ = [
 TASKS = ("binary", "multiclass", "regression")
 
 
+class NetworkSizes:
+    """The input and output widths of a network for some training data and its task (a mixin of
+    `Dataset` and the tuning splits)."""
+
+    X_train: np.ndarray
+    task: str
+    n_classes: int | None
+
+    @property
+    def n_features(self) -> int:
+        """n_x, the number of input features."""
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the output layer: 1 (sigmoid) for binary, K (softmax) for multiclass, 1 for regression."""
+        if self.task != "multiclass":
+            return 1
+        if self.n_classes is None:
+            raise GradwiseValueError("a multiclass task needs n_classes, got None")
+        return int(self.n_classes)
+
+
 @dataclass(frozen=True, eq=False, repr=False)
-class Dataset:
+class Dataset(NetworkSizes):
     """A train/test data set with its metadata.
 
     Attributes
@@ -108,16 +131,6 @@ class Dataset:
             )
 
     @property
-    def n_features(self) -> int:
-        """n_x, the number of input features."""
-        return int(self.X_train.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        """Units of the output layer: 1 (sigmoid) for binary, K (softmax) for multiclass, 1 for regression."""
-        return output_units(self.task, self.n_classes)
-
-    @property
     def is_classification(self) -> bool:
         return self.task != "regression"
 
@@ -130,15 +143,6 @@ class Dataset:
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def output_units(task: str, n_classes: int | None) -> int:
-    """Units of the output layer for a task: K (softmax) for multiclass, else 1 (sigmoid or linear)."""
-    if task != "multiclass":
-        return 1
-    if n_classes is None:
-        raise GradwiseValueError("a multiclass task needs n_classes, got None")
-    return int(n_classes)
-
-
 def _classification(
     name: str,
     X_train: np.ndarray,
