@@ -323,10 +323,10 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
 def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
     """Train on the training split, watching the dev split; returns the History."""
     from .. import runs
-    from ..callbacks import Checkpoint, EarlyStopping
+    from ..callbacks import Callback, Checkpoint, EarlyStopping
     from ..optim import InverseTimeDecay
 
-    callbacks = []
+    callbacks: list[Callback] = []
     if settings["early_stopping"] is not None:
         callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
     if settings["checkpoint_every"]:

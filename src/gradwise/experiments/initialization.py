@@ -8,7 +8,9 @@ full-batch gradient descent, α = 0.01, 15,000 iterations. The seeds' table: zer
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +123,8 @@ def _course_table(settings: Settings, outputs: dict[str, dict], seeds: list[int]
     rows = []
     for init in INITS:
         course = outputs[f"{KEY}/{init}/course"]
-        stats = {"seeds": seeds, **accuracy_statistics([outputs[f"{KEY}/{init}/seed{s}"] for s in seeds])}
+        per_seed = [outputs[f"{KEY}/{init}/seed{s}"] for s in seeds]
+        stats: dict[str, Any] = {"seeds": seeds, **accuracy_statistics(per_seed)}
         results[init] = {**course_summary(course, every=1000), "w1_row_spread": course["w1_row_spread"],
                          "statistics": stats}
         course_checks, cells = course_accuracy_checks(settings, f"{LABEL[init]} initialization", course,
@@ -158,7 +161,7 @@ def _plots(outputs: dict[str, dict], results: dict, n: int, plot_dir: Path) -> l
                            ylabel="cost J (log scale)",
                            title=f"Cost by initialization (α = {LEARNING_RATE}, {n} iterations)")
     data = course_circles()
-    panels = [(rebuild(lambda init=init: build(init), outputs[f"{KEY}/{init}/course"]["theta"]),
+    panels = [(rebuild(partial(build, init), outputs[f"{KEY}/{init}/course"]["theta"]),
                f"{LABEL[init]}: train {pct(results[init]['train_accuracy'])}, "
                f"test {pct(results[init]['test_accuracy'])}") for init in INITS]
     bound_rel = boundaries_figure(plot_dir, "initialization_boundaries.png", panels, data.X_train, data.y_train,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -140,8 +141,11 @@ def _cost_at(seconds: list[float], cost: list[float], t: float) -> float:
 LESSON = ("Batch gradient descent takes one smooth step per epoch; stochastic gradient descent takes m noisy "
           "steps and loses vectorization; mini-batches (64, 128, 256, …) take many vectorized steps per "
           "epoch and learn fastest in wall-clock time.")
-STYLES = {"batch (m)": {"color": "#1f77b4"}, "stochastic (1)": {"color": "#d62728", "marker": "o", "markersize": 3},
-          "mini-batch (64)": {"color": "#2ca02c"}}
+STYLES: dict[str, dict[str, Any]] = {
+    "batch (m)": {"color": "#1f77b4"},
+    "stochastic (1)": {"color": "#d62728", "marker": "o", "markersize": 3},
+    "mini-batch (64)": {"color": "#2ca02c"},
+}
 
 
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:

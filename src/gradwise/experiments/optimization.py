@@ -14,6 +14,7 @@ Learning-rate decay (the course's later version): α0 = 0.1, 5,000 epochs,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -169,7 +170,7 @@ def _course_table(settings: Settings, outputs: dict[str, dict], seeds: list[int]
     rows = []
     for o in OPTIMIZERS:
         course, decayed = outputs[f"{KEY}/{o}/course"], outputs[f"{KEY}/{o}/decay"]
-        stats = {"seeds": seeds, "epochs": ns,
+        stats: dict[str, Any] = {"seeds": seeds, "epochs": ns,
                  **accuracy_statistics([outputs[f"{KEY}/{o}/seed{s}"] for s in seeds])}
         results[o] = {
             **course_summary(course, every=1000),

@@ -13,7 +13,9 @@ fresh seed's generator — and are the ones that test the seeds' conclusion.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -161,7 +163,7 @@ def _course_table(settings: Settings, outputs: dict[str, dict], seeds: list[int]
     for mode in MODES:
         course = outputs[f"{KEY}/{mode}/course"]
         per_seed = [outputs[f"{KEY}/{mode}/seed{s}"] for s in seeds]
-        stats = {"seeds": seeds, **accuracy_statistics(per_seed),
+        stats: dict[str, Any] = {"seeds": seeds, **accuracy_statistics(per_seed),
                  "weight_norm": mean_interval([float(np.linalg.norm(o["weight_norms"])) for o in per_seed],
                                               bounds=None)}
         results[mode] = {**course_summary(course, every=10000),
@@ -193,8 +195,8 @@ def _claims(settings: Settings, results: dict, seeds: list[int]) -> list[Check]:
 def _plots(outputs: dict[str, dict], results: dict, plot_dir: Path) -> list[Figure]:
     """Decision boundaries of the three course-protocol networks; weight norms and cost curves."""
     data = load("football")
-    panels = [(rebuild(lambda mode=mode: build("none" if mode == "dropout" else mode),
-                       outputs[f"{KEY}/{mode}/course"]["theta"]),
+    # the dropout network is rebuilt without dropout: inference never drops units
+    panels = [(rebuild(partial(build, "none" if mode == "dropout" else mode), outputs[f"{KEY}/{mode}/course"]["theta"]),
                f"{LABEL[mode]}\ntrain {pct(results[mode]['train_accuracy'])}, "
                f"test {pct(results[mode]['test_accuracy'])}") for mode in MODES]
     bound_rel = boundaries_figure(plot_dir, "regularization_boundaries.png", panels, data.X_train, data.y_train,
