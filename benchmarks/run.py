@@ -452,6 +452,17 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
 HEADER = ["case", "framework", "median s", "range s", "cpu s", "GFLOP/s", "of peak", "peak MB", "result (rep 1)"]
 
 
+#: the hand-written section of RESULTS.md that a rewrite carries over (it holds no numbers of this run)
+NOTES_HEADING = "## Engine notes (moved from code comments)"
+
+
+def _kept_notes(path: Path) -> list[str]:
+    """The hand-written notes section of the file being replaced, from its heading to the end."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find(NOTES_HEADING)
+    return [] if start < 0 else ["", old[start:].rstrip("\n"), ""]
+
+
 def write_markdown(path: Path, data: dict, machine: dict) -> None:
     rows, ratio_rows, verdicts = summarize(data)
     a = data["args"]
@@ -508,6 +519,7 @@ def write_markdown(path: Path, data: dict, machine: dict) -> None:
                   res["profile"]]
         lines.append("")
         lines += _gap_analysis(key, entry, data)
+    lines += _kept_notes(path)
     path.write_text("\n".join(lines))
 
 

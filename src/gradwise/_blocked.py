@@ -1,10 +1,10 @@
 """Cache-blocked, optionally multi-threaded elementwise work over the flat parameter vector θ.
 
 An optimizer step is about a dozen elementwise passes over θ-sized arrays. Run pass after pass over a
-25 MB vector and every pass streams θ, dθ and the state from main memory; run all the passes on one
+large vector and every pass streams θ, dθ and the state from main memory; run all the passes on one
 block of ~256 KB per array at a time and the block stays in the cache — the same arithmetic, a
-fraction of the memory traffic (3× faster on the 6.3M-parameter benchmark network). NumPy releases the
-GIL inside its ufunc loops, so threads working on disjoint parts of θ run in parallel.
+fraction of the memory traffic (measurements: benchmarks/RESULTS.md, "Engine notes"). NumPy releases
+the GIL inside its ufunc loops, so threads working on disjoint parts of θ run in parallel.
 
 Elementwise operations do not depend on where the vector is cut, so the results are bit-identical to
 whole-vector passes, whatever the block size or the number of threads.
@@ -20,14 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-#: bytes of each array handled per block. 5 arrays × 256 KB is a little more than a 1 MB L2 cache, yet
-#: measured faster than 128 KB blocks (which fit): an Adam step is ~13 NumPy calls per block, and the
-#: calls of smaller blocks cost more than the L2 misses they save; 256 KB blocks also split benchmark
-#: (b)'s 235K parameters evenly across two threads. Adam step, two threads, this (noisy) machine:
-#: 6.3M parameters 23–30 → 18 ms, 235K 0.65–0.88 → 0.57–0.60 ms (`python benchmarks/optimizer_step.py`)
+#: bytes of each array handled per block: a little more than the L2 cache holds for 5 arrays, yet faster
+#: than smaller blocks, whose extra NumPy calls cost more than the misses they save (benchmarks/RESULTS.md)
 BLOCK_BYTES = 1 << 18
-#: vectors shorter than this are updated by one thread (handing work to a thread costs ~20 µs); above
-#: it, `_Chooser` measures whether the threads actually pay on this machine, now
+#: vectors shorter than this are updated by one thread (a hand-off to a thread costs more than it saves);
+#: above it, `_Chooser` measures whether the threads actually pay on this machine, now
 PARALLEL_MIN = 1 << 17
 
 _pool: ThreadPoolExecutor | None = None
@@ -85,10 +82,10 @@ if hasattr(os, "register_at_fork"):
 class _Chooser:
     """Picks one thread or several for a kind of update, by timing both on the first calls.
 
-    Whether a second thread pays depends on the machine *and its load*: on an idle two-core machine it
-    halves an optimizer step over millions of parameters; on a machine busy with other work it only adds
-    a hand-off. So the first `TRIALS` calls alternate between the two and the faster median wins; the
-    trial is repeated every `RETRY` calls, as the load changes. Results are bit-identical either way.
+    Whether a second thread pays depends on the machine *and its load*: on an idle machine it speeds up
+    a step over millions of parameters; on a machine busy with other work it only adds a hand-off. So
+    the first `TRIALS` calls alternate between the two and the faster median wins; the trial is repeated
+    every `RETRY` calls, as the load changes. Results are bit-identical either way.
     """
 
     TRIALS = 6

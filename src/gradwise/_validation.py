@@ -72,12 +72,11 @@ def check_dtype(dtype: object) -> np.dtype:
 
 
 def all_finite(arr: np.ndarray) -> bool:
-    """Whether every entry is finite, without an m×n temporary (np.isfinite(X).all() allocates one byte per
-    entry: 47 MB for 60,000 MNIST-shaped rows, more than a whole training run needs).
+    """Whether every entry is finite, without the m×n temporary of ``np.isfinite(X).all()``.
 
     A sum is finite exactly when no entry is inf/NaN — unless finite entries overflow it; only then are the
     entries checked one by one. (Summed in the array's own dtype: a float64 accumulator would cast every
-    float32 entry through a buffer, at a third of the speed.) The sum may overflow: call it under
+    float32 entry through a buffer.) The sum may overflow: call it under
     ``np.errstate(over="ignore", invalid="ignore")`` (training's hot loop already runs under one).
     """
     return bool(np.isfinite(np.add.reduce(arr, axis=None))) or bool(np.isfinite(arr).all())

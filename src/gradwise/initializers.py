@@ -38,8 +38,11 @@ class Initializer:
             raise GradwiseValueError(f"init must be one of {list(NAMES)}, got {self.name!r}")
         check_float("scale", self.scale, low=0.0)
 
-    def std(self, fan_in: int, fan_out: int) -> float:
-        """The factor that multiplies a standard-normal draw."""
+    def std(self, fan_out: int, fan_in: int) -> float:
+        """The factor that multiplies a standard-normal draw for W of shape (fan_out, fan_in) = (n_l, n_{l-1}).
+
+        Arguments in the order of `draw` and of W's shape.
+        """
         if self.name == "zeros":
             return 0.0
         if self.name == "random":
@@ -57,7 +60,7 @@ class Initializer:
         """
         if self.name == "zeros":
             return np.zeros((fan_out, fan_in))
-        return standard_normal(rng, (fan_out, fan_in)) * self.std(fan_in, fan_out)
+        return standard_normal(rng, (fan_out, fan_in)) * self.std(fan_out, fan_in)
 
     def to_config(self) -> str | dict:
         """The name alone, unless `random` has a non-default scale."""

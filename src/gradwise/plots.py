@@ -32,7 +32,7 @@ DPI = 100
 
 
 def _mpl():
-    """Import matplotlib lazily (it costs ~0.5 s) and return (Figure, FigureCanvasAgg)."""
+    """Import matplotlib lazily (its import is slow) and return (Figure, FigureCanvasAgg)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -97,6 +97,9 @@ def test_random_scale_and_initializer_objects():
     assert model.layers[0].get_config()["init"] == {"name": "random", "scale": 0.01}
     assert gw.Dense(3, init="HE").init.name == "he"
     assert gw.Initializer("glorot").std(3, 5) == math.sqrt(2 / 8)
+    # std takes (fan_out, fan_in), the order of draw and of W's shape (n_l, n_{l-1})
+    assert gw.Initializer("he").std(3, 5) == math.sqrt(2 / 5)
+    assert gw.Initializer("xavier").std(fan_out=3, fan_in=5) == math.sqrt(1 / 5)
 
 
 # ------------------------------------------------------------------------------- (a) symmetry

@@ -2,13 +2,16 @@
 
 The cases run `gradwise.cli.main` in-process (what the console script calls) from a directory holding
 the user's files; two more run real subprocesses (`python -m gradwise`) to prove the same from outside,
-and that `--debug` does show the traceback.
+and that `--debug` does show the traceback. A bug of ours (any exception that is neither a GradwiseError
+nor an OSError) is one line too, but says it is a bug and exits with 1 (issue 11).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -48,6 +51,7 @@ def _write_files(root: Path, run_dir: Path) -> None:
     (root / "empty.csv").write_bytes(b"")
     (root / "noise.csv").write_bytes(bytes(range(256)) * 4)
     (root / "points.txt").write_text("x1,x2,label\n1,2,0\n")
+    (root / "latin1.toml").write_bytes("[space]\n# caf\xe9\n".encode("latin-1"))
     (root / "text.safetensors").write_text("this is not a model\n")
     (root / "emptydir").mkdir()
     (root / "afile").write_text("x")
@@ -127,6 +131,8 @@ CASES = [
     CliCase("train-target-index", ("train", "--data", "points.csv", "--target", "9"),
             r"^gradwise train: error: target index 9 is out of range for"
             r" '.*points\.csv', which has 3 columns"),
+    CliCase("train-target-superscript-digit", ("train", "--data", "points.csv", "--target", "²"),
+            r"^gradwise train: error: target column '²' not found in '.*points\.csv'"),
     CliCase("train-dataset-and-data", ("train", "--dataset", "moons", "--data", "points.csv"),
             r"^gradwise train: error: argument --data: not allowed with argument --dataset"),
     CliCase("train-target-with-dataset", ("train", "--dataset", "moons", "--target", "x"),
@@ -208,6 +214,8 @@ CASES = [
             r"^gradwise tune: error: storage 'bogus://x' is not a storage this command knows"),
     CliCase("tune-data-non-numeric", ("tune", "--data", "text.csv"),
             r"^gradwise tune: error: '.*text\.csv': column 'x2' must be numeric"),
+    CliCase("tune-space-not-utf8", ("tune", "--dataset", "moons", "--space", "latin1.toml"),
+            r"^gradwise tune: error: latin1\.toml is not a UTF-8 text file \(invalid continuation byte at byte 13\)$"),
     CliCase("reproduce-seeds-zero", ("reproduce", "--seeds", "0"),
             r"^gradwise reproduce: error: argument --seeds: expected a positive integer, got 0"),
     CliCase("datasets-unknown-flag", ("datasets", "--bogus"),
@@ -296,3 +304,117 @@ def test_console_script_is_installed_and_reports_one_line(workdir):
     assert "is not a UTF-8 text file" in _env_one_line(proc)
     assert not (workdir / "runs").exists() or not any((workdir / "runs").iterdir())
     assert os.access(script, os.X_OK)
+
+
+# ------------------------------------------------------------------- hand-edited files of a run
+@pytest.fixture(scope="module")
+def resumable_run(tmp_path_factory) -> Path:
+    """A `gradwise train` run with a checkpoint (so it can be resumed), 2 epochs of moons."""
+    from .conftest import run_cli
+
+    path = tmp_path_factory.mktemp("resumable") / "run"
+    code, _, err = run_cli("train", "--dataset", "moons", "--layers", "3", "--epochs", "2",
+                           "--checkpoint-every", "1", "--out", path, "--quiet")
+    assert code == 0, err
+    return path
+
+
+def _edit_json(path: Path, keys: tuple[str, ...], value) -> None:
+    document = json.loads(path.read_text())
+    target = document
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+    path.write_text(json.dumps(document))
+
+
+EDITED_RUNS = [
+    # (command, file, keys, value, regex of the message)
+    ("resume", "config.json", ("settings", "layers"), 1.5,
+     r"config\.json': setting layers must be a list of integers >= 1, got 1\.5"),
+    ("resume", "config.json", ("settings", "epochs"), "x", r"setting epochs must be an integer >= 1, got 'x'"),
+    ("resume", "config.json", ("settings", "data"), 3, r"setting data must be null or a file path, got 3"),
+    ("resume", "config.json", ("settings",), {"seed": 0}, r"lacks the setting\(s\) \['layers', "),
+    ("resume", "config.json", ("settings",), [1], r"config\.json' has no settings object"),
+    ("diagnose", "config.json", ("settings", "learning_rate"), "fast",
+     r"setting learning_rate must be null or a number > 0, got 'fast'"),
+    ("diagnose", "config.json", ("settings", "layers"), True, r"setting layers must be a list of integers"),
+    ("diagnose", "config.json", ("settings",), "x", r"config\.json' has no settings object"),
+    ("diagnose", "metrics.json", ("dev", "error"), "x", r"metrics\.json': dev\.error must be a finite number"),
+    ("diagnose", "metrics.json", ("train", "error"), None, r"metrics\.json lacks training and dev errors"),
+    ("diagnose", "metrics.json", ("dev", "examples"), [75], r"dev\.examples must be a finite number >= 0, got \[75\]"),
+    ("diagnose", "metrics.json", ("train",), 1, r"metrics\.json': train must be an object of scores, got 1"),
+]
+
+
+@pytest.mark.parametrize("command, name, keys, value, message", EDITED_RUNS,
+                         ids=[f"{c}-{'.'.join(k)}={v!r}" for c, _, k, v, _ in EDITED_RUNS])
+def test_hand_edited_run_files_are_the_users_mistake(command, name, keys, value, message, cli, resumable_run,
+                                                     tmp_path):
+    """A run's JSON files are the user's files: a damaged value is named (exit 2), not taken for our bug."""
+    run = tmp_path / "run"
+    shutil.copytree(resumable_run, run)
+    _edit_json(run / name, keys, value)
+    argv = ("train", "--out", run, "--resume", "--quiet") if command == "resume" else ("diagnose", run)
+    code, _, err = cli(*argv)
+    assert code == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert re.search(message, err), err
+
+
+# --------------------------------------------------------------------------------- our own bugs
+BUGS = [ValueError("boom"), TypeError("unsupported operand"), ZeroDivisionError("division by zero"),
+        np.linalg.LinAlgError("Singular matrix"), KeyError("W1"), AttributeError("no attribute 'x'")]
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[type(b).__name__ for b in BUGS])
+def test_a_bug_of_ours_is_one_line_saying_so_and_exit_1(bug, cli, monkeypatch):
+    """An exception that is neither a GradwiseError nor an OSError is ours, even a ValueError from NumPy."""
+    import gradwise.data
+
+    def broken():
+        raise bug
+
+    monkeypatch.setattr(gradwise.data, "available", broken)
+    code, out, err = cli("datasets")
+    assert code == 1, (code, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gradwise datasets: internal error (a bug in gradwise, not your input): "
+                               f"{type(bug).__name__}: "), lines[0]
+    assert "please report it" in lines[0] and "--debug" in lines[0]
+
+
+def test_debug_raises_a_bug_of_ours_for_the_traceback(cli, monkeypatch):
+    import gradwise.data
+
+    def broken():
+        raise ValueError("boom")
+
+    monkeypatch.setattr(gradwise.data, "available", broken)
+    with pytest.raises(ValueError, match="boom"):
+        cli("--debug", "datasets")
+
+
+def test_python_m_gradwise_reports_a_bug_in_one_line_and_debug_shows_the_traceback(tmp_path):
+    """From outside: exit code 1 and one line naming the bug; with --debug Python's traceback."""
+    code = ("import sys, gradwise.data; gradwise.data.available = lambda: 1 / 0; sys.argv[0] = 'gradwise'; "
+            "from gradwise.cli import main; sys.exit(main())")
+    proc = run_python(code, "datasets", cwd=tmp_path)
+    assert proc.returncode == 1
+    line = _env_one_line(proc)
+    assert re.match(r"gradwise datasets: internal error \(a bug in gradwise, not your input\): "
+                    r"ZeroDivisionError: division by zero — please report it", line), line
+    proc = run_python(code, "--debug", "datasets", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "ZeroDivisionError" in proc.stderr
+
+
+def test_a_missing_subcommand_module_is_an_import_error_not_skipped(monkeypatch):
+    """Every subcommand exists: a missing module is a broken install or a bug, so the ImportError surfaces."""
+    import gradwise.cli
+
+    monkeypatch.setattr(gradwise.cli, "SUBCOMMANDS", (*gradwise.cli.SUBCOMMANDS, "not_a_subcommand"))
+    with pytest.raises(ModuleNotFoundError, match="not_a_subcommand"):
+        gradwise.cli.build_parser()

@@ -140,7 +140,7 @@ def test_a_killed_study_resumes_without_losing_finished_trials(gradwise_cli, tmp
     (["tune", "--dataset", "moons", "--learning-rate", "0:1"], "--learning-rate"),
     (["tune", "--dataset", "moons", "--trials", "0"], "--trials"),
     (["tune", "--dataset", "moons", "--target", "y"], "--target applies to --data"),
-    (["tune", "--data", "x.txt"], "must be a .csv or .npz"),
+    (["tune", "--data", "x.txt"], "must be a .csv, .tsv, .parquet or .npz"),
 ])
 def test_command_line_mistakes_are_one_line(argv, words, capsys, tmp_path, monkeypatch):
     from gradwise.cli import main

@@ -1,6 +1,13 @@
 """The `gradwise` command line (argparse). One module per subcommand, each exposing `register(subparsers)`.
 
-Every user mistake ends as one line on stderr and exit code 2, never a traceback (`--debug` shows one).
+Who is to blame decides how an error ends:
+
+- the user's mistake — a `GradwiseError` (bad flag, bad file content, `UsageError`) or an `OSError` (missing
+  file, permission denied, disk full) — is one line on stderr, `gradwise CMD: error: …`, exit code 2;
+- anything else is a bug in gradwise: one line that says so and how to report it, exit code 1.
+
+Neither shows a traceback unless `--debug` is given. So a user mistake must raise a `GradwiseError`: a bare
+`ValueError` or `TypeError` reaching `main` is treated as our bug, even when NumPy raised it.
 """
 
 from __future__ import annotations
@@ -10,15 +17,18 @@ import importlib
 import sys
 
 from ..errors import GradwiseError
+from ._common import UsageError
 
-#: subcommand modules, in the order `gradwise --help` lists them; a module that is missing is skipped
+__all__ = ["main", "build_parser", "UsageError"]
+
+#: subcommand modules, in the order `gradwise --help` lists them
 SUBCOMMANDS = ("train", "evaluate", "predict", "gradcheck", "diagnose", "datasets", "reproduce", "tune")
 
 EXIT_USAGE = 2
-
-
-class UsageError(GradwiseError):
-    """A command-line mistake (bad flag combination, missing file) reported in one line."""
+EXIT_BUG = 1
+#: what a user should do with an internal error
+REPORT_HINT = ("please report it at the project's issue tracker with the command you ran; "
+               "rerun with --debug for the traceback")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `gradwise` parser with every subcommand of `SUBCOMMANDS` registered."""
     from .. import __version__
 
     parser = _Parser(
@@ -40,17 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 done, 1 a bug of ours, 2 a user mistake)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -65,17 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         # `gradwise ... | head` closed our stdout: not an error of the user's; leave quietly like cat does.
         _silence_stdout()
         return 0
-    except (GradwiseError, ValueError, TypeError, OSError) as exc:
+    except (GradwiseError, OSError) as exc:
         if args.debug:
             raise
         print(f"gradwise {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as exc:  # a bug of ours: still one line, with a way to see more
+    except Exception as exc:
         if args.debug:
             raise
-        print(f"gradwise {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
-              f"(rerun with --debug for the traceback)", file=sys.stderr)
-        return 1
+        print(f"gradwise {args.command}: internal error (a bug in gradwise, not your input): "
+              f"{type(exc).__name__}: {_one_line(exc)} — {REPORT_HINT}", file=sys.stderr)
+        return EXIT_BUG
     return int(result or 0)
 
 
@@ -89,6 +95,7 @@ def _silence_stdout() -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line (an OSError as `reason: path`)."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename is not None:
         text = f"{exc.strerror or text}: {exc.filename}"

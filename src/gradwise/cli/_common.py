@@ -1,7 +1,9 @@
 """Pieces shared by the subcommands: flag types, loading data and models, mapping labels.
 
 Flag types raise `argparse.ArgumentTypeError`, so a bad value is reported by argparse itself as one line
-naming the flag (`gradwise train: error: argument --l2: must be >= 0, got -1`), exit code 2.
+naming the flag (`gradwise train: error: argument --l2: must be >= 0, got -1`), exit code 2. Mistakes
+that only show once the flags are read together raise `UsageError`, and bad file contents a
+`GradwiseValueError`: the command line reports both as the user's (see `gradwise.cli`).
 """
 
 from __future__ import annotations
@@ -10,57 +12,30 @@ import argparse
 import hashlib
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+from ..errors import GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+
+
+class UsageError(GradwiseError):
+    """A command-line mistake found after parsing (flags that contradict each other or the run)."""
+
 
 # ------------------------------------------------------------------------------------ flag types
 
 
-def _number(text: str) -> float:
+def number(text: str) -> float:
+    """A finite number."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def non_negative(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def probability(text: str) -> float:
-    """keep_prob: in (0, 1]."""
-    value = _number(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1] (1 keeps every unit), got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """An error rate: 0.05 or 5%."""
-    raw = text.strip()
-    percent = raw.endswith("%")
-    value = _number(raw[:-1] if percent else raw)
-    if percent:
-        value /= 100
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1] such as 0.05 or 5%, got {text}")
     return value
 
 
@@ -71,17 +46,49 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-def positive_int(text: str) -> int:
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
+def _at_least(parse: Callable[[str], Any], low: int, *, strict: bool = False) -> Callable[[str], Any]:
+    """A flag type: `parse(text)`, refused below `low` (and at `low` itself when `strict`)."""
+    def check(text: str):
+        value = parse(text)
+        if value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {text}")
+        return value
+
+    return check
 
 
-def non_negative_int(text: str) -> int:
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+def _unit_interval(*, closed: bool, note: str = "") -> Callable[[str], float]:
+    """A flag type: a number in (0, 1] (`closed`) or (0, 1); `note` follows the interval in the message."""
+    def check(text: str) -> float:
+        value = number(text)
+        if not (0 < value < 1 or (closed and value == 1)):
+            raise argparse.ArgumentTypeError(f"must be in (0, 1{']' if closed else ')'}{note}, got {text}")
+        return value
+
+    return check
+
+
+non_negative = _at_least(number, 0)
+positive = _at_least(number, 0, strict=True)
+non_negative_int = _at_least(_integer, 0)
+positive_int = _at_least(_integer, 1)
+#: keep_prob
+probability = _unit_interval(closed=True, note=" (1 keeps every unit)")
+#: a share of something that must keep a part and leave one, e.g. the dev split
+open_fraction = _unit_interval(closed=False)
+#: a share that may be everything, e.g. the best trials that shape the fine stage
+share = _unit_interval(closed=True)
+
+
+def fraction(text: str) -> float:
+    """An error rate: 0.05 or 5%."""
+    raw = text.strip()
+    percent = raw.endswith("%")
+    value = number(raw[:-1] if percent else raw)
+    if percent:
+        value /= 100
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1] such as 0.05 or 5%, got {text}")
     return value
 
 
@@ -132,24 +139,32 @@ def file_digest(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _target_arg(target: str | None) -> str | int | None:
+def target_arg(target: str | None) -> str | int | None:
+    """--target as the data package takes it: a column index (`2`, `-1`) or a column name."""
     if target is None:
         return None
     stripped = target.strip()
-    if stripped.lstrip("-").isdigit():
+    # isdecimal, not isdigit: int() refuses digits such as '²' that isdigit accepts
+    if stripped.removeprefix("-").isdecimal():
         return int(stripped)
     return target
+
+
+def check_data_flags(data: str | None, target: str | None) -> None:
+    """Refuse a --data file of a kind gradwise does not read, and --target without --data."""
+    if data is not None:
+        check_data_suffix(data)
+    if target is not None and data is None:
+        raise UsageError("--target applies to --data FILE.csv, not to built-in data sets")
 
 
 def load_data(dataset: str | None, data: str | None, target: str | None, seed: int = 0):
     """A `Dataset` from a built-in name or a user's file (the data package does the checking)."""
     from .. import data as gwdata
 
+    check_data_flags(data, target)
     if data is not None:
-        check_data_suffix(data)
-        return gwdata.load_file(Path(data), target=_target_arg(target))
-    if target is not None:
-        raise GradwiseValueError("--target applies to --data FILE.csv, not to built-in data sets")
+        return gwdata.load_file(Path(data), target=target_arg(target))
     return gwdata.load(dataset, seed=seed)
 
 
@@ -157,8 +172,9 @@ DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".npz")
 
 
 def check_data_suffix(data: str) -> None:
+    """Refuse a --data file that is not a table (.csv, .tsv, .parquet) or arrays (.npz)."""
     if Path(data).suffix.lower() not in DATA_SUFFIXES:
-        raise GradwiseValueError(f"--data must be a .csv, .tsv, .parquet or .npz file, got {data!r}")
+        raise UsageError(f"--data must be a .csv, .tsv, .parquet or .npz file, got {data!r}")
 
 
 def is_table(data: str | None) -> bool:
@@ -250,7 +266,7 @@ def table_rows(model: Any, data: str, target: str | None):
     check_data_suffix(data)
     frame = read_table(data)
     source = frame.attrs["source"]
-    name = target_name([str(c) for c in frame.columns], _target_arg(target), source)
+    name = target_name([str(c) for c in frame.columns], target_arg(target), source)
     is_test, _ = split_rows(frame, name)
     part = "test rows" if is_test.any() else "all rows"
     if is_test.any():

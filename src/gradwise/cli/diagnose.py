@@ -9,9 +9,13 @@ RUN_DIR/diagnosis.json and RUN_DIR/layers.png.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+from typing import Any
 
+from ..errors import GradwiseError
 from . import _common as common
+from .train import saved_settings
 
 EXAMPLE = """examples:
   gradwise diagnose runs/moons
@@ -39,23 +43,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _errors(metrics: dict) -> tuple[float, float, str]:
-    """(train error, dev error, what they are) from metrics.json."""
-    train, dev = metrics.get("train") or {}, metrics.get("dev") or {}
-    if "error" in train and "error" in dev:
-        return float(train["error"]), float(dev["error"]), "error rates (1 − accuracy)"
-    if "rmse" in train and "rmse" in dev and metrics.get("target_std"):
+def _scores(metrics: dict, part: str, path: Path) -> dict:
+    """The scores of one split ("train", "dev") in metrics.json at `path`: an object, empty if missing."""
+    scores = metrics.get(part)
+    if scores is None:
+        return {}
+    if not isinstance(scores, dict):
+        raise common.GradwiseValueError(f"{str(path)!r}: {part} must be an object of scores, got {scores!r}")
+    return scores
+
+
+def _number(scores: dict, key: str, name: str, path: Path) -> float | None:
+    """`scores[key]` as a finite number >= 0, None if missing; `name` is its place in the file `path`."""
+    value = scores.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise common.GradwiseValueError(f"{str(path)!r}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _errors(metrics: dict, path: Path) -> tuple[float, float, str]:
+    """(train error, dev error, what they are) from the run's metrics.json at `path`."""
+    train, dev = _scores(metrics, "train", path), _scores(metrics, "dev", path)
+    train_error = _number(train, "error", "train.error", path)
+    dev_error = _number(dev, "error", "dev.error", path)
+    if train_error is not None and dev_error is not None:
+        return train_error, dev_error, "error rates (1 − accuracy)"
+    train_rmse, dev_rmse = _number(train, "rmse", "train.rmse", path), _number(dev, "rmse", "dev.rmse", path)
+    std = _number(metrics, "target_std", "target_std", path)
+    if train_rmse is not None and dev_rmse is not None and std:
         # Regression: RMSE relative to the spread of the targets (√(1 − R²)-like), capped at 1.
-        std = float(metrics["target_std"])
         what = "RMSE / standard deviation of the training targets (regression)"
-        return min(1.0, train["rmse"] / std), min(1.0, dev["rmse"] / std), what
+        return min(1.0, train_rmse / std), min(1.0, dev_rmse / std), what
     raise common.GradwiseValueError("metrics.json lacks training and dev errors: was the run finished?")
+
+
+def _threshold(args: argparse.Namespace, metrics: dict, path: Path, dev_error: float, notes: list[str]) -> float:
+    """--threshold, or the default raised to two standard errors of the dev error (noted if raised)."""
+    from ..diagnose import DEFAULT_THRESHOLD, noise_threshold
+
+    if args.threshold is not None:
+        return args.threshold
+    m_dev = int(_number(_scores(metrics, "dev", path), "examples", "dev.examples", path) or 0)
+    threshold = noise_threshold(dev_error, m_dev) if m_dev else DEFAULT_THRESHOLD
+    if threshold > DEFAULT_THRESHOLD:
+        notes.append(f"the dev set has only {m_dev} examples: gaps below {100 * threshold:.3g} points "
+                     f"(two standard errors) are not called high (set --threshold to override)")
+    return threshold
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import runs
     from .._atomic import write_json
-    from ..diagnose import DEFAULT_THRESHOLD, diagnose, layer_health, noise_threshold, plot_layer_health
+    from ..diagnose import diagnose
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
@@ -64,44 +105,42 @@ def run(args: argparse.Namespace) -> int:
     config = runs.read_json(run_dir / runs.CONFIG, "run configuration")
     metrics = runs.read_json(run_dir / runs.METRICS, "run metrics")
     model = common.load_model(str(run_dir))
-    train_error, dev_error, what = _errors(metrics)
-    settings = dict(config.get("settings") or {})
-    notes = []
-    if args.threshold is not None:
-        threshold = args.threshold
-    else:
-        m_dev = int((metrics.get("dev") or {}).get("examples") or 0)
-        threshold = noise_threshold(dev_error, m_dev) if m_dev else DEFAULT_THRESHOLD
-        if threshold > DEFAULT_THRESHOLD:
-            notes.append(f"the dev set has only {m_dev} examples: gaps below {100 * threshold:.3g} points "
-                         f"(two standard errors) are not called high (set --threshold to override)")
+    train_error, dev_error, what = _errors(metrics, run_dir / runs.METRICS)
+    settings = saved_settings(config, run_dir / runs.CONFIG, complete=False)
+    notes: list[str] = []
+    threshold = _threshold(args, metrics, run_dir / runs.METRICS, dev_error, notes)
     result = diagnose(train_error, dev_error, args.human_error, model=model, threshold=threshold,
                       training=settings)
     print(f"{run_dir}: errors are {what}")
     print(result)
-
-    try:
-        ds = common.load_data(settings.get("dataset"), settings.get("data"), settings.get("target"),
-                              settings.get("seed", 0))
-    except (common.GradwiseValueError, OSError) as exc:
-        ds = None
-        notes.append(f"per-layer health skipped: the run's data cannot be loaded ({exc})")
-    if ds is not None:
-        parts = common.training_split(ds, settings.get("seed", 0))
-        X = common.check_features(model, parts["X_train"][:HEALTH_BATCH])
-        y = parts["y_train"][:HEALTH_BATCH]
-        health = layer_health(model, X, y, optimizer=_optimizer(run_dir, settings))
-        result.health = health
-        print(health)
-        if not args.no_plot:
-            plot_layer_health(health, run_dir / "layers.png")
-            print(f"wrote {run_dir / 'layers.png'} and {run_dir / 'diagnosis.json'}")
+    result.health = _layer_health(args, run_dir, model, settings, notes)
     for note in notes:
         print(f"note: {note}")
     payload = result.to_dict()
     payload["notes"] = payload["notes"] + notes
     write_json(run_dir / "diagnosis.json", payload)
     return 0
+
+
+def _layer_health(args: argparse.Namespace, run_dir: Path, model: Any, settings: dict, notes: list[str]):
+    """Per-layer statistics on a training batch of the run's data (None, with a note, without the data)."""
+    from ..diagnose import layer_health, plot_layer_health
+
+    try:
+        ds = common.load_data(settings.get("dataset"), settings.get("data"), settings.get("target"),
+                              settings.get("seed", 0))
+    except (GradwiseError, OSError) as exc:
+        notes.append(f"per-layer health skipped: the run's data cannot be loaded ({exc})")
+        return None
+    parts = common.training_split(ds, settings.get("seed", 0))
+    X = common.check_features(model, parts["X_train"][:HEALTH_BATCH])
+    y = parts["y_train"][:HEALTH_BATCH]
+    health = layer_health(model, X, y, optimizer=_optimizer(run_dir, settings))
+    print(health)
+    if not args.no_plot:
+        plot_layer_health(health, run_dir / "layers.png")
+        print(f"wrote {run_dir / 'layers.png'} and {run_dir / 'diagnosis.json'}")
+    return health
 
 
 def _optimizer(run_dir: Path, settings: dict):

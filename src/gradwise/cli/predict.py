@@ -58,6 +58,7 @@ def _read_features(model, path: Path) -> np.ndarray:
     from ..data import load_features
     from ..data.tables import read_table
 
+    common.check_data_flags(str(path), None)
     if path.suffix.lower() == ".npz":
         X, _ = load_features(path)
         return X
@@ -81,8 +82,8 @@ def _read_features(model, path: Path) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     if args.output is not None and Path(args.output).is_dir():
-        raise common.GradwiseValueError(f"--output {args.output!r} is a directory; give a file name such as "
-                                        f"{str(Path(args.output) / 'predictions.csv')!r}")
+        raise common.UsageError(f"--output {args.output!r} is a directory; give a file name such as "
+                                f"{str(Path(args.output) / 'predictions.csv')!r}")
     model = common.load_model(args.model)
     X = _read_rows(model, Path(args.data))
     pred = np.asarray(model.predict(X))

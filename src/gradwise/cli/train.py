@@ -10,8 +10,10 @@ run would have.
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from ..errors import GradwiseValueError
 from . import _common as common
+from ._common import UsageError
 
 EXAMPLE = """examples:
   gradwise train --dataset moons --layers 20,3 --optimizer adam --epochs 200 --out runs/moons
@@ -99,12 +102,95 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
+def _is_int(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _is_real(low: float, high: float = math.inf, *, low_open: bool = False) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and (v > low if low_open else v >= low) and v <= high)
+    return check
+
+
+def _or_none(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or check(v)
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_flag(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+#: what each saved setting must be (what `gradwise train` writes into config.json), and how to say so
+SETTING_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "layers": (lambda v: isinstance(v, list) and all(map(_is_int(1), v)), "a list of integers >= 1"),
+    "hidden": (_is_text, "a name"),
+    "init": (_is_text, "a name"),
+    "optimizer": (_is_text, "a name"),
+    "learning_rate": (_or_none(_is_real(0, low_open=True)), "null or a number > 0"),
+    "epochs": (_is_int(1), "an integer >= 1"),
+    "batch_size": (lambda v: v == "full" or _is_int(1)(v), "'full' or an integer >= 1"),
+    "l2": (_is_real(0), "a number >= 0"),
+    "l1": (_is_real(0), "a number >= 0"),
+    "keep_prob": (_is_real(0, 1, low_open=True), "a number in (0, 1]"),
+    "batchnorm": (_is_flag, "true or false"),
+    "decay": (_is_real(0), "a number >= 0"),
+    "early_stopping": (_or_none(_is_int(0)), "null or an integer >= 0"),
+    "seed": (_is_int(0), "an integer >= 0"),
+    "standardize": (_is_flag, "true or false"),
+    "checkpoint_every": (_or_none(_is_int(1)), "null or an integer >= 1"),
+    "dataset": (_or_none(_is_text), "null or a data set name"),
+    "data": (_or_none(_is_text), "null or a file path"),
+    "target": (_or_none(_is_text), "null or a column"),
+}
+
+
+def saved_settings(config: dict, path: Path, *, complete: bool) -> dict[str, Any]:
+    """The `settings` of a run's config.json, checked against `SETTING_RULES`.
+
+    Parameters
+    ----------
+    config : dict
+        The run's config.json, as `runs.read_json` returns it.
+    path : Path
+        The file it came from (named in the errors).
+    complete : bool
+        True: every setting of a run must be there (to continue it); False: missing ones are allowed
+        (an empty dict if there are no settings at all).
+
+    Raises
+    ------
+    GradwiseValueError
+        If the settings are not a JSON object, lack a setting (`complete`), or hold a value of the wrong
+        kind: the file was not written by `gradwise train`, or was edited by hand.
+    """
+    settings = config.get("settings")
+    if settings is None and not complete:
+        return {}
+    if not isinstance(settings, dict):
+        raise GradwiseValueError(f"{str(path)!r} has no settings object: it was not written by gradwise train")
+    missing = [key for key in SETTING_RULES if key not in settings]
+    if complete and missing:
+        raise GradwiseValueError(f"{str(path)!r} lacks the setting(s) {missing}: it was not written by "
+                                 f"gradwise train")
+    for key, value in settings.items():
+        check, what = SETTING_RULES.get(key, (None, ""))
+        if check is not None and not check(value):
+            raise GradwiseValueError(f"{str(path)!r}: setting {key} must be {what}, got {value!r} "
+                                     f"(was the file edited by hand?)")
+    return dict(settings)
+
+
 def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
     """(settings, the resumed run's config or None)."""
     given = _given(args)
     if not args.resume:
         if args.dataset is None and args.data is None:
-            raise GradwiseValueError("give the data: --dataset NAME or --data FILE.csv|.npz")
+            raise UsageError("give the data: --dataset NAME or --data FILE.csv|.npz")
         settings = {**DEFAULTS, "dataset": None, "data": None, "target": None, **given}
         if settings["data"] is not None:
             settings["data"] = str(Path(settings["data"]).resolve())
@@ -112,33 +198,36 @@ def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
             settings["epochs"], settings["early_stopping"] = TABLE_EPOCHS, TABLE_PATIENCE
         return settings, None
     if args.out is None:
-        raise GradwiseValueError("--resume needs --out RUN_DIR, the run to continue")
+        raise UsageError("--resume needs --out RUN_DIR, the run to continue")
     from .. import runs
 
     runs.claim_run_dir(args.out, resume=True)  # checks there is a checkpoint to resume from
-    config = runs.read_json(Path(args.out) / runs.CONFIG, "run configuration")
-    saved = config.get("settings")
-    if not isinstance(saved, dict):
-        raise GradwiseValueError(
-            f"{args.out}/config.json has no settings: it was not written by gradwise train")
+    path = Path(args.out) / runs.CONFIG
+    config = runs.read_json(path, "run configuration")
+    saved = saved_settings(config, path, complete=True)
     if "data" in given:
         given["data"] = str(Path(given["data"]).resolve())
+    return _resumed_settings(saved, given), config
+
+
+def _resumed_settings(saved: dict, given: dict) -> dict:
+    """The run's saved settings; of the flags given, only --epochs (growing) and --checkpoint-every apply."""
     for key, value in given.items():
         if key in ("epochs", "checkpoint_every"):
             continue
-        if saved.get(key) != value:
+        if saved[key] != value:
             flag = "--" + key.replace("_", "-")
-            raise GradwiseValueError(
-                f"{flag} {value} differs from the run's {key}={saved.get(key)!r} (config.json); --resume "
+            raise UsageError(
+                f"{flag} {value} differs from the run's {key}={saved[key]!r} (config.json); --resume "
                 f"continues the same run, only --epochs and --checkpoint-every may change")
     settings = {**DEFAULTS, **saved}
     if "epochs" in given:
-        if given["epochs"] < saved.get("epochs", 0):
-            raise GradwiseValueError(f"--epochs {given['epochs']} is below the run's {saved['epochs']}")
+        if given["epochs"] < saved["epochs"]:
+            raise UsageError(f"--epochs {given['epochs']} is below the run's {saved['epochs']}")
         settings["epochs"] = given["epochs"]
     if "checkpoint_every" in given:
         settings["checkpoint_every"] = given["checkpoint_every"]
-    return settings, config
+    return settings
 
 
 def _data(settings: dict):
@@ -152,7 +241,7 @@ def _data(settings: dict):
         from ..data import Dataset, load_table
 
         common.check_data_suffix(settings["data"])
-        table = load_table(settings["data"], target=common._target_arg(settings["target"]))
+        table = load_table(settings["data"], target=common.target_arg(settings["target"]))
         parts, plan, notes = common.table_parts(table, settings["seed"], settings["dtype"])
         ds = Dataset(X_train=parts["X_train"], y_train=parts["y_train"], X_test=parts["X_test"],
                      y_test=parts["y_test"], name=table.name, task=table.task, n_classes=table.n_classes,
@@ -193,12 +282,34 @@ def command_line(settings: dict, run_dir: Path) -> str:
 
 # ------------------------------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
+    """Train as the flags say (or continue a run) and write the run directory."""
     from .. import runs
-    from ..callbacks import Checkpoint, EarlyStopping
-    from ..data import Standardizer
-    from ..optim import InverseTimeDecay
 
     settings, resumed = _settings(args)
+    ds, digest, parts, model, notes = _prepare(settings, resumed)
+    run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
+        runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
+    # written on --resume too: --epochs may have grown
+    runs.write_config(run_dir, _config(settings, run_dir, ds, digest, parts))
+    if not args.quiet:
+        _print_start(settings, ds, parts, run_dir, resumed is not None)
+    start = time.perf_counter()
+    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet)
+    seconds = time.perf_counter() - start
+    if ds.class_names is not None:
+        model.classes_ = np.asarray(ds.class_names)
+    model.feature_names_in_ = list(ds.feature_names)
+    metrics = _metrics(model, ds, parts, seconds, notes)
+    _write_results(run_dir, model, history, metrics, settings, ds, parts)
+    if not args.quiet:
+        _print_summary(run_dir, model, history, metrics, seconds)
+    return 0
+
+
+def _prepare(settings: dict, resumed: dict | None):
+    """(data set, its file's digest, the train/dev/test arrays, the untrained model, DataWarnings)."""
+    from ..data import Standardizer
+
     ds, digest, parts, plan, notes = _data(settings)
     if resumed is not None and resumed.get("data_sha256") != digest:
         raise GradwiseValueError(f"the data file {settings['data']} changed since the run started; "
@@ -215,15 +326,12 @@ def run(args: argparse.Namespace) -> int:
         # The model applies its Standardizer to every input (train, dev, test, predict) and saves it;
         # μ and σ come from the training split only.
         model.standardizer = Standardizer().fit(parts["X_train"])
+    return ds, digest, parts, model, notes
 
-    run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
-        runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
-    callbacks = []
-    if settings["early_stopping"] is not None:
-        callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
-    if settings["checkpoint_every"]:
-        callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
-    config = {
+
+def _config(settings: dict, run_dir: Path, ds: Any, digest: str | None, parts: dict) -> dict:
+    """config.json: the settings, the command that reproduces them, the data and its split sizes."""
+    return {
         "command": "train",
         "command_line": command_line(settings, run_dir),
         "settings": settings,
@@ -232,29 +340,41 @@ def run(args: argparse.Namespace) -> int:
         "dataset_name": ds.name,
         "sizes": {"train": len(parts["y_train"]), "dev": len(parts["y_dev"]), "test": len(parts["y_test"])},
     }
-    runs.write_config(run_dir, config)  # on --resume too: --epochs may have grown
-    if not args.quiet:
-        action = "resuming" if resumed is not None else "training"
-        print(f"{action} {ds.name} ({ds.task}, {ds.n_features} features; train/dev/test "
-              f"{len(parts['y_train'])}/{len(parts['y_dev'])}/{len(parts['y_test'])}) -> {run_dir}")
-        print(f"  network {ds.n_features},{','.join(map(str, settings['layers'])) or '-'},{ds.n_outputs} "
-              f"{settings['hidden']}/{settings['init']}, {settings['optimizer']}, "
-              f"{settings['epochs']} epochs")
 
-    batch = None if settings["batch_size"] == "full" else settings["batch_size"]
-    start = time.perf_counter()
-    history = model.fit(
-        parts["X_train"], parts["y_train"], epochs=settings["epochs"], batch_size=batch,
+
+def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: bool) -> None:
+    """Two lines: the data and its split, the network and how it is trained."""
+    action = "resuming" if resuming else "training"
+    print(f"{action} {ds.name} ({ds.task}, {ds.n_features} features; train/dev/test "
+          f"{len(parts['y_train'])}/{len(parts['y_dev'])}/{len(parts['y_test'])}) -> {run_dir}")
+    print(f"  network {ds.n_features},{','.join(map(str, settings['layers'])) or '-'},{ds.n_outputs} "
+          f"{settings['hidden']}/{settings['init']}, {settings['optimizer']}, "
+          f"{settings['epochs']} epochs")
+
+
+def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
+    """Train on the training split, watching the dev split; returns the History."""
+    from .. import runs
+    from ..callbacks import Callback, Checkpoint, EarlyStopping
+    from ..optim import InverseTimeDecay
+
+    callbacks: list[Callback] = []
+    if settings["early_stopping"] is not None:
+        callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
+    if settings["checkpoint_every"]:
+        callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
+    return model.fit(
+        parts["X_train"], parts["y_train"], epochs=settings["epochs"],
+        batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],
         optimizer=settings["optimizer"], learning_rate=settings["learning_rate"],
         schedule=InverseTimeDecay(settings["decay"]) if settings["decay"] else None,
         validation_data=(parts["X_dev"], parts["y_dev"]), callbacks=callbacks,
-        verbose=0 if args.quiet else "auto",
-        resume_from=run_dir / runs.CHECKPOINT if resumed is not None else None)
-    seconds = time.perf_counter() - start
+        verbose=0 if quiet else "auto",
+        resume_from=run_dir / runs.CHECKPOINT if resuming else None)
 
-    if ds.class_names is not None:
-        model.classes_ = np.asarray(ds.class_names)
-    model.feature_names_in_ = list(ds.feature_names)
+
+def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str]) -> dict:
+    """metrics.json: the scores on train, dev and test, what the training cost, and the data's warnings."""
     names = ds.class_names
     metrics = {
         "train": common.score(model, parts["X_train"], parts["y_train"], names),
@@ -268,6 +388,14 @@ def run(args: argparse.Namespace) -> int:
     }
     if ds.task == "regression":
         metrics["target_std"] = float(np.std(ds.y_train))
+    return metrics
+
+
+def _write_results(run_dir: Path, model: Any, history: Any, metrics: dict, settings: dict, ds: Any,
+                   parts: dict) -> None:
+    """history.csv, the model, the plots, and metrics.json last (it marks the run as finished)."""
+    from .. import runs
+
     metadata = {"task": ds.task, "dataset": settings["dataset"], "data": settings["data"],
                 "target": settings["target"], "seed": settings["seed"]}
     runs.write_history(run_dir, history)
@@ -278,13 +406,15 @@ def run(args: argparse.Namespace) -> int:
                                     title=f"{ds.name}: decision boundary (training set)",
                                     class_names=ds.class_names)
     runs.write_metrics(run_dir, metrics)  # last: marks the run as finished
-    if not args.quiet:
-        print(f"  {len(history)} epochs in {seconds:.2f}s (epochs trained: {model.epochs_trained})")
-        for name in ("train", "dev", "test"):
-            if metrics[name]:
-                print("  " + common.format_scores(name, metrics[name]))
-        if metrics["test"]:
-            print("\n".join("  test   " + line for line in common.format_metrics(metrics["test"])[:1]))
-        print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
-              f"metrics.json, plots)")
-    return 0
+
+
+def _print_summary(run_dir: Path, model: Any, history: Any, metrics: dict, seconds: float) -> None:
+    """How long it took, the scores, and what was written."""
+    print(f"  {len(history)} epochs in {seconds:.2f}s (epochs trained: {model.epochs_trained})")
+    for name in ("train", "dev", "test"):
+        if metrics[name]:
+            print("  " + common.format_scores(name, metrics[name]))
+    if metrics["test"]:
+        print("\n".join("  test   " + line for line in common.format_metrics(metrics["test"])[:1]))
+    print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
+          f"metrics.json, plots)")

@@ -63,20 +63,6 @@ def _range(name: str):
     return parse
 
 
-def _fraction_open(text: str) -> float:
-    value = common._number(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return value
-
-
-def _top_fraction(text: str) -> float:
-    value = common._number(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "tune", help="tune hyperparameters (Optuna; random search on log scales, coarse to fine)",
@@ -91,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="coarse trials (default 20)")
     p.add_argument("--fine-trials", type=common.non_negative_int, metavar="M",
                    help="fine trials around the best coarse ones (default N/2; 0: no fine stage)")
-    p.add_argument("--top-fraction", type=_top_fraction, default=0.2, metavar="F",
+    p.add_argument("--top-fraction", type=common.share, default=0.2, metavar="F",
                    help="the fine ranges span the best F of the coarse trials (default 0.2)")
     p.add_argument("--epochs", type=_range("epochs"), metavar="N",
                    help="epochs per trial (default 30; a range LOW:HIGH searches it)")
@@ -114,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="output directory (default tune-<data>)")
     p.add_argument("--seed", type=common.non_negative_int, default=0, metavar="S",
                    help="seed of the split, the sampler and the networks (default 0)")
-    p.add_argument("--dev-fraction", type=_fraction_open, default=0.25, metavar="F",
+    p.add_argument("--dev-fraction", type=common.open_fraction, default=0.25, metavar="F",
                    help="share of the training data used as the dev split (default 0.25)")
     p.add_argument("--no-standardize", dest="standardize", action="store_false",
                    help="feed raw inputs (default: standardize with the training split's μ, σ)")
@@ -145,14 +131,11 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     space = space.override(overrides)
-    if args.data is not None and Path(args.data).suffix.lower() not in (".csv", ".npz"):
-        raise common.GradwiseValueError(f"--data must be a .csv or .npz file, got {args.data!r}")
-    if args.target is not None and args.data is None:
-        raise common.GradwiseValueError("--target applies to --data FILE.csv, not to built-in data sets")
+    common.check_data_flags(args.data, args.target)
     source = args.dataset if args.dataset is not None else args.data
     stem = args.dataset if args.dataset is not None else Path(args.data).stem
     out = args.out or f"tune-{stem}"
-    target = common._target_arg(args.target)
+    target = common.target_arg(args.target)
     tune(dataset=source, target=target, trials=args.trials, fine_trials=args.fine_trials,
          top_fraction=args.top_fraction, space=space, sampler=args.sampler, pruner=args.pruner,
          storage=args.storage, study_name=args.study, workers=args.workers, out=out, seed=args.seed,

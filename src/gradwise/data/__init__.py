@@ -11,7 +11,8 @@
 
 from . import augment
 from .columns import Preprocessor
-from .datasets import Dataset, available, course_circles, course_flower, course_moons, load
+from .dataset import Dataset
+from .datasets import available, course_circles, course_flower, course_moons, load
 from .files import load_features, load_file, load_table
 from .split import Split, split, split_rule
 from .standardize import Standardizer

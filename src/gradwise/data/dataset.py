@@ -11,8 +11,31 @@ from ..errors import GradwiseValueError
 TASKS = ("binary", "multiclass", "regression")
 
 
+class NetworkSizes:
+    """The input and output widths of a network for some training data and its task (a mixin of
+    `Dataset` and the tuning splits)."""
+
+    X_train: np.ndarray
+    task: str
+    n_classes: int | None
+
+    @property
+    def n_features(self) -> int:
+        """n_x, the number of input features."""
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the output layer: 1 (sigmoid) for binary, K (softmax) for multiclass, 1 for regression."""
+        if self.task != "multiclass":
+            return 1
+        if self.n_classes is None:
+            raise GradwiseValueError("a multiclass task needs n_classes, got None")
+        return int(self.n_classes)
+
+
 @dataclass(frozen=True, eq=False, repr=False)
-class Dataset:
+class Dataset(NetworkSizes):
     """A train/test data set with its metadata.
 
     Attributes
@@ -62,16 +85,6 @@ class Dataset:
             raise GradwiseValueError(
                 f"{len(self.feature_names)} feature names for {self.X_train.shape[1]} features"
             )
-
-    @property
-    def n_features(self) -> int:
-        """n_x, the number of input features."""
-        return int(self.X_train.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        """Units of the output layer: 1 (sigmoid) for binary, K (softmax) for multiclass, 1 for regression."""
-        return int(self.n_classes) if self.task == "multiclass" else 1
 
     @property
     def is_classification(self) -> bool:

@@ -55,8 +55,6 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
 def _classification(
     name: str,
     X_train: np.ndarray,
@@ -422,8 +420,8 @@ def _sklearn_real(key: str, loader_name: str, pretty: str) -> Callable[..., Data
     return load_real
 
 
-# MNIST-1D (Greydanus, 2020): generation takes ~4 s (mostly scipy interpolation), so the arrays are cached
-# as an .npz in the user's cache directory, written atomically and keyed by the package version.
+# MNIST-1D (Greydanus, 2020): generation is slow (scipy interpolation), so the arrays are cached as an .npz
+# in the user's cache directory, written atomically and keyed by the package version.
 _MNIST1D_LOCK = threading.Lock()
 
 

@@ -57,13 +57,26 @@ class Job:
     cost: float = 1.0
 
 
+def course_jobs(key: str, fn: Callable[..., dict], param: str, variants: Sequence[str], cost: float,
+                **kwargs: Any) -> list[Job]:
+    """One course-protocol job per variant: `fn(param=variant, **kwargs)`, named "key/variant/course"."""
+    return [Job(f"{key}/{v}/course", fn, {param: v, **kwargs}, cost=cost) for v in variants]
+
+
+def seed_jobs(settings: Settings, key: str, fn: Callable[..., dict], param: str, variants: Sequence[str],
+              cost: float, **kwargs: Any) -> list[Job]:
+    """One job per fresh seed and variant: `fn(param=variant, seed=seed, **kwargs)`, "key/variant/seedN"."""
+    return [Job(f"{key}/{v}/seed{seed}", fn, {param: v, **kwargs, "seed": seed}, cost=cost)
+            for seed in settings.fresh_seeds() for v in variants]
+
+
 def run_job(job: Job) -> tuple[dict, float, float]:
     """Run a job; return (its output, wall seconds, CPU seconds). Module-level so worker processes can call it."""
     from threadpoolctl import threadpool_limits
 
     start, cpu = time.perf_counter(), time.process_time()
     # These networks multiply small matrices: a multi-threaded BLAS only adds synchronisation (and on a
-    # busy machine, 10-25x slowdowns), so each job computes on one thread.
+    # busy machine, large slowdowns), so each job computes on one thread.
     with threadpool_limits(limits=1):
         output = job.fn(**job.kwargs)
     return output, time.perf_counter() - start, time.process_time() - cpu
@@ -271,6 +284,73 @@ def rebuild(builder: Callable[[], Any], theta: np.ndarray):
     return model
 
 
+# ----------------------------------------------------------------------- parts shared by finish()
+
+
+def course_summary(course: dict, every: int) -> dict[str, Any]:
+    """A course-protocol run in results.json: its accuracies, first and final cost, every `every`-th cost."""
+    cost = course["cost"]
+    return {"train_accuracy": course["train_accuracy"], "test_accuracy": course["test_accuracy"],
+            "first_cost": float(cost[0]), "final_cost": float(cost[-1]),
+            f"cost_every_{every}": [float(c) for c in cost[::every]]}
+
+
+def accuracy_statistics(per_seed: Sequence[dict]) -> dict[str, dict]:
+    """Mean and 95% interval of the train and test accuracies of the fresh seeds' runs."""
+    return {"train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
+            "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed])}
+
+
+def course_accuracy_checks(settings: Settings, subject: str, course: dict,
+                           printed: tuple[str | None, str | None]) -> tuple[list[Check], list[str]]:
+    """The course-protocol run's (train, test) accuracy against the seeds' printed (train, test) numbers.
+
+    `subject` starts each claim ("He initialization" → "He initialization, train accuracy (course
+    protocol)"). Returns the checks (none where the seeds print nothing) and the table's two verdict
+    cells (✓, ✗, – or — where nothing is printed).
+    """
+    checks, cells = [], []
+    for what, text in zip(("train", "test"), printed, strict=True):
+        if text is None:
+            cells.append("—")
+            continue
+        ours = course[f"{what}_accuracy"]
+        checks.append(Check(f"{subject}, {what} accuracy (course protocol)", text, like_printed(ours, text),
+                            compare(settings, ours, text)))
+        cells.append(mark(checks[-1].passed))
+    return checks, cells
+
+
+def first_reaching(cost: Sequence[float], target: float) -> int | None:
+    """How many epochs (iterations) until the cost is <= target: the 1-based index, None if never."""
+    return next((i + 1 for i, c in enumerate(cost) if c <= target), None)
+
+
 def plot_path(plot_dir: Path, name: str) -> tuple[Path, str]:
     """(absolute path to write, path relative to the output directory for the report)."""
     return plot_dir / name, f"{plot_dir.name}/{name}"
+
+
+def save_plot(fig: Any, plot_dir: Path, name: str) -> str:
+    """Write `fig` as the PNG plot_dir/name; return its path relative to the output directory (for the report)."""
+    from .. import plots
+
+    abs_path, rel_path = plot_path(plot_dir, name)
+    plots.save_figure(fig, abs_path)
+    return rel_path
+
+
+def boundaries_figure(plot_dir: Path, name: str, panels: Sequence[tuple[Any, str]], X: np.ndarray,
+                      y: np.ndarray, *, suptitle: str, grid: tuple[int, int] = (1, 3),
+                      figsize: tuple[float, float] = (13.5, 4.2), **options: Any) -> str:
+    """Decision boundaries of trained models side by side on the same data; returns `save_plot`'s path.
+
+    panels : (model, title) per panel, row by row; `options` go to `plots.plot_decision_boundary`.
+    """
+    from .. import plots
+
+    fig, axes = plots.subplots(*grid, figsize=figsize)
+    for ax, (model, title) in zip(np.ravel(axes), panels, strict=True):
+        plots.plot_decision_boundary(ax, model, X, y, title=title, **options)
+    fig.suptitle(suptitle)
+    return save_plot(fig, plot_dir, name)

@@ -22,7 +22,7 @@ from .. import plots
 from ..data import Standardizer, load
 from ..errors import TrainingDivergedError
 from ..model import mlp
-from ._common import Check, Figure, Job, Section, Settings, Table, fewer, pct, plot_path
+from ._common import Check, Figure, Job, Section, Settings, Table, fewer, first_reaching, pct, save_plot, trained
 
 KEY = "batchnorm"
 TITLE = "5. Batch normalization: speed and the learning rates it tolerates"
@@ -60,10 +60,6 @@ def train(hidden: str, batchnorm: bool, learning_rate: float, epochs: int) -> di
     return {"diverged": False, "cost": cost, "test_accuracy": model.evaluate(Xt, yt)["accuracy"]}
 
 
-def _epochs_to(cost: list[float], target: float) -> int | None:
-    return next((i + 1 for i, c in enumerate(cost) if c <= target), None)
-
-
 def jobs(settings: Settings) -> list[Job]:
     epochs = settings.n(EPOCHS, QUICK_EPOCHS)
     rates = QUICK_LEARNING_RATES if settings.quick else LEARNING_RATES
@@ -73,7 +69,14 @@ def jobs(settings: Settings) -> list[Job]:
             for hidden in ACTIVATIONS for bn in (False, True) for lr in rates]
 
 
+LESSON = ("Batch norm normalizes each hidden unit's z over the mini-batch and lets γ, β choose its scale; "
+          "deeper layers then see inputs of a stable distribution, so the network trains faster and "
+          "accepts much larger learning rates.")
+TAGS = (("plain", False), ("batchnorm", True))
+
+
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """Per activation, with and without batch norm: the α that train and how fast; the claims; the plots."""
     epochs = settings.n(EPOCHS, QUICK_EPOCHS)
     rates = QUICK_LEARNING_RATES if settings.quick else LEARNING_RATES
     results: dict = {"protocol": {"data": "digits (standardized), 80/20", "layers": [64] + [WIDTH] * DEPTH + [10],
@@ -82,59 +85,93 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                                   "trains_if_final_cost_below": TRAINS_BELOW}}
     rows, checks = [], []
     for hidden in ACTIVATIONS:
-        summary = {}
-        for bn in (False, True):
-            tag = "batchnorm" if bn else "plain"
-            runs = {}
-            for lr in rates:
-                r = outputs[f"{KEY}/{hidden}/{'bn' if bn else 'plain'}/{lr:g}"]
-                final = r["cost"][-1] if r["cost"] else None
-                trains = (not r["diverged"]) and final is not None and math.isfinite(final) and final < TRAINS_BELOW
-                runs[f"{lr:g}"] = {"diverged": r["diverged"], "final_cost": final, "trains": trains,
-                                   "epochs_to_target": _epochs_to(r["cost"], TARGET_COST),
-                                   "test_accuracy": r["test_accuracy"], "cost": r["cost"]}
-            training = [lr for lr in rates if runs[f"{lr:g}"]["trains"]]
-            reached = [(runs[f"{lr:g}"]["epochs_to_target"], lr) for lr in rates
-                       if runs[f"{lr:g}"]["epochs_to_target"] is not None]
-            best = min(reached) if reached else None
-            finals = [(runs[f"{lr:g}"]["final_cost"], lr) for lr in rates if not runs[f"{lr:g}"]["diverged"]]
-            summary[tag] = {
-                # the α whose curve the plot shows: fastest to the target, else the lowest final cost
-                "best_learning_rate": best[1] if best else (min(finals)[1] if finals else None),
-                "largest_learning_rate_that_trains": max(training) if training else None,
-                "fewest_epochs_to_target": best[0] if best else None,
-                "at_learning_rate": best[1] if best else None,
-                "best_test_accuracy": max((r["test_accuracy"] for r in runs.values()
-                                           if r["trains"] and r["test_accuracy"] is not None), default=None),
-                "runs": runs,
-            }
-            rows.append([
-                f"{hidden}, {'with' if bn else 'without'} batch norm",
-                _lr(summary[tag]["largest_learning_rate_that_trains"]),
-                "not reached" if best is None else f"{best[0]} (α = {best[1]:g})",
-                " ".join("✗" if runs[f"{lr:g}"]["diverged"] else
-                         ("·" if not runs[f"{lr:g}"]["trains"] else str(runs[f"{lr:g}"]["epochs_to_target"] or "✓"))
-                         for lr in rates),
-                pct(summary[tag]["best_test_accuracy"]),
-            ])
-        results[hidden] = summary
-        plain, bn = summary["plain"], summary["batchnorm"]
-        checks.append(Check(
-            f"{hidden}: batch norm trains at a larger learning rate", "allows a larger α",
-            f"largest α that trains: {_lr(plain['largest_learning_rate_that_trains'])} without, "
-            f"{_lr(bn['largest_learning_rate_that_trains'])} with",
-            (bn["largest_learning_rate_that_trains"] or 0) > (plain["largest_learning_rate_that_trains"] or 0)))
-        checks.append(Check(
-            f"{hidden}: batch norm reaches J ≤ {TARGET_COST} in at most as many epochs (best α of each)",
-            "trains faster",
-            f"{_ep(plain)} without, {_ep(bn)} with",
-            fewer(bn["fewest_epochs_to_target"], plain["fewest_epochs_to_target"], or_equal=True)))
-    if settings.quick:
-        for c in checks:
-            c.passed = None
+        results[hidden] = {tag: _summary(outputs, hidden, bn, rates) for tag, bn in TAGS}
+        rows += [_row(hidden, bn, results[hidden][tag], rates) for tag, bn in TAGS]
+        checks += _claims(settings, hidden, results[hidden])
+    table = Table(
+        "With and without batch norm (per α, in order: epochs to the target cost, ✓ trains without reaching "
+        "it, · does not train, ✗ diverges)",
+        ["network", "largest α that trains", f"fewest epochs to J ≤ {TARGET_COST}",
+         "per α: " + ", ".join(f"{lr:g}" for lr in rates), "best test accuracy"],
+        rows)
+    figure = Figure(_plots(results, rates, epochs, plot_dir),
+                    "Left: the cost after training against α — without batch norm the network diverges or "
+                    "stalls beyond a small range. Middle, right: cost curves at each network's best α (fastest "
+                    "to the target, else lowest final cost).")
+    return Section(KEY, TITLE, LESSON, _protocol(epochs, rates), results, tables=[table], figures=[figure],
+                   checks=checks)
 
+
+def _summary(outputs: dict[str, dict], hidden: str, batchnorm: bool, rates: tuple[float, ...]) -> dict:
+    """One network over the α sweep: each run's fate, the largest α that trains, the fastest to the target."""
+    runs = {}
+    for lr in rates:
+        r = outputs[f"{KEY}/{hidden}/{'bn' if batchnorm else 'plain'}/{lr:g}"]
+        final = r["cost"][-1] if r["cost"] else None
+        trains = (not r["diverged"]) and final is not None and math.isfinite(final) and final < TRAINS_BELOW
+        runs[f"{lr:g}"] = {"diverged": r["diverged"], "final_cost": final, "trains": trains,
+                           "epochs_to_target": first_reaching(r["cost"], TARGET_COST),
+                           "test_accuracy": r["test_accuracy"], "cost": r["cost"]}
+    training = [lr for lr in rates if runs[f"{lr:g}"]["trains"]]
+    reached = [(runs[f"{lr:g}"]["epochs_to_target"], lr) for lr in rates
+               if runs[f"{lr:g}"]["epochs_to_target"] is not None]
+    best = min(reached) if reached else None
+    finals = [(runs[f"{lr:g}"]["final_cost"], lr) for lr in rates if not runs[f"{lr:g}"]["diverged"]]
+    return {
+        # the α whose curve the plot shows: fastest to the target, else the lowest final cost
+        "best_learning_rate": best[1] if best else (min(finals)[1] if finals else None),
+        "largest_learning_rate_that_trains": max(training) if training else None,
+        "fewest_epochs_to_target": best[0] if best else None,
+        "at_learning_rate": best[1] if best else None,
+        "best_test_accuracy": max((r["test_accuracy"] for r in runs.values()
+                                   if r["trains"] and r["test_accuracy"] is not None), default=None),
+        "runs": runs,
+    }
+
+
+def _row(hidden: str, batchnorm: bool, summary: dict, rates: tuple[float, ...]) -> list[str]:
+    """The table's row of one network: largest α that trains, fewest epochs, each α's fate, test accuracy."""
+    runs = summary["runs"]
+    fewest = summary["fewest_epochs_to_target"]
+    return [
+        f"{hidden}, {'with' if batchnorm else 'without'} batch norm",
+        _lr(summary["largest_learning_rate_that_trains"]),
+        "not reached" if fewest is None else f"{fewest} (α = {summary['at_learning_rate']:g})",
+        " ".join("✗" if runs[f"{lr:g}"]["diverged"] else
+                 ("·" if not runs[f"{lr:g}"]["trains"] else str(runs[f"{lr:g}"]["epochs_to_target"] or "✓"))
+                 for lr in rates),
+        pct(summary["best_test_accuracy"]),
+    ]
+
+
+def _claims(settings: Settings, hidden: str, summary: dict) -> list[Check]:
+    """With batch norm the network trains at a larger α, and reaches the target in at most as many epochs."""
+    plain, bn = summary["plain"], summary["batchnorm"]
+    return [
+        Check(f"{hidden}: batch norm trains at a larger learning rate", "allows a larger α",
+              f"largest α that trains: {_lr(plain['largest_learning_rate_that_trains'])} without, "
+              f"{_lr(bn['largest_learning_rate_that_trains'])} with",
+              trained(settings, (bn["largest_learning_rate_that_trains"] or 0)
+                      > (plain["largest_learning_rate_that_trains"] or 0))),
+        Check(f"{hidden}: batch norm reaches J ≤ {TARGET_COST} in at most as many epochs (best α of each)",
+              "trains faster", f"{_ep(plain)} without, {_ep(bn)} with",
+              trained(settings, fewer(bn["fewest_epochs_to_target"], plain["fewest_epochs_to_target"],
+                                      or_equal=True))),
+    ]
+
+
+def _plots(results: dict, rates: tuple[float, ...], epochs: int, plot_dir: Path) -> str:
+    """Final cost against α for the four networks; each activation's cost curves at its best α."""
     fig, axes = plots.subplots(1, 3, figsize=(15.0, 4.2))
-    ax = axes[0]
+    _final_cost_by_rate(axes[0], results, rates, epochs)
+    for ax, hidden in zip(axes[1:], ACTIVATIONS, strict=True):
+        _curves_at_best_rate(ax, results[hidden], hidden)
+    fig.suptitle(f"Batch normalization on a {DEPTH}-hidden-layer network (digits, mini-batch gradient descent)")
+    return save_plot(fig, plot_dir, "batchnorm.png")
+
+
+def _final_cost_by_rate(ax, results: dict, rates: tuple[float, ...], epochs: int) -> None:
+    """One line per network: the training cost after `epochs` by α; × marks the α that diverged."""
     for hidden in ACTIVATIONS:
         for tag, style in (("plain", "--"), ("batchnorm", "-")):
             runs = results[hidden][tag]["runs"]
@@ -152,49 +189,33 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     ax.set_title("Final cost by learning rate (× = diverged)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="x-small")
-    for ax, hidden in zip(axes[1:], ACTIVATIONS, strict=True):
-        curves, styles = {}, {}
-        for tag in ("plain", "batchnorm"):
-            lr = results[hidden][tag]["best_learning_rate"]
-            run = results[hidden][tag]["runs"][f"{lr:g}"] if lr is not None else {"cost": []}
-            if run["cost"]:
-                label = f"{'batch norm' if tag == 'batchnorm' else 'no batch norm'}, α = {lr:g}"
-                curves[label] = run["cost"]
-                styles[label] = {"linestyle": "-" if tag == "batchnorm" else "--", "marker": "o", "markersize": 3}
-        if curves:
-            plots.plot_cost_curves(ax, curves, x={k: np.arange(1, len(v) + 1) for k, v in curves.items()},
-                                   xlabel="epoch", ylabel="training cost (epoch mean)", logy=True, styles=styles,
-                                   title=f"{hidden} hidden layers: each at its best α")
-        ax.axhline(TARGET_COST, color="gray", linewidth=0.8, linestyle=":")
-    fig.suptitle(f"Batch normalization on a {DEPTH}-hidden-layer network (digits, mini-batch gradient descent)")
-    abs_path, rel_path = plot_path(plot_dir, "batchnorm.png")
-    plots.save_figure(fig, abs_path)
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("Batch norm normalizes each hidden unit's z over the mini-batch and lets γ, β choose its scale; "
-                "deeper layers then see inputs of a stable distribution, so the network trains faster and "
-                "accepts much larger learning rates."),
-        protocol=[
-            "digits (scikit-learn, 1797 images 8×8, stratified 80/20), inputs standardized with the training set",
-            f"64-[{WIDTH}]×{DEPTH}-10 softmax, mini-batches of {BATCH}, plain gradient descent, {epochs} epochs, "
-            f"α ∈ {{{', '.join(f'{lr:g}' for lr in rates)}}}; ReLU with He init, sigmoid with Xavier init",
-            f"'trains': no divergence and a final training cost below {TRAINS_BELOW:.2f} (half of ln 10); "
-            f"target cost {TARGET_COST}",
-        ],
-        results=results,
-        tables=[Table(
-            "With and without batch norm (per α, in order: epochs to the target cost, ✓ trains without reaching "
-            "it, · does not train, ✗ diverges)",
-            ["network", "largest α that trains", f"fewest epochs to J ≤ {TARGET_COST}",
-             "per α: " + ", ".join(f"{lr:g}" for lr in rates), "best test accuracy"],
-            rows)],
-        figures=[Figure(rel_path, "Left: the cost after training against α — without batch norm the network "
-                                  "diverges or stalls beyond a small range. Middle, right: cost curves at each "
-                                  "network's best α (fastest to the target, else lowest final cost).")],
-        checks=checks,
-    )
+
+def _curves_at_best_rate(ax, summary: dict, hidden: str) -> None:
+    """The cost curves of one activation, with and without batch norm, each at its best α."""
+    curves, styles = {}, {}
+    for tag in ("plain", "batchnorm"):
+        lr = summary[tag]["best_learning_rate"]
+        run = summary[tag]["runs"][f"{lr:g}"] if lr is not None else {"cost": []}
+        if run["cost"]:
+            label = f"{'batch norm' if tag == 'batchnorm' else 'no batch norm'}, α = {lr:g}"
+            curves[label] = run["cost"]
+            styles[label] = {"linestyle": "-" if tag == "batchnorm" else "--", "marker": "o", "markersize": 3}
+    if curves:
+        plots.plot_cost_curves(ax, curves, x={k: np.arange(1, len(v) + 1) for k, v in curves.items()},
+                               xlabel="epoch", ylabel="training cost (epoch mean)", logy=True, styles=styles,
+                               title=f"{hidden} hidden layers: each at its best α")
+    ax.axhline(TARGET_COST, color="gray", linewidth=0.8, linestyle=":")
+
+
+def _protocol(epochs: int, rates: tuple[float, ...]) -> list[str]:
+    return [
+        "digits (scikit-learn, 1797 images 8×8, stratified 80/20), inputs standardized with the training set",
+        f"64-[{WIDTH}]×{DEPTH}-10 softmax, mini-batches of {BATCH}, plain gradient descent, {epochs} epochs, "
+        f"α ∈ {{{', '.join(f'{lr:g}' for lr in rates)}}}; ReLU with He init, sigmoid with Xavier init",
+        f"'trains': no divergence and a final training cost below {TRAINS_BELOW:.2f} (half of ln 10); "
+        f"target cost {TARGET_COST}",
+    ]
 
 
 def _lr(value: float | None) -> str:

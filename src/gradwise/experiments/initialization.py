@@ -8,7 +8,9 @@ full-batch gradient descent, α = 0.01, 15,000 iterations. The seeds' table: zer
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,15 +24,17 @@ from ._common import (
     Section,
     Settings,
     Table,
-    compare,
+    accuracy_statistics,
+    boundaries_figure,
+    course_accuracy_checks,
+    course_jobs,
+    course_summary,
     fmt_interval,
     legacy_rng,
-    like_printed,
-    mark,
-    mean_interval,
     pct,
     plot_path,
     rebuild,
+    seed_jobs,
     streams,
     trained,
 )
@@ -86,106 +90,93 @@ def train(init: str, iterations: int, seed: int | None = None) -> dict:
 
 def jobs(settings: Settings) -> list[Job]:
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
-    out = [Job(f"{KEY}/{init}/course", train, {"init": init, "iterations": n}, cost=n * 300)
-           for init in INITS]
-    for seed in settings.fresh_seeds():
-        out += [Job(f"{KEY}/{init}/seed{seed}", train, {"init": init, "iterations": n, "seed": seed},
-                    cost=n * 300) for init in INITS]
-    return out
+    return (course_jobs(KEY, train, "init", INITS, cost=n * 300, iterations=n)
+            + seed_jobs(settings, KEY, train, "init", INITS, cost=n * 300, iterations=n))
+
+
+LESSON = ("Zero weights fail to break symmetry (every hidden unit computes the same thing, so the network is "
+          "no better than a linear classifier); large random weights (×10) saturate the sigmoid, start "
+          "with a huge cost and slow the optimization; He initialization (×√(2/n_(l−1))) trains well.")
 
 
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """The seeds' table beside ours, the claims tested over fresh seeds, the cost and boundary plots."""
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
     seeds = settings.fresh_seeds()
-    data = course_circles()
+    results, rows, checks = _course_table(settings, outputs, seeds)
+    checks += _claims(settings, results, seeds)
+    results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n,
+                           "data": "make_circles(300/100, noise=.05) after seed 1/2", "weights": "RandomState(3)"}
+    table = Table("Accuracy by initialization: the seeds' table beside ours",
+                  ["init", "seeds train", "ours train", "", "seeds test", "ours test", "",
+                   f"train, {len(seeds)} seeds (95% CI)", f"test, {len(seeds)} seeds (95% CI)", "seeds' comment"],
+                  rows)
+    return Section(KEY, TITLE, LESSON, _protocol(n, seeds), results, tables=[table],
+                   figures=_plots(outputs, results, n, plot_dir), checks=checks,
+                   notes=[f"First cost with He initialization: {results['he']['first_cost']:.12f}."])
+
+
+def _course_table(settings: Settings, outputs: dict[str, dict], seeds: list[int]):
+    """(results per init, the table's rows, the checks of the course-protocol accuracies)."""
     results: dict = {}
     checks: list[Check] = []
     rows = []
     for init in INITS:
         course = outputs[f"{KEY}/{init}/course"]
         per_seed = [outputs[f"{KEY}/{init}/seed{s}"] for s in seeds]
-        stats = {
-            "seeds": seeds,
-            "train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
-            "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed]),
-        }
-        cost = course["cost"]
-        results[init] = {
-            "train_accuracy": course["train_accuracy"],
-            "test_accuracy": course["test_accuracy"],
-            "first_cost": float(cost[0]),
-            "final_cost": float(cost[-1]),
-            "cost_every_1000": [float(c) for c in cost[::1000]],
-            "w1_row_spread": course["w1_row_spread"],
-            "statistics": stats,
-        }
+        stats: dict[str, Any] = {"seeds": seeds, **accuracy_statistics(per_seed)}
+        results[init] = {**course_summary(course, every=1000), "w1_row_spread": course["w1_row_spread"],
+                         "statistics": stats}
+        course_checks, cells = course_accuracy_checks(settings, f"{LABEL[init]} initialization", course,
+                                                      SEEDS[init])
+        checks += course_checks
         seed_train, seed_test = SEEDS[init]
-        cells = []
-        for ours, printed, what in ((course["train_accuracy"], seed_train, "train"),
-                                    (course["test_accuracy"], seed_test, "test")):
-            if printed is None:
-                cells.append("—")
-                continue
-            ok = compare(settings, ours, printed)
-            cells.append(mark(ok))
-            checks.append(Check(f"{LABEL[init]} initialization, {what} accuracy (course protocol)", printed,
-                                like_printed(ours, printed), ok))
         rows.append([
             init, f"{seed_train}", pct(course["train_accuracy"], 2), cells[0],
             seed_test or "—", pct(course["test_accuracy"], 2), cells[1],
             fmt_interval(stats["train_accuracy"]), fmt_interval(stats["test_accuracy"]), COMMENT[init],
         ])
-    mean = {i: results[i]["statistics"]["train_accuracy"]["mean"] for i in INITS}
-    checks.append(Check("zeros never breaks symmetry: all hidden units of layer 1 stay identical",
-                        "every neuron learns the same thing", f"max |W1[i] − W1[0]| = "
-                        f"{results['zeros']['w1_row_spread']:.1e}", results["zeros"]["w1_row_spread"] == 0.0))
-    order_ok = mean["he"] > mean["random"] > mean["zeros"]
-    checks.append(Check(f"over {len(seeds)} fresh seeds: He > large random > zeros (mean train accuracy)",
-                        "He best, zeros worst", " > ".join(f"{i} {pct(mean[i])}" for i in ("he", "random", "zeros")),
-                        trained(settings, order_ok)))
-    results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n,
-                           "data": "make_circles(300/100, noise=.05) after seed 1/2", "weights": "RandomState(3)"}
+    return results, rows, checks
 
-    # plots: cost curves and the three decision boundaries of the course-protocol networks
+
+def _claims(settings: Settings, results: dict, seeds: list[int]) -> list[Check]:
+    """Zeros keeps the hidden units identical; over fresh seeds He > large random > zeros."""
+    mean = {i: results[i]["statistics"]["train_accuracy"]["mean"] for i in INITS}
+    order_ok = mean["he"] > mean["random"] > mean["zeros"]
+    return [
+        Check("zeros never breaks symmetry: all hidden units of layer 1 stay identical",
+              "every neuron learns the same thing", f"max |W1[i] − W1[0]| = "
+              f"{results['zeros']['w1_row_spread']:.1e}", results["zeros"]["w1_row_spread"] == 0.0),
+        Check(f"over {len(seeds)} fresh seeds: He > large random > zeros (mean train accuracy)",
+              "He best, zeros worst", " > ".join(f"{i} {pct(mean[i])}" for i in ("he", "random", "zeros")),
+              trained(settings, order_ok)),
+    ]
+
+
+def _plots(outputs: dict[str, dict], results: dict, n: int, plot_dir: Path) -> list[Figure]:
+    """Cost curves and the three decision boundaries of the course-protocol networks."""
     curves = {LABEL[init]: outputs[f"{KEY}/{init}/course"]["cost"] for init in INITS}
     cost_abs, cost_rel = plot_path(plot_dir, "initialization_cost.png")
     plots.plot_cost_curves(cost_abs, curves, logy=True, xlabel="iteration (full-batch gradient descent)",
                            ylabel="cost J (log scale)",
                            title=f"Cost by initialization (α = {LEARNING_RATE}, {n} iterations)")
-    fig, axes = plots.subplots(1, 3, figsize=(13.5, 4.2))
-    for ax, init in zip(axes, INITS, strict=True):
-        model = rebuild(lambda init=init: build(init), outputs[f"{KEY}/{init}/course"]["theta"])
-        r = results[init]
-        plots.plot_decision_boundary(ax, model, data.X_train, data.y_train,
-                                     title=f"{LABEL[init]}: train {pct(r['train_accuracy'])}, "
-                                           f"test {pct(r['test_accuracy'])}")
-    fig.suptitle("Decision boundaries on the training set (course protocol)")
-    bound_abs, bound_rel = plot_path(plot_dir, "initialization_boundaries.png")
-    plots.save_figure(fig, bound_abs)
+    data = course_circles()
+    panels = [(rebuild(partial(build, init), outputs[f"{KEY}/{init}/course"]["theta"]),
+               f"{LABEL[init]}: train {pct(results[init]['train_accuracy'])}, "
+               f"test {pct(results[init]['test_accuracy'])}") for init in INITS]
+    bound_rel = boundaries_figure(plot_dir, "initialization_boundaries.png", panels, data.X_train, data.y_train,
+                                  suptitle="Decision boundaries on the training set (course protocol)")
+    return [Figure(cost_rel, "Cost during training. Large random weights start at "
+                             f"J = {results['random']['first_cost']:.0f} (the course's log(0) prints inf)."),
+            Figure(bound_rel, "Decision boundaries: zeros predicts one class, He separates the circles.")]
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("Zero weights fail to break symmetry (every hidden unit computes the same thing, so the network is "
-                "no better than a linear classifier); large random weights (×10) saturate the sigmoid, start "
-                "with a huge cost and slow the optimization; He initialization (×√(2/n_(l−1))) trains well."),
-        protocol=[
-            "course protocol: `make_circles(300, noise=.05)` after `np.random.seed(1)`, test set 100 after "
-            "`np.random.seed(2)` (drawn with `RandomState`, bit-identical)",
-            f"network 2-10-5-1, ReLU-ReLU-sigmoid, weights from `RandomState(3)`, full-batch gradient descent, "
-            f"α = {LEARNING_RATE}, {n} iterations",
-            f"statistics: {len(seeds)} fresh seeds ({', '.join(map(str, seeds))}), each drawing its own circles and "
-            "weights; mean and 95% t-interval",
-        ],
-        results=results,
-        tables=[Table(
-            "Accuracy by initialization: the seeds' table beside ours",
-            ["init", "seeds train", "ours train", "", "seeds test", "ours test", "",
-             f"train, {len(seeds)} seeds (95% CI)", f"test, {len(seeds)} seeds (95% CI)", "seeds' comment"],
-            rows)],
-        figures=[Figure(cost_rel, "Cost during training. Large random weights start at "
-                                  f"J = {results['random']['first_cost']:.0f} (the course's log(0) prints inf)."),
-                 Figure(bound_rel, "Decision boundaries: zeros predicts one class, He separates the circles.")],
-        checks=checks,
-        notes=[f"First cost with He initialization: {results['he']['first_cost']:.12f}."],
-    )
+
+def _protocol(n: int, seeds: list[int]) -> list[str]:
+    return [
+        "course protocol: `make_circles(300, noise=.05)` after `np.random.seed(1)`, test set 100 after "
+        "`np.random.seed(2)` (drawn with `RandomState`, bit-identical)",
+        f"network 2-10-5-1, ReLU-ReLU-sigmoid, weights from `RandomState(3)`, full-batch gradient descent, "
+        f"α = {LEARNING_RATE}, {n} iterations",
+        f"statistics: {len(seeds)} fresh seeds ({', '.join(map(str, seeds))}), each drawing its own circles and "
+        "weights; mean and 95% t-interval",
+    ]

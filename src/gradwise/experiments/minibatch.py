@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ..data import Standardizer, load
 from ..layers import TRAINING
 from ..model import mlp
 from ..optim import GD
-from ._common import Check, Figure, Job, Section, Settings, Table, plot_path
+from ._common import Check, Figure, Job, Section, Settings, Table, save_plot, trained
 
 KEY = "minibatch"
 TITLE = "8. Mini-batch size: batch, stochastic, mini-batch"
@@ -138,7 +139,18 @@ def _cost_at(seconds: list[float], cost: list[float], t: float) -> float:
     return cost[max(i, 0)]
 
 
+LESSON = ("Batch gradient descent takes one smooth step per epoch; stochastic gradient descent takes m noisy "
+          "steps and loses vectorization; mini-batches (64, 128, 256, …) take many vectorized steps per "
+          "epoch and learn fastest in wall-clock time.")
+STYLES: dict[str, dict[str, Any]] = {
+    "batch (m)": {"color": "#1f77b4"},
+    "stochastic (1)": {"color": "#d62728", "marker": "o", "markersize": 3},
+    "mini-batch (64)": {"color": "#2ca02c"},
+}
+
+
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """Per batch size: α, time, progress in equal time and noise; the claims; the plot."""
     out = outputs[f"{KEY}/all"]
     examples = out["batch (m)"]["examples"]
     # the equal time budget: every size has finished at least one epoch (a size that stopped earlier keeps its
@@ -148,23 +160,42 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                                   "trace_updates": TRACE_UPDATES, "equal_time_budget_seconds": budget}}
     rows = []
     for label in SIZES:
-        r = out[label]
-        trace = np.asarray(r["trace"])
-        # noise of the update-by-update cost: the spread of its consecutive changes
-        noise = float(np.std(np.diff(trace))) if trace.size > 2 else 0.0
-        at_budget = _cost_at(r["seconds"], r["cost"], budget)
-        results[SHORT[label]] = {
-            "batch_size": SIZES[label][0], "learning_rate": r["learning_rate"], "learning_rate_trials": r["trials"],
-            "updates_per_epoch": r["updates_per_epoch"], "epochs": len(r["cost"]) - 1,
-            "seconds_per_epoch": r["seconds_per_epoch"],
-            "microseconds_per_example": 1e6 * r["seconds_per_epoch"] / examples,
-            "cost_by_epoch": r["cost"], "final_cost": r["cost"][-1], "cost_at_equal_time": at_budget,
-            "update_cost_noise": noise}
-        rows.append([label, f"{r['learning_rate']:g}", str(r["updates_per_epoch"]),
-                     f"{1e3 * r['seconds_per_epoch']:.2f}", f"{1e6 * r['seconds_per_epoch'] / examples:.1f}",
-                     f"{r['cost'][1]:.3f}", f"{at_budget:.3f}", f"{noise:.3f}"])
+        results[SHORT[label]], row = _size(out[label], label, examples, budget)
+        rows.append(row)
+    table = Table("Batch size: learning rate, time, progress and noise",
+                  ["batch size", "α", "updates per epoch", "ms per epoch", "µs per example",
+                   "cost after 1 epoch", f"cost after {budget:.2f} s", "update-cost noise"], rows)
+    figure = Figure(_plot(out, examples, budget, plot_dir),
+                    "Per epoch, stochastic updates make the most progress; per second, "
+                    "mini-batches do. Stochastic updates are the noisiest, batch updates smooth.")
+    return Section(KEY, TITLE, LESSON, _protocol(out, examples), results, tables=[table], figures=[figure],
+                   checks=_checks(settings, results, budget),
+                   notes=["Times depend on the machine and its load; the ratios are what the seeds discuss."])
+
+
+def _size(r: dict, label: str, examples: int, budget: float) -> tuple[dict, list[str]]:
+    """(results, table row) of one batch size."""
+    trace = np.asarray(r["trace"])
+    # noise of the update-by-update cost: the spread of its consecutive changes
+    noise = float(np.std(np.diff(trace))) if trace.size > 2 else 0.0
+    at_budget = _cost_at(r["seconds"], r["cost"], budget)
+    result = {
+        "batch_size": SIZES[label][0], "learning_rate": r["learning_rate"], "learning_rate_trials": r["trials"],
+        "updates_per_epoch": r["updates_per_epoch"], "epochs": len(r["cost"]) - 1,
+        "seconds_per_epoch": r["seconds_per_epoch"],
+        "microseconds_per_example": 1e6 * r["seconds_per_epoch"] / examples,
+        "cost_by_epoch": r["cost"], "final_cost": r["cost"][-1], "cost_at_equal_time": at_budget,
+        "update_cost_noise": noise}
+    row = [label, f"{r['learning_rate']:g}", str(r["updates_per_epoch"]),
+           f"{1e3 * r['seconds_per_epoch']:.2f}", f"{1e6 * r['seconds_per_epoch'] / examples:.1f}",
+           f"{r['cost'][1]:.3f}", f"{at_budget:.3f}", f"{noise:.3f}"]
+    return result, row
+
+
+def _checks(settings: Settings, results: dict, budget: float) -> list[Check]:
+    """Stochastic is the noisiest and loses vectorization; mini-batches learn fastest per second."""
     b, s, mb = results["batch"], results["stochastic"], results["minibatch"]
-    checks = [
+    return [
         Check("stochastic updates are the noisiest, batch updates the smoothest",
               "SGD extremely noisy; batch low-noise",
               f"noise {s['update_cost_noise']:.3f} (1) > {mb['update_cost_noise']:.3f} (64) > "
@@ -174,62 +205,47 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
               "loses speed-up from vectorization",
               f"{s['microseconds_per_example']:.1f} µs vs {mb['microseconds_per_example']:.1f} µs per example",
               s["seconds_per_epoch"] > 5 * mb["seconds_per_epoch"]),
+        # a quick run's few epochs say nothing about the learning speed
         Check(f"in the same training time ({budget:.2f} s) mini-batches reach the lowest cost",
               "mini-batch: faster learning",
               f"mini-batch {mb['cost_at_equal_time']:.3f}, batch {b['cost_at_equal_time']:.3f}, "
               f"stochastic {s['cost_at_equal_time']:.3f}",
-              mb["cost_at_equal_time"] < min(b["cost_at_equal_time"], s["cost_at_equal_time"])),
+              trained(settings, mb["cost_at_equal_time"] < min(b["cost_at_equal_time"], s["cost_at_equal_time"]))),
     ]
-    if settings.quick:
-        checks[2].passed = None  # a few epochs say nothing about the learning speed
 
-    styles = {"batch (m)": {"color": "#1f77b4"}, "stochastic (1)": {"color": "#d62728", "marker": "o",
-                                                                     "markersize": 3},
-              "mini-batch (64)": {"color": "#2ca02c"}}
+
+def _plot(out: dict, examples: int, budget: float, plot_dir: Path) -> str:
+    """Cost by epoch, the same by seconds, and the first updates' noise, for the three batch sizes."""
     labels = {k: f"{k}, α = {out[k]['learning_rate']:g}" for k in SIZES}
+    styles = {labels[k]: v for k, v in STYLES.items()}
     fig, axes = plots.subplots(1, 3, figsize=(15.0, 4.2))
     plots.plot_cost_curves(axes[0], {labels[k]: out[k]["cost"][1:] for k in SIZES},
                            x={labels[k]: np.arange(1, len(out[k]["cost"])) for k in SIZES}, logx=True, logy=True,
-                           styles={labels[k]: v for k, v in styles.items()}, xlabel="epoch (log scale)",
+                           styles=styles, xlabel="epoch (log scale)",
                            ylabel="training-set cost J (log scale)", title="Cost after each epoch")
     plots.plot_cost_curves(axes[1], {labels[k]: out[k]["cost"][1:] for k in SIZES},
                            x={labels[k]: out[k]["seconds"][1:] for k in SIZES}, logx=True, logy=True,
-                           styles={labels[k]: v for k, v in styles.items()},
-                           xlabel="seconds of training (log scale)", ylabel="training-set cost J (log scale)",
-                           title="The same against training time")
+                           styles=styles, xlabel="seconds of training (log scale)",
+                           ylabel="training-set cost J (log scale)", title="The same against training time")
     axes[1].axvline(budget, color="gray", linestyle=":", linewidth=0.8)
     # the noisiest first, so the smooth batch curve stays visible on top
     order = ("stochastic (1)", "mini-batch (64)", "batch (m)")
     plots.plot_cost_curves(axes[2], {k: out[k]["trace"] for k in order}, logy=True,
-                           styles={k: {"color": styles[k]["color"],
-                                               "linewidth": 0.9 if k == "stochastic (1)" else 1.8} for k in order},
+                           styles={k: {"color": STYLES[k]["color"],
+                                       "linewidth": 0.9 if k == "stochastic (1)" else 1.8} for k in order},
                            xlabel="update", ylabel="cost of the update's own batch (log scale)",
                            title=f"The first {TRACE_UPDATES} updates at α = {TRACE_LEARNING_RATE}: noise")
     fig.suptitle(f"Batch vs stochastic vs mini-batch gradient descent ({examples} digits, 64-32-10)")
-    abs_path, rel_path = plot_path(plot_dir, "minibatch.png")
-    plots.save_figure(fig, abs_path)
+    return save_plot(fig, plot_dir, "minibatch.png")
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("Batch gradient descent takes one smooth step per epoch; stochastic gradient descent takes m noisy "
-                "steps and loses vectorization; mini-batches (64, 128, 256, …) take many vectorized steps per "
-                "epoch and learn fastest in wall-clock time."),
-        protocol=[
-            f"{examples} digits (scikit-learn, standardized), 64-32-10 ReLU/softmax, the same He weights for all, "
-            "plain gradient descent",
-            "α per batch size: the lowest training cost after a short trial on a grid — batch "
-            f"{SIZES['batch (m)'][1]}, stochastic {SIZES['stochastic (1)'][1]}, mini-batch "
-            f"{SIZES['mini-batch (64)'][1]}; the noise trace uses α = {TRACE_LEARNING_RATE} for all",
-            "epochs: " + ", ".join(f"{k} {len(out[k]['cost']) - 1}" for k in SIZES) + "; times measured in one "
-            "process, one size after the other (median time per epoch, cost evaluations excluded)",
-        ],
-        results=results,
-        tables=[Table("Batch size: learning rate, time, progress and noise",
-                      ["batch size", "α", "updates per epoch", "ms per epoch", "µs per example",
-                       "cost after 1 epoch", f"cost after {budget:.2f} s", "update-cost noise"], rows)],
-        figures=[Figure(rel_path, "Per epoch, stochastic updates make the most progress; per second, "
-                                  "mini-batches do. Stochastic updates are the noisiest, batch updates smooth.")],
-        checks=checks,
-        notes=["Times depend on the machine and its load; the ratios are what the seeds discuss."],
-    )
+
+def _protocol(out: dict, examples: int) -> list[str]:
+    return [
+        f"{examples} digits (scikit-learn, standardized), 64-32-10 ReLU/softmax, the same He weights for all, "
+        "plain gradient descent",
+        "α per batch size: the lowest training cost after a short trial on a grid — batch "
+        f"{SIZES['batch (m)'][1]}, stochastic {SIZES['stochastic (1)'][1]}, mini-batch "
+        f"{SIZES['mini-batch (64)'][1]}; the noise trace uses α = {TRACE_LEARNING_RATE} for all",
+        "epochs: " + ", ".join(f"{k} {len(out[k]['cost']) - 1}" for k in SIZES) + "; times measured in one "
+        "process, one size after the other (median time per epoch, cost evaluations excluded)",
+    ]

@@ -22,7 +22,7 @@ from ..data import Standardizer, load
 from ..errors import TrainingDivergedError
 from ..layers import Dense, Linear
 from ..model import Sequential, mlp
-from ._common import Check, Figure, Job, Section, Settings, Table, fewer, plot_path
+from ._common import Check, Figure, Job, Section, Settings, Table, fewer, first_reaching, save_plot
 
 KEY = "normalization"
 TITLE = "7. Normalizing inputs"
@@ -135,7 +135,13 @@ def jobs(settings: Settings) -> list[Job]:
     return out
 
 
+LESSON = ("Subtract the mean and divide by the standard deviation of each feature (μ, σ from the training "
+          "set, reused for dev and test): the cost becomes a round bowl instead of an elongated valley, so "
+          "a larger learning rate works and gradient descent needs far fewer steps.")
+
+
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """Raw against standardized inputs: the linear model's conditioning and steps, the network's iterations."""
     n = settings.n(NET_ITERATIONS, QUICK_NET_ITERATIONS)
     lin = {tag: outputs[f"{KEY}/linear/{tag}"] for tag in ("raw", "std")}
     results: dict = {"linear": {}, "network": {}}
@@ -143,31 +149,41 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
         results["linear"][tag] = {k: r[k] for k in ("w_star", "eigenvalues", "condition_number",
                                                     "best_iterations", "best_learning_rate",
                                                     "iterations_by_learning_rate")}
-    net = {}
-    for tag in ("raw", "std"):
-        runs = {f"{lr:g}": outputs[f"{KEY}/net/{tag}/{lr:g}"] for lr in NET_RATES}
-        to_target = {k: next((i + 1 for i, c in enumerate(r["cost"]) if c <= NET_TARGET), None)
-                     for k, r in runs.items()}
-        reached = [(v, k) for k, v in to_target.items() if v is not None]
-        finals = {k: (r["cost"][-1] if r["cost"] else None) for k, r in runs.items()}
-        best_final = min((v, k) for k, v in finals.items() if v is not None) if any(
-            v is not None for v in finals.values()) else None
-        net[tag] = {
-            "iterations_to_target": to_target,
-            "fewest_iterations": min(reached)[0] if reached else None,
-            "at_learning_rate": float(min(reached)[1]) if reached else None,
-            "best_final_cost": None if best_final is None else best_final[0],
-            "best_final_cost_learning_rate": None if best_final is None else float(best_final[1]),
-            "test_accuracy_at_best": None if best_final is None else runs[best_final[1]]["test_accuracy"],
-            "final_cost_by_learning_rate": finals,
-        }
+    net = {tag: _network_summary(outputs, tag) for tag in ("raw", "std")}
     results["network"] = net
     results["protocol"] = {"linear": {"scales": list(SCALES), "true_w": list(TRUE_W), "m": M,
                                       "tolerance": TOLERANCE, "learning_rates": [float(x) for x in LINEAR_RATES]},
                            "network": {"data": "breast_cancer (scikit-learn), 80/20", "layers": NET_LAYERS,
                                        "iterations": n, "learning_rates": list(NET_RATES), "target_cost": NET_TARGET}}
-
     raw, std = results["linear"]["raw"], results["linear"]["std"]
+    table = Table("Raw vs standardized inputs",
+                  ["model", "condition number raw", "standardized", "iterations raw (best α)",
+                   "iterations standardized (best α)"], _rows(raw, std, net))
+    return Section(KEY, TITLE, LESSON, _protocol(n), results, tables=[table],
+                   figures=_plots(lin, net, outputs, plot_dir), checks=_checks(settings, raw, std, net))
+
+
+def _network_summary(outputs: dict[str, dict], tag: str) -> dict:
+    """The network's α sweep on raw or standardized ("std") inputs: iterations to the target, best final cost."""
+    runs = {f"{lr:g}": outputs[f"{KEY}/net/{tag}/{lr:g}"] for lr in NET_RATES}
+    to_target = {k: first_reaching(r["cost"], NET_TARGET) for k, r in runs.items()}
+    reached = [(v, k) for k, v in to_target.items() if v is not None]
+    finals = {k: (r["cost"][-1] if r["cost"] else None) for k, r in runs.items()}
+    best_final = min((v, k) for k, v in finals.items() if v is not None) if any(
+        v is not None for v in finals.values()) else None
+    return {
+        "iterations_to_target": to_target,
+        "fewest_iterations": min(reached)[0] if reached else None,
+        "at_learning_rate": float(min(reached)[1]) if reached else None,
+        "best_final_cost": None if best_final is None else best_final[0],
+        "best_final_cost_learning_rate": None if best_final is None else float(best_final[1]),
+        "test_accuracy_at_best": None if best_final is None else runs[best_final[1]]["test_accuracy"],
+        "final_cost_by_learning_rate": finals,
+    }
+
+
+def _checks(settings: Settings, raw: dict, std: dict, net: dict) -> list[Check]:
+    """Standardizing rounds the level sets; both models need fewer iterations."""
     checks = [
         Check("standardizing rounds the cost's level sets (condition number of the Hessian)",
               "elongated → round", f"{raw['condition_number']:.1f} raw → {std['condition_number']:.2f} standardized",
@@ -180,9 +196,14 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
               f"{_it(net['raw']['fewest_iterations'])} raw vs {_it(net['std']['fewest_iterations'])} standardized",
               fewer(net["std"]["fewest_iterations"], net["raw"]["fewest_iterations"])),
     ]
-    if settings.quick:
-        checks[2].passed = None if net["std"]["fewest_iterations"] is None else checks[2].passed
-    rows = [
+    if settings.quick and net["std"]["fewest_iterations"] is None:
+        checks[2].passed = None  # a quick run's few iterations may not reach the target at all
+    return checks
+
+
+def _rows(raw: dict, std: dict, net: dict) -> list[list[str]]:
+    """The table: condition numbers and iterations at the best α, raw against standardized."""
+    return [
         ["2-parameter linear model", f"{raw['condition_number']:.1f}", f"{std['condition_number']:.2f}",
          f"{_it(raw['best_iterations'])} (α = {_lr(raw['best_learning_rate'])})",
          f"{_it(std['best_iterations'])} (α = {_lr(std['best_learning_rate'])})"],
@@ -194,12 +215,14 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                                                        if net["std"]["at_learning_rate"] else "")],
     ]
 
+
+def _plots(lin: dict, net: dict, outputs: dict[str, dict], plot_dir: Path) -> list[Figure]:
+    """Cost contours with gradient descent's path, raw and standardized; the network's cost curves."""
     fig, axes = plots.subplots(1, 2, figsize=(12.0, 5.0))
     for ax, tag, title in ((axes[0], "raw", "raw features (scales 1 and 10)"), (axes[1], "std", "standardized")):
         _contours(ax, lin[tag], title)
     fig.suptitle("Cost contours J(w1, w2) and gradient descent from w = 0 at its best learning rate")
-    cont_abs, cont_rel = plot_path(plot_dir, "normalization_contours.png")
-    plots.save_figure(fig, cont_abs)
+    cont_rel = save_plot(fig, plot_dir, "normalization_contours.png")
 
     curves = {}
     for tag, label in (("raw", "raw features"), ("std", "standardized")):
@@ -211,35 +234,24 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                            ylabel="training cost J (log scale)",
                            title="Breast cancer, 30-16-8-1: each at its best α")
     ax.axhline(NET_TARGET, color="gray", linestyle=":", linewidth=0.8)
-    net_abs, net_rel = plot_path(plot_dir, "normalization_network.png")
-    plots.save_figure(fig, net_abs)
+    net_rel = save_plot(fig, plot_dir, "normalization_network.png")
+    return [Figure(cont_rel, "Raw features: an elongated valley; gradient descent must use a small α "
+                             "(set by the steep direction) and crawls along the flat one. Standardized: round "
+                             "contours, a nearly straight path."),
+            Figure(net_rel, "On real data with features spanning 10⁻³ to 10³: raw, the best α "
+                            f"({_lr(net['raw']['best_final_cost_learning_rate'])}) ends at J = "
+                            f"{_cost(net['raw']['best_final_cost'])}; standardized, J ≤ {NET_TARGET} after "
+                            f"{_it(net['std']['fewest_iterations'])} iterations.")]
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("Subtract the mean and divide by the standard deviation of each feature (μ, σ from the training "
-                "set, reused for dev and test): the cost becomes a round bowl instead of an elongated valley, so "
-                "a larger learning rate works and gradient descent needs far fewer steps."),
-        protocol=[
-            f"2-parameter model ŷ = w1·x1 + w2·x2 (mse), {M} examples, x1 ~ N(0, {SCALES[0]:g}²), "
-            f"x2 ~ N(0, {SCALES[1]:g}²), y = {TRUE_W[0]:g}·x1 {TRUE_W[1]:+g}·x2 + noise; gradient descent from w = 0, "
-            f"α on a grid 10^-4 … 10 (×10^¼), converged when J − J* ≤ {TOLERANCE:g}·(J(0) − J*)",
-            f"network {'-'.join(map(str, NET_LAYERS))} ReLU/He on breast cancer (scikit-learn, 80/20), full-batch "
-            f"gradient descent, {n} iterations, α ∈ {{{', '.join(f'{x:g}' for x in NET_RATES)}}}",
-        ],
-        results=results,
-        tables=[Table("Raw vs standardized inputs",
-                      ["model", "condition number raw", "standardized", "iterations raw (best α)",
-                       "iterations standardized (best α)"], rows)],
-        figures=[Figure(cont_rel, "Raw features: an elongated valley; gradient descent must use a small α "
-                                  "(set by the steep direction) and crawls along the flat one. Standardized: round "
-                                  "contours, a nearly straight path."),
-                 Figure(net_rel, "On real data with features spanning 10⁻³ to 10³: raw, the best α "
-                                 f"({_lr(net['raw']['best_final_cost_learning_rate'])}) ends at J = "
-                                 f"{_cost(net['raw']['best_final_cost'])}; standardized, J ≤ {NET_TARGET} after "
-                                 f"{_it(net['std']['fewest_iterations'])} iterations.")],
-        checks=checks,
-    )
+
+def _protocol(n: int) -> list[str]:
+    return [
+        f"2-parameter model ŷ = w1·x1 + w2·x2 (mse), {M} examples, x1 ~ N(0, {SCALES[0]:g}²), "
+        f"x2 ~ N(0, {SCALES[1]:g}²), y = {TRUE_W[0]:g}·x1 {TRUE_W[1]:+g}·x2 + noise; gradient descent from w = 0, "
+        f"α on a grid 10^-4 … 10 (×10^¼), converged when J − J* ≤ {TOLERANCE:g}·(J(0) − J*)",
+        f"network {'-'.join(map(str, NET_LAYERS))} ReLU/He on breast cancer (scikit-learn, 80/20), full-batch "
+        f"gradient descent, {n} iterations, α ∈ {{{', '.join(f'{x:g}' for x in NET_RATES)}}}",
+    ]
 
 
 def _contours(ax, run: dict, title: str) -> None:

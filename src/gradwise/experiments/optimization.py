@@ -14,6 +14,7 @@ Learning-rate decay (the course's later version): α0 = 0.1, 5,000 epochs,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,15 +31,17 @@ from ._common import (
     SeededShuffle,
     Settings,
     Table,
-    compare,
+    accuracy_statistics,
+    boundaries_figure,
+    course_accuracy_checks,
+    course_jobs,
+    course_summary,
     fmt_interval,
     legacy_rng,
-    like_printed,
-    mark,
-    mean_interval,
     pct,
-    plot_path,
     rebuild,
+    save_plot,
+    seed_jobs,
     streams,
     trained,
 )
@@ -127,74 +130,95 @@ def jobs(settings: Settings) -> list[Job]:
     nd = settings.n(DECAY_EPOCHS, QUICK_DECAY_EPOCHS)
     ns = settings.n(STATS_EPOCHS, QUICK_EPOCHS)
     steps = -(-300 // BATCH)
-    out = [Job(f"{KEY}/{o}/course", train, {"name": o, "epochs": n}, cost=n * steps * 220) for o in OPTIMIZERS]
-    out += [Job(f"{KEY}/{o}/decay", train, {"name": o, "epochs": nd, "decay": True}, cost=nd * steps * 220)
-            for o in OPTIMIZERS]
-    for seed in settings.fresh_seeds():
-        out += [Job(f"{KEY}/{o}/seed{seed}", train, {"name": o, "epochs": ns, "seed": seed},
-                    cost=ns * steps * 220) for o in OPTIMIZERS]
-    return out
+    decay = [Job(f"{KEY}/{o}/decay", train, {"name": o, "epochs": nd, "decay": True}, cost=nd * steps * 220)
+             for o in OPTIMIZERS]
+    return (course_jobs(KEY, train, "name", OPTIMIZERS, cost=n * steps * 220, epochs=n) + decay
+            + seed_jobs(settings, KEY, train, "name", OPTIMIZERS, cost=ns * steps * 220, epochs=ns))
+
+
+LESSON = ("With a small learning rate, plain mini-batch gradient descent and momentum progress slowly; "
+          "Adam (momentum plus RMSprop, with bias correction) reaches a much better fit in the same "
+          "epochs. Decaying a larger learning rate lets plain gradient descent catch up.")
 
 
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """The course's accuracies beside ours, the claims tested over fresh seeds, boundary and cost plots."""
     n = settings.n(EPOCHS, QUICK_EPOCHS)
     nd = settings.n(DECAY_EPOCHS, QUICK_DECAY_EPOCHS)
     ns = settings.n(STATS_EPOCHS, QUICK_EPOCHS)
     seeds = settings.fresh_seeds()
-    data = course_moons()
+    results, rows, checks = _course_table(settings, outputs, seeds, nd, ns)
+    checks += _claims(settings, results, seeds)
+    results["protocol"] = {"layers": LAYERS, "batch_size": BATCH, "learning_rate": LEARNING_RATE, "epochs": n,
+                           "shuffle": "np.random.seed(11 + epoch) permutation", "statistics_epochs": ns,
+                           "decay": {"learning_rate0": DECAY_LR0, "epochs": nd,
+                                     "schedule": "1/(1 + floor(epoch/1000)), applied after each epoch"}}
+    table = Table(
+        "Accuracy by optimizer: the course's train accuracy (quoted in issue 4) beside ours; the course has "
+        f"no test set, ours is a separate make_moons({TEST_SIZE}) draw",
+        ["optimizer", "course train", "ours train", "", "ours test", f"train, {len(seeds)} seeds (95% CI)",
+         f"test, {len(seeds)} seeds (95% CI)", "with decay (α0 = 0.1): train / test"],
+        rows)
+    return Section(KEY, TITLE, LESSON, _protocol(n, nd, ns, seeds), results, tables=[table],
+                   figures=_plots(outputs, results, plot_dir), checks=checks)
+
+
+def _course_table(settings: Settings, outputs: dict[str, dict], seeds: list[int], nd: int, ns: int):
+    """(results per optimizer, the table's rows, the checks of the course-protocol train accuracies)."""
     results: dict = {}
     checks: list[Check] = []
     rows = []
     for o in OPTIMIZERS:
         course, decayed = outputs[f"{KEY}/{o}/course"], outputs[f"{KEY}/{o}/decay"]
-        per_seed = [outputs[f"{KEY}/{o}/seed{s}"] for s in seeds]
-        stats = {"seeds": seeds, "epochs": ns,
-                 "train_accuracy": mean_interval([r["train_accuracy"] for r in per_seed]),
-                 "test_accuracy": mean_interval([r["test_accuracy"] for r in per_seed])}
+        stats: dict[str, Any] = {"seeds": seeds, "epochs": ns,
+                 **accuracy_statistics([outputs[f"{KEY}/{o}/seed{s}"] for s in seeds])}
         results[o] = {
-            "train_accuracy": course["train_accuracy"],
-            "test_accuracy": course["test_accuracy"],
-            "first_cost": float(course["cost"][0]),
-            "final_cost": float(course["cost"][-1]),
-            "cost_every_1000": [float(c) for c in course["cost"][::1000]],
+            **course_summary(course, every=1000),
             "statistics": stats,
             "decay": {"train_accuracy": decayed["train_accuracy"], "test_accuracy": decayed["test_accuracy"],
                       "final_cost": float(decayed["cost"][-1]),
                       "learning_rate0": DECAY_LR0, "epochs": nd,
                       "final_learning_rate": float(decayed["learning_rate"][-1])},
         }
-        ok = compare(settings, course["train_accuracy"], SEEDS[o])
-        checks.append(Check(f"{LABEL[o]}, train accuracy (course protocol)", SEEDS[o],
-                            like_printed(course["train_accuracy"], SEEDS[o]), ok))
-        rows.append([LABEL[o], SEEDS[o], pct(course["train_accuracy"], 2), mark(ok), pct(course["test_accuracy"], 1),
+        course_checks, cells = course_accuracy_checks(settings, LABEL[o], course, (SEEDS[o], None))
+        checks += course_checks
+        rows.append([LABEL[o], SEEDS[o], pct(course["train_accuracy"], 2), cells[0],
+                     pct(course["test_accuracy"], 1),
                      fmt_interval(stats["train_accuracy"]), fmt_interval(stats["test_accuracy"]),
                      f"{pct(decayed['train_accuracy'], 2)} / {pct(decayed['test_accuracy'], 1)}"])
+    return results, rows, checks
+
+
+def _claims(settings: Settings, results: dict, seeds: list[int]) -> list[Check]:
+    """Over fresh seeds Adam beats plain GD; with decay plain GD catches up with Adam."""
     acc = {o: results[o]["train_accuracy"] for o in OPTIMIZERS}
     mean = {o: results[o]["statistics"]["train_accuracy"]["mean"] for o in OPTIMIZERS}
-    checks.append(Check(f"over {len(seeds)} fresh seeds, Adam beats plain mini-batch GD at α = {LEARNING_RATE}",
-                        "Adam 94% vs GD 79.7%", f"Adam {pct(mean['adam'])} vs GD {pct(mean['gd'])}",
-                        trained(settings, mean["adam"] > mean["gd"])))
     gd_decay = results["gd"]["decay"]["train_accuracy"]
-    checks.append(Check("with learning-rate decay (α0 = 0.1), plain GD catches up with Adam "
-                        "(within 2 points of Adam's constant-α accuracy)",
-                        "GD with decay ≈ 94%", f"GD + decay {pct(gd_decay)} vs Adam {pct(acc['adam'])}",
-                        trained(settings, gd_decay >= acc["adam"] - 0.02)))
-    results["protocol"] = {"layers": LAYERS, "batch_size": BATCH, "learning_rate": LEARNING_RATE, "epochs": n,
-                           "shuffle": "np.random.seed(11 + epoch) permutation", "statistics_epochs": ns,
-                           "decay": {"learning_rate0": DECAY_LR0, "epochs": nd,
-                                     "schedule": "1/(1 + floor(epoch/1000)), applied after each epoch"}}
+    return [
+        Check(f"over {len(seeds)} fresh seeds, Adam beats plain mini-batch GD at α = {LEARNING_RATE}",
+              "Adam 94% vs GD 79.7%", f"Adam {pct(mean['adam'])} vs GD {pct(mean['gd'])}",
+              trained(settings, mean["adam"] > mean["gd"])),
+        Check("with learning-rate decay (α0 = 0.1), plain GD catches up with Adam "
+              "(within 2 points of Adam's constant-α accuracy)",
+              "GD with decay ≈ 94%", f"GD + decay {pct(gd_decay)} vs Adam {pct(acc['adam'])}",
+              trained(settings, gd_decay >= acc["adam"] - 0.02)),
+    ]
 
-    fig, axes = plots.subplots(2, 3, figsize=(13.5, 8.4))
-    for col, o in enumerate(OPTIMIZERS):
-        for row, (variant, what) in enumerate((("course", f"α = {LEARNING_RATE}"), ("decay", "decay, α0 = 0.1"))):
-            model = rebuild(build, outputs[f"{KEY}/{o}/{variant}"]["theta"])
+
+def _plots(outputs: dict[str, dict], results: dict, plot_dir: Path) -> list[Figure]:
+    """Decision boundaries (constant α, then decay) and the cost curves of both."""
+    data = course_moons()
+    variants = (("course", f"α = {LEARNING_RATE}"), ("decay", "decay, α0 = 0.1"))
+    panels = []
+    for variant, what in variants:  # row by row: constant α on top, decay below
+        for o in OPTIMIZERS:
             r = results[o] if variant == "course" else results[o]["decay"]
-            plots.plot_decision_boundary(axes[row][col], model, data.X_train, data.y_train, padding=0.3,
-                                         title=f"{LABEL[o]}, {what}\ntrain accuracy {pct(r['train_accuracy'])}")
-    fig.suptitle("Decision boundaries on the moons (top: course protocol; bottom: learning-rate decay)")
-    bound_abs, bound_rel = plot_path(plot_dir, "optimization_boundaries.png")
-    plots.save_figure(fig, bound_abs)
-
+            panels.append((rebuild(build, outputs[f"{KEY}/{o}/{variant}"]["theta"]),
+                           f"{LABEL[o]}, {what}\ntrain accuracy {pct(r['train_accuracy'])}"))
+    bound_rel = boundaries_figure(
+        plot_dir, "optimization_boundaries.png", panels, data.X_train, data.y_train, grid=(2, 3),
+        figsize=(13.5, 8.4), padding=0.3,
+        suptitle="Decision boundaries on the moons (top: course protocol; bottom: learning-rate decay)")
     fig, axes = plots.subplots(1, 2, figsize=(12.0, 4.2))
     plots.plot_cost_curves(axes[0], {LABEL[o]: outputs[f"{KEY}/{o}/course"]["cost"] for o in OPTIMIZERS},
                            xlabel="epoch", ylabel="cost J (epoch mean)",
@@ -202,34 +226,20 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     plots.plot_cost_curves(axes[1], {LABEL[o]: outputs[f"{KEY}/{o}/decay"]["cost"] for o in OPTIMIZERS},
                            xlabel="epoch", ylabel="cost J (epoch mean)",
                            title="α = 0.1 / (1 + ⌊epoch/1000⌋)")
-    cost_abs, cost_rel = plot_path(plot_dir, "optimization_cost.png")
-    plots.save_figure(fig, cost_abs)
+    cost_rel = save_plot(fig, plot_dir, "optimization_cost.png")
+    return [Figure(bound_rel, "Adam's boundary follows the moons; GD and momentum at α = 0.0007 are still "
+                              "nearly linear after the same epochs, until decay lets them use a large α."),
+            Figure(cost_rel, "Cost per epoch (mean over the epoch's mini-batches): mini-batch noise, and "
+                             "Adam's faster descent.")]
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("With a small learning rate, plain mini-batch gradient descent and momentum progress slowly; "
-                "Adam (momentum plus RMSprop, with bias correction) reaches a much better fit in the same "
-                "epochs. Decaying a larger learning rate lets plain gradient descent catch up."),
-        protocol=[
-            "course protocol: `make_moons(300, noise=.2)` after `np.random.seed(3)`, 2-5-2-1 ReLU-ReLU-sigmoid, "
-            f"He weights from `RandomState(3)`, mini-batches of {BATCH} reshuffled with `np.random.seed(11 + epoch)` "
-            f"(the course's `seed = seed + 1`), α = {LEARNING_RATE}, {n} epochs",
-            f"decay: α0 = {DECAY_LR0}, α = α0/(1 + ⌊epoch/1000⌋) updated after each epoch (the course's "
-            f"`schedule_lr_decay`), {nd} epochs",
-            f"test set (not in the course): `make_moons({TEST_SIZE}, noise=.2)` from `RandomState(4)`",
-            f"statistics: {len(seeds)} fresh seeds, each with its own moons, weights and shuffling, {ns} epochs",
-        ],
-        results=results,
-        tables=[Table(
-            "Accuracy by optimizer: the course's train accuracy (quoted in issue 4) beside ours; the course has "
-            f"no test set, ours is a separate make_moons({TEST_SIZE}) draw",
-            ["optimizer", "course train", "ours train", "", "ours test", f"train, {len(seeds)} seeds (95% CI)",
-             f"test, {len(seeds)} seeds (95% CI)", "with decay (α0 = 0.1): train / test"],
-            rows)],
-        figures=[Figure(bound_rel, "Adam's boundary follows the moons; GD and momentum at α = 0.0007 are still "
-                                   "nearly linear after the same epochs, until decay lets them use a large α."),
-                 Figure(cost_rel, "Cost per epoch (mean over the epoch's mini-batches): mini-batch noise, and "
-                                  "Adam's faster descent.")],
-        checks=checks,
-    )
+
+def _protocol(n: int, nd: int, ns: int, seeds: list[int]) -> list[str]:
+    return [
+        "course protocol: `make_moons(300, noise=.2)` after `np.random.seed(3)`, 2-5-2-1 ReLU-ReLU-sigmoid, "
+        f"He weights from `RandomState(3)`, mini-batches of {BATCH} reshuffled with `np.random.seed(11 + epoch)` "
+        f"(the course's `seed = seed + 1`), α = {LEARNING_RATE}, {n} epochs",
+        f"decay: α0 = {DECAY_LR0}, α = α0/(1 + ⌊epoch/1000⌋) updated after each epoch (the course's "
+        f"`schedule_lr_decay`), {nd} epochs",
+        f"test set (not in the course): `make_moons({TEST_SIZE}, noise=.2)` from `RandomState(4)`",
+        f"statistics: {len(seeds)} fresh seeds, each with its own moons, weights and shuffling, {ns} epochs",
+    ]

@@ -13,7 +13,9 @@ fresh seed's generator — and are the ones that test the seeds' conclusion.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,15 +31,18 @@ from ._common import (
     Section,
     Settings,
     Table,
-    compare,
+    accuracy_statistics,
+    boundaries_figure,
+    course_accuracy_checks,
+    course_jobs,
+    course_summary,
     fmt_interval,
     legacy_rng,
-    like_printed,
-    mark,
     mean_interval,
     pct,
-    plot_path,
     rebuild,
+    save_plot,
+    seed_jobs,
     streams,
     trained,
 )
@@ -124,77 +129,79 @@ def train(mode: str, iterations: int, seed: int | None = None) -> dict:
 
 def jobs(settings: Settings) -> list[Job]:
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
-    out = [Job(f"{KEY}/{mode}/course", train, {"mode": mode, "iterations": n}, cost=n * 350) for mode in MODES]
-    for seed in settings.fresh_seeds():
-        out += [Job(f"{KEY}/{mode}/seed{seed}", train, {"mode": mode, "iterations": n, "seed": seed},
-                    cost=n * 350) for mode in MODES]
-    return out
+    return (course_jobs(KEY, train, "mode", MODES, cost=n * 350, iterations=n)
+            + seed_jobs(settings, KEY, train, "mode", MODES, cost=n * 350, iterations=n))
+
+
+LESSON = ("Without regularization the network overfits the football data (high train, lower test "
+          "accuracy). L2 (`λ/(2m)·Σ‖W‖²_F`, gradient `λ/m·W`) shrinks the weights and smooths the boundary; "
+          "inverted dropout (keep_prob 0.86 on both hidden layers, off at test time) stops units "
+          "relying on each other. Both generalize better.")
 
 
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """The seeds' numbers beside ours, the claims tested over fresh seeds, boundary and weight plots."""
     n = settings.n(ITERATIONS, QUICK_ITERATIONS)
     seeds = settings.fresh_seeds()
-    data = load("football")
+    results, rows, checks = _course_table(settings, outputs, seeds)
+    checks += _claims(settings, results, seeds)
+    results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n, "lambda": LAMBDA,
+                           "keep_prob": KEEP_PROB, "data": "football (211 train / 200 test)",
+                           "weights": "RandomState(3), xavier"}
+    table = Table("Accuracy with and without regularization: the seeds' numbers beside ours",
+                  ["model", "seeds train", "ours train", "", "seeds test", "ours test", "",
+                   f"train, {len(seeds)} seeds (95% CI)", f"test, {len(seeds)} seeds (95% CI)"], rows)
+    return Section(KEY, TITLE, LESSON, _protocol(n, seeds), results, tables=[table],
+                   figures=_plots(outputs, results, plot_dir), checks=checks, notes=_notes(results))
+
+
+def _course_table(settings: Settings, outputs: dict[str, dict], seeds: list[int]):
+    """(results per mode, the table's rows, the checks of the course-protocol accuracies)."""
     results: dict = {}
     checks: list[Check] = []
     rows = []
     for mode in MODES:
         course = outputs[f"{KEY}/{mode}/course"]
         per_seed = [outputs[f"{KEY}/{mode}/seed{s}"] for s in seeds]
-        stats = {
-            "seeds": seeds,
-            "train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
-            "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed]),
-            "weight_norm": mean_interval([float(np.linalg.norm(o["weight_norms"])) for o in per_seed], bounds=None),
-        }
-        results[mode] = {
-            "train_accuracy": course["train_accuracy"],
-            "test_accuracy": course["test_accuracy"],
-            "first_cost": float(course["cost"][0]),
-            "final_cost": float(course["cost"][-1]),
-            "cost_every_10000": [float(c) for c in course["cost"][::10000]],
-            "weight_norms": dict(zip(("W1", "W2", "W3"), course["weight_norms"], strict=True)),
-            "statistics": stats,
-        }
-        marks = []
-        for ours, printed, what in ((course["train_accuracy"], SEEDS[mode][0], "train"),
-                                    (course["test_accuracy"], SEEDS[mode][1], "test")):
-            ok = compare(settings, ours, printed)
-            marks.append(mark(ok))
-            checks.append(Check(f"{LABEL[mode]}, {what} accuracy (course protocol)", printed,
-                                like_printed(ours, printed), ok))
-        rows.append([LABEL[mode], SEEDS[mode][0], f"{course['train_accuracy']:.12g}", marks[0],
-                     SEEDS[mode][1], f"{course['test_accuracy']:.12g}", marks[1],
+        stats: dict[str, Any] = {"seeds": seeds, **accuracy_statistics(per_seed),
+                 "weight_norm": mean_interval([float(np.linalg.norm(o["weight_norms"])) for o in per_seed],
+                                              bounds=None)}
+        results[mode] = {**course_summary(course, every=10000),
+                         "weight_norms": dict(zip(("W1", "W2", "W3"), course["weight_norms"], strict=True)),
+                         "statistics": stats}
+        course_checks, cells = course_accuracy_checks(settings, LABEL[mode], course, SEEDS[mode])
+        checks += course_checks
+        rows.append([LABEL[mode], SEEDS[mode][0], f"{course['train_accuracy']:.12g}", cells[0],
+                     SEEDS[mode][1], f"{course['test_accuracy']:.12g}", cells[1],
                      fmt_interval(stats["train_accuracy"]), fmt_interval(stats["test_accuracy"])])
+    return results, rows, checks
+
+
+def _claims(settings: Settings, results: dict, seeds: list[int]) -> list[Check]:
+    """Over fresh seeds L2 and dropout generalize better; L2 leaves smaller weights."""
     test_mean = {m: results[m]["statistics"]["test_accuracy"]["mean"] for m in MODES}
-    for mode in ("l2", "dropout"):
-        checks.append(Check(
-            f"over {len(seeds)} fresh seeds, {LABEL[mode]} generalizes better than no regularization "
-            "(mean test accuracy)", f"{SEEDS[mode][1]} vs {SEEDS['none'][1]} on test",
-            f"{pct(test_mean[mode])} vs {pct(test_mean['none'])}",
-            trained(settings, test_mean[mode] > test_mean["none"])))
+    checks = [Check(f"over {len(seeds)} fresh seeds, {LABEL[mode]} generalizes better than no regularization "
+                    "(mean test accuracy)", f"{SEEDS[mode][1]} vs {SEEDS['none'][1]} on test",
+                    f"{pct(test_mean[mode])} vs {pct(test_mean['none'])}",
+                    trained(settings, test_mean[mode] > test_mean["none"]))
+              for mode in ("l2", "dropout")]
     norm = {m: float(np.linalg.norm(list(results[m]["weight_norms"].values()))) for m in MODES}
     checks.append(Check("L2 drives the weights to smaller values (‖W‖ over all layers, course protocol)",
                         "weights end up smaller (weight decay)",
                         f"none {norm['none']:.2f}, L2 {norm['l2']:.2f}", trained(settings, norm["l2"] < norm["none"])))
-    results["protocol"] = {"layers": LAYERS, "learning_rate": LEARNING_RATE, "iterations": n, "lambda": LAMBDA,
-                           "keep_prob": KEEP_PROB, "data": "football (211 train / 200 test)",
-                           "weights": "RandomState(3), xavier"}
+    return checks
 
-    # plots
-    fig, axes = plots.subplots(1, 3, figsize=(13.5, 4.2))
-    for ax, mode in zip(axes, MODES, strict=True):
-        model = rebuild(lambda mode=mode: build("none" if mode == "dropout" else mode),
-                        outputs[f"{KEY}/{mode}/course"]["theta"])
-        r = results[mode]
-        plots.plot_decision_boundary(ax, model, data.X_train, data.y_train, padding=0.1,
-                                     class_names=("opponent (0)", "French player (1)"),
-                                     title=f"{LABEL[mode]}\ntrain {pct(r['train_accuracy'])}, "
-                                           f"test {pct(r['test_accuracy'])}")
-    fig.suptitle("Decision boundaries on the football training set (course protocol)")
-    bound_abs, bound_rel = plot_path(plot_dir, "regularization_boundaries.png")
-    plots.save_figure(fig, bound_abs)
 
+def _plots(outputs: dict[str, dict], results: dict, plot_dir: Path) -> list[Figure]:
+    """Decision boundaries of the three course-protocol networks; weight norms and cost curves."""
+    data = load("football")
+    # the dropout network is rebuilt without dropout: inference never drops units
+    panels = [(rebuild(partial(build, "none" if mode == "dropout" else mode), outputs[f"{KEY}/{mode}/course"]["theta"]),
+               f"{LABEL[mode]}\ntrain {pct(results[mode]['train_accuracy'])}, "
+               f"test {pct(results[mode]['test_accuracy'])}") for mode in MODES]
+    bound_rel = boundaries_figure(plot_dir, "regularization_boundaries.png", panels, data.X_train, data.y_train,
+                                  suptitle="Decision boundaries on the football training set (course protocol)",
+                                  padding=0.1, class_names=("opponent (0)", "French player (1)"))
     fig, axes = plots.subplots(1, 2, figsize=(11.5, 4.0))
     plots.plot_layer_bars(axes[0], {LABEL[m]: list(results[m]["weight_norms"].values()) for m in MODES},
                           layers=["W1", "W2", "W3"], ylabel="Frobenius norm ‖W‖",
@@ -202,43 +209,33 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     plots.plot_cost_curves(axes[1], {LABEL[m]: outputs[f"{KEY}/{m}/course"]["cost"] for m in MODES},
                            logy=True, ylabel="cost J (log scale)", xlabel="iteration",
                            title=f"Training cost (α = {LEARNING_RATE})")
-    norms_abs, norms_rel = plot_path(plot_dir, "regularization_weights.png")
-    plots.save_figure(fig, norms_abs)
+    norms_rel = save_plot(fig, plot_dir, "regularization_weights.png")
+    return [Figure(bound_rel, "L2 and dropout give smoother boundaries than the unregularized network, "
+                              "which bends around individual training points."),
+            Figure(norms_rel, "Left: L2 shrinks every weight matrix. Right: training cost "
+                              "(the dropout cost is that of the thinned networks).")]
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("Without regularization the network overfits the football data (high train, lower test "
-                "accuracy). L2 (`λ/(2m)·Σ‖W‖²_F`, gradient `λ/m·W`) shrinks the weights and smooths the boundary; "
-                "inverted dropout (keep_prob 0.86 on both hidden layers, off at test time) stops units "
-                "relying on each other. Both generalize better."),
-        protocol=[
-            "course protocol: football data (211 train / 200 test), 2-20-3-1 ReLU-ReLU-sigmoid, weights "
-            f"`randn · √(1/n_(l−1))` from `RandomState(3)`, full-batch gradient descent, α = {LEARNING_RATE}, "
-            f"{n} iterations",
-            "course-protocol dropout replays the course's masks: its forward pass calls `np.random.seed(1)` "
-            "first, so D1 (20×211) and D2 (3×211) are the same at every iteration",
-            f"statistics: {len(seeds)} fresh seeds, each with its own weights and real dropout (a new mask every "
-            "iteration); mean and 95% t-interval",
-        ],
-        results=results,
-        tables=[Table(
-            "Accuracy with and without regularization: the seeds' numbers beside ours",
-            ["model", "seeds train", "ours train", "", "seeds test", "ours test", "",
-             f"train, {len(seeds)} seeds (95% CI)", f"test, {len(seeds)} seeds (95% CI)"],
-            rows)],
-        figures=[Figure(bound_rel, "L2 and dropout give smoother boundaries than the unregularized network, "
-                                   "which bends around individual training points."),
-                 Figure(norms_rel, "Left: L2 shrinks every weight matrix. Right: training cost "
-                                   "(the dropout cost is that of the thinned networks).")],
-        checks=checks,
-        notes=[
-            f"First cost without regularization: {results['none']['first_cost']:.16g}.",
-            "The course-protocol dropout row trains with the course's two masks, fixed for all 30,000 iterations "
-            "(its `np.random.seed(1)` at the top of every forward pass): that is one thinned network, not "
-            "dropout's average over many. The fresh-seed statistics draw a new mask every iteration, as dropout "
-            f"is meant to: their mean test accuracy, {pct(test_mean['dropout'])} "
-            f"({fmt_interval(results['dropout']['statistics']['test_accuracy'])}), is what real dropout gives "
-            "here; the course's 95% is a property of its particular fixed mask.",
-        ],
-    )
+
+def _protocol(n: int, seeds: list[int]) -> list[str]:
+    return [
+        "course protocol: football data (211 train / 200 test), 2-20-3-1 ReLU-ReLU-sigmoid, weights "
+        f"`randn · √(1/n_(l−1))` from `RandomState(3)`, full-batch gradient descent, α = {LEARNING_RATE}, "
+        f"{n} iterations",
+        "course-protocol dropout replays the course's masks: its forward pass calls `np.random.seed(1)` "
+        "first, so D1 (20×211) and D2 (3×211) are the same at every iteration",
+        f"statistics: {len(seeds)} fresh seeds, each with its own weights and real dropout (a new mask every "
+        "iteration); mean and 95% t-interval",
+    ]
+
+
+def _notes(results: dict) -> list[str]:
+    test_mean = results["dropout"]["statistics"]["test_accuracy"]
+    return [
+        f"First cost without regularization: {results['none']['first_cost']:.16g}.",
+        "The course-protocol dropout row trains with the course's two masks, fixed for all 30,000 iterations "
+        "(its `np.random.seed(1)` at the top of every forward pass): that is one thinned network, not "
+        "dropout's average over many. The fresh-seed statistics draw a new mask every iteration, as dropout "
+        f"is meant to: their mean test accuracy, {pct(test_mean['mean'])} "
+        f"({fmt_interval(test_mean)}), is what real dropout gives "
+        "here; the course's 95% is a property of its particular fixed mask.",
+    ]

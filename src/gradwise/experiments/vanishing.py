@@ -20,7 +20,7 @@ from ..initializers import Initializer
 from ..layers import Dense, Linear
 from ..layers.base import Mode
 from ..model import Sequential, mlp
-from ._common import Check, Figure, Job, Section, Settings, Table, plot_path
+from ._common import Check, Figure, Job, Section, Settings, Table, save_plot
 
 KEY = "vanishing"
 TITLE = "6. Vanishing and exploding gradients"
@@ -99,11 +99,40 @@ def jobs(settings: Settings) -> list[Job]:
     return [Job(f"{KEY}/all", run_all, {"linear_depth": LINEAR_DEPTH}, cost=1e6)]
 
 
+LESSON = ("In a deep network activations and gradients are products of many layers, so they grow or shrink "
+          "exponentially with depth (W = 1.5·I: ∝ 1.5^L; 0.5·I: ∝ 0.5^L). A partial cure is to initialize "
+          "W with variance 2/n (ReLU, He) or 1/n (tanh, Xavier), which keeps each layer's output on the "
+          "scale of its input.")
+
+
 def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Section:
+    """The deep linear network against f^L, the deep network by initialization, the claims and the plots."""
     out = outputs[f"{KEY}/all"]
-    lin = out["linear"]
-    checks, rows = [], []
-    results: dict = {"linear": {}, "deep": {}}
+    linear, rows, checks = _linear(out["linear"])
+    deep, deep_rows = _deep(out["deep"])
+    results: dict = {"linear": linear, "deep": deep}
+    checks += _deep_claims(deep)
+    results["protocol"] = {"linear_depth": LINEAR_DEPTH, "deep_depth": DEEP_DEPTH, "deep_width": DEEP_WIDTH,
+                           "examples": DEEP_EXAMPLES, "inputs": "standard normal", "labels": "random 0/1"}
+    tables = [
+        Table("Deep linear network", ["weights", "seeds", "measured growth per layer", "‖a^[10]‖",
+                                      f"‖a^[{LINEAR_DEPTH}]‖", f"‖dW^[1]‖ at depth {LINEAR_DEPTH}"], rows),
+        Table(f"Deep network at initialization (layer 1 vs layer {DEEP_DEPTH})",
+              ["hidden", "init", "std A^[1]", f"std A^[{DEEP_DEPTH}]", "ratio", "‖dW^[1]‖",
+               f"‖dW^[{DEEP_DEPTH}]‖"], deep_rows),
+    ]
+    figures = [Figure(_plot_linear(out["linear"], plot_dir),
+                      "Left: activations follow 1.5^l and 0.5^l exactly. Right: the first layer's "
+                      "gradient explodes or vanishes with the depth of the network."),
+               Figure(_plot_deep(deep, plot_dir),
+                      "He (ReLU) and Xavier (tanh) keep activations and gradients on one scale; "
+                      "×0.01 vanishes, ×10 explodes (ReLU) or saturates (tanh).")]
+    return Section(KEY, TITLE, LESSON, _protocol(), results, tables=tables, figures=figures, checks=checks)
+
+
+def _linear(lin: dict) -> tuple[dict, list[list[str]], list[Check]]:
+    """(results, table rows, checks) of the deep linear network: is ‖a^[L]‖ = f^L·‖x‖ for each factor f?"""
+    results, rows, checks = {}, [], []
     for f in LINEAR_FACTORS:
         r = lin[f"{f:g}"]
         norms = np.asarray(r["activation_norm"])
@@ -111,7 +140,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
         expected = f ** L * np.sqrt(2.0)  # ‖(f·I)^L x‖ with x = (1, 1)
         rel = float(np.max(np.abs(norms - expected) / expected))
         slope = float(np.polyfit(L, np.log(norms), 1)[0])
-        results["linear"][f"{f:g}"] = {
+        results[f"{f:g}"] = {
             "activation_norm_by_layer": r["activation_norm"], "measured_growth_per_layer": float(np.exp(slope)),
             "max_relative_error_vs_factor_power_L": rel,
             "first_layer_gradient_by_depth": [{"depth": d, "norm": g} for d, g in r["first_layer_gradient_by_depth"]],
@@ -121,39 +150,53 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                             rel < 1e-9))
         rows.append([f"W = {f:g}·I", f"{f:g}^L", f"{np.exp(slope):.6f}", f"{norms[9]:.4g}", f"{norms[-1]:.4g}",
                      f"{r['first_layer_gradient_by_depth'][-1][1]:.4g}"])
-    deep_rows = []
+    return results, rows, checks
+
+
+def _deep(deep: dict) -> tuple[dict, list[list[str]]]:
+    """(results, table rows) of the deep network: activation spread and gradient norm, layer 1 vs the last."""
+    results: dict = {}
+    rows = []
     for hidden in ("relu", "tanh"):
-        results["deep"][hidden] = {}
+        results[hidden] = {}
         for name in INITS:
-            r = out["deep"][hidden][name]
+            r = deep[hidden][name]
             std = r["activation_std"]
-            results["deep"][hidden][name] = {"activation_std": std, "gradient_norm": r["gradient_norm"]}
+            results[hidden][name] = {"activation_std": std, "gradient_norm": r["gradient_norm"]}
             ratio_std = std[DEEP_DEPTH - 1] / std[0] if std[0] > 0 else float("nan")
             g = r["gradient_norm"]
-            deep_rows.append([hidden, name, f"{std[0]:.3g}", f"{std[DEEP_DEPTH - 1]:.3g}", f"{ratio_std:.3g}",
-                              f"{g[0]:.3g}", f"{g[DEEP_DEPTH - 1]:.3g}"])
-    relu, tanh = results["deep"]["relu"], results["deep"]["tanh"]
+            rows.append([hidden, name, f"{std[0]:.3g}", f"{std[DEEP_DEPTH - 1]:.3g}", f"{ratio_std:.3g}",
+                         f"{g[0]:.3g}", f"{g[DEEP_DEPTH - 1]:.3g}"])
+    return results, rows
+
+
+def _deep_claims(deep: dict) -> list[Check]:
+    """He (ReLU) and Xavier (tanh) keep the spread; small weights vanish, large ones explode."""
+    relu, tanh = deep["relu"], deep["tanh"]
 
     def spread(d: dict) -> float:
         s = d["activation_std"][:DEEP_DEPTH]
         return max(s) / min(s)
 
-    checks.append(Check("ReLU + He keeps the activations' spread within a factor 3 over 20 layers",
-                        "He: Var(w) = 2/n for ReLU", f"max/min std over layers {spread(relu['he √(2/n)']):.2f}",
-                        spread(relu["he √(2/n)"]) < 3.0))
-    checks.append(Check("tanh + Xavier keeps the activations' spread within one order of magnitude over 20 "
-                        "layers", "Xavier: Var(w) = 1/n for tanh",
-                        f"max/min std {spread(tanh['xavier √(1/n)']):.2f}", spread(tanh["xavier √(1/n)"]) < 10.0))
     def growth(d: dict) -> float:
         return d["activation_std"][DEEP_DEPTH - 1] / d["activation_std"][0]
 
     small, large = growth(relu["random ×0.01"]), growth(relu["random ×10 (course)"])
-    checks.append(Check("ReLU with small random weights vanishes, with large ones explodes (layer 20 vs 1)",
-                        "too small → vanish, too large → explode", f"×0.01: {small:.1e}, ×10: {large:.1e}",
-                        small < 1e-6 and large > 1e6))
-    results["protocol"] = {"linear_depth": LINEAR_DEPTH, "deep_depth": DEEP_DEPTH, "deep_width": DEEP_WIDTH,
-                           "examples": DEEP_EXAMPLES, "inputs": "standard normal", "labels": "random 0/1"}
+    return [
+        Check("ReLU + He keeps the activations' spread within a factor 3 over 20 layers",
+              "He: Var(w) = 2/n for ReLU", f"max/min std over layers {spread(relu['he √(2/n)']):.2f}",
+              spread(relu["he √(2/n)"]) < 3.0),
+        Check("tanh + Xavier keeps the activations' spread within one order of magnitude over 20 "
+              "layers", "Xavier: Var(w) = 1/n for tanh",
+              f"max/min std {spread(tanh['xavier √(1/n)']):.2f}", spread(tanh["xavier √(1/n)"]) < 10.0),
+        Check("ReLU with small random weights vanishes, with large ones explodes (layer 20 vs 1)",
+              "too small → vanish, too large → explode", f"×0.01: {small:.1e}, ×10: {large:.1e}",
+              small < 1e-6 and large > 1e6),
+    ]
 
+
+def _plot_linear(lin: dict, plot_dir: Path) -> str:
+    """Activations by layer against the seeds' f^l, and the first layer's gradient against depth."""
     fig, axes = plots.subplots(1, 2, figsize=(11.5, 4.0))
     curves = {}
     styles = {}
@@ -172,12 +215,14 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     plots.plot_cost_curves(axes[1], grads, x=depths, logy=True, xlabel="depth L of the network",
                            ylabel="$\\|dJ/dW^{[1]}\\|$ (log scale)",
                            title="Gradient of the first layer against depth")
-    lin_abs, lin_rel = plot_path(plot_dir, "vanishing_linear.png")
-    plots.save_figure(fig, lin_abs)
+    return save_plot(fig, plot_dir, "vanishing_linear.png")
 
+
+def _plot_deep(deep: dict, plot_dir: Path) -> str:
+    """Activation spread and weight-gradient norm by layer, per hidden activation and initialization."""
     fig, axes = plots.subplots(2, 2, figsize=(11.5, 8.0))
     for row, hidden in enumerate(("relu", "tanh")):
-        d = results["deep"][hidden]
+        d = deep[hidden]
         plots.plot_layer_lines(axes[row][0], {n: d[n]["activation_std"][:DEEP_DEPTH] for n in INITS},
                                ylabel="std of $A^{[l]}$ (log scale)",
                                title=f"{hidden}: activation spread by layer")
@@ -185,33 +230,13 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                                ylabel="$\\|dW^{[l]}\\|_F$ (log scale)",
                                title=f"{hidden}: weight-gradient norm by layer")
     fig.suptitle(f"Deep network, {DEEP_DEPTH} hidden layers of {DEEP_WIDTH} units, at initialization")
-    deep_abs, deep_rel = plot_path(plot_dir, "vanishing_deep.png")
-    plots.save_figure(fig, deep_abs)
+    return save_plot(fig, plot_dir, "vanishing_deep.png")
 
-    return Section(
-        key=KEY,
-        title=TITLE,
-        lesson=("In a deep network activations and gradients are products of many layers, so they grow or shrink "
-                "exponentially with depth (W = 1.5·I: ∝ 1.5^L; 0.5·I: ∝ 0.5^L). A partial cure is to initialize "
-                "W with variance 2/n (ReLU, He) or 1/n (tanh, Xavier), which keeps each layer's output on the "
-                "scale of its input."),
-        protocol=[
-            f"linear network: {LINEAR_DEPTH} layers of 2 units, g(z) = z, b = 0, W = 1.5·I or 0.5·I, x = (1, 1), "
-            "J = ½ŷ²",
-            f"deep network: {DEEP_DEPTH} hidden layers of {DEEP_WIDTH} units, sigmoid output, {DEEP_EXAMPLES} "
-            "standard-normal inputs with random labels; one forward and backward pass at initialization",
-        ],
-        results=results,
-        tables=[
-            Table("Deep linear network", ["weights", "seeds", "measured growth per layer", "‖a^[10]‖",
-                                          f"‖a^[{LINEAR_DEPTH}]‖", f"‖dW^[1]‖ at depth {LINEAR_DEPTH}"], rows),
-            Table(f"Deep network at initialization (layer 1 vs layer {DEEP_DEPTH})",
-                  ["hidden", "init", "std A^[1]", f"std A^[{DEEP_DEPTH}]", "ratio", "‖dW^[1]‖",
-                   f"‖dW^[{DEEP_DEPTH}]‖"], deep_rows),
-        ],
-        figures=[Figure(lin_rel, "Left: activations follow 1.5^l and 0.5^l exactly. Right: the first layer's "
-                                 "gradient explodes or vanishes with the depth of the network."),
-                 Figure(deep_rel, "He (ReLU) and Xavier (tanh) keep activations and gradients on one scale; "
-                                  "×0.01 vanishes, ×10 explodes (ReLU) or saturates (tanh).")],
-        checks=checks,
-    )
+
+def _protocol() -> list[str]:
+    return [
+        f"linear network: {LINEAR_DEPTH} layers of 2 units, g(z) = z, b = 0, W = 1.5·I or 0.5·I, x = (1, 1), "
+        "J = ½ŷ²",
+        f"deep network: {DEEP_DEPTH} hidden layers of {DEEP_WIDTH} units, sigmoid output, {DEEP_EXAMPLES} "
+        "standard-normal inputs with random labels; one forward and backward pass at initialization",
+    ]

@@ -25,7 +25,7 @@ from .space import SearchSpace
 from .study import (
     CONFIG_ATTR,
     STAGE_NAMES,
-    Plan,
+    StudyPlan,
     WorkerReport,
     fine_space,
     open_study,
@@ -318,61 +318,25 @@ def tune(
     -------
     TuneResult
     """
-    from .final import retrain_and_test
-
     started = time.perf_counter()
-    trials = check_int("trials", trials, minimum=1)
-    fine_trials = trials // 2 if fine_trials is None else check_int("fine_trials", fine_trials, minimum=0)
-    top_fraction = check_float("top_fraction", top_fraction, low=0.0, high=1.0, low_open=True)
-    sampler = check_choice("sampler", sampler, ("random", "tpe"))
-    pruner = check_choice("pruner", pruner, ("median", "none"))
-    workers = check_int("workers", workers, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
-    dev_fraction = check_float("dev_fraction", dev_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
-    dtype = check_choice("dtype", dtype, ("float64", "float32"))
-    final_seeds = check_int("final_seeds", final_seeds, minimum=0)
-    final_data = check_choice("final_data", final_data, ("train+dev", "train"))
-    if heartbeat is not None:
-        heartbeat = check_int("heartbeat", heartbeat, minimum=1)
-    if threads is not None:
-        threads = check_int("threads", threads, minimum=1)
+    a = _Arguments.checked(trials=trials, fine_trials=fine_trials, top_fraction=top_fraction, sampler=sampler,
+                           pruner=pruner, workers=workers, seed=seed, dev_fraction=dev_fraction, dtype=dtype,
+                           final_seeds=final_seeds, final_data=final_data, heartbeat=heartbeat, threads=threads)
     if log is None:
         log = (lambda line: print(line, flush=True)) if verbose else (lambda line: None)
-
     data, X_te, y_te, info = prepare_data(X, y, dataset=dataset, X_test=X_test, y_test=y_test, target=target,
-                                          task=task, dev_fraction=dev_fraction, seed=seed)
+                                          task=task, dev_fraction=a.dev_fraction, seed=a.seed)
     coarse = _resolve_space(space, epochs)
     if not coarse.searched:
         raise GradwiseValueError("the search space fixes every hyperparameter: give at least one range")
-    plan = Plan(trials=trials, fine_trials=fine_trials, top_fraction=top_fraction, space=coarse.to_dict(),
-                sampler=sampler, pruner=pruner, seed=seed, standardize=bool(standardize), dtype=dtype,
-                data=data.fingerprint(), data_name=data.name, task=data.task)
-    out_path = Path(out) if out is not None else None
-    if out_path is not None:
-        if out_path.exists() and not out_path.is_dir():
-            raise GradwiseValueError(f"out {str(out_path)!r} is a file, not a directory")
-    spec = st.resolve_storage(storage, out_path, workers)  # validate --storage before creating anything
-    if out_path is not None:
-        out_path.mkdir(parents=True, exist_ok=True)
+    plan = a.plan(coarse, data, bool(standardize))
+    out_path, spec = _output(out, storage, a.workers)
     name = study_name or f"gradwise-{data.name}"
     with _optuna_quiet():
-        raw = st.open_storage(spec, heartbeat)
+        raw = st.open_storage(spec, a.heartbeat)
         study = open_study(raw, name, plan, log=log)
-        log(f"study {name!r} in {st.describe(spec)}: {trials} coarse + {fine_trials} fine trials, "
-            f"{sampler} sampler, {pruner} pruner, {workers} worker(s)")
-        log(f"data {data.name} ({data.task}): train {len(data.y_train)}, dev {len(data.y_dev)}, "
-            f"test {len(y_te)} (not seen until the final models)")
-        log("search space:\n" + coarse.describe())
-        children = _spawn(workers - 1, spec, name, plan, data, out_path, threads, heartbeat) \
-            if workers > 1 else []
-        try:
-            report = run_worker(study, raw, data, plan, threads=threads, log=log)
-            if not worker_only:
-                report = _finish_queue(study, raw, data, plan, threads, log, report)
-        except BaseException:
-            _stop(children)
-            raise
-        _wait_children(children, log)
+        _announce(log, name, spec, plan, a.workers, data, len(y_te), coarse)
+        report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, log)
         result = TuneResult(study=study, study_name=name, storage=st.describe(spec), task=data.task,
                             coarse_space=coarse, out=out_path, worker=report)
         _fill_best(result, study, plan)
@@ -381,30 +345,129 @@ def tune(
             return result
         if result.best_number is None:
             raise GradwiseValueError(f"study {name!r} has no completed trial (all pruned or failed)")
-        if final_seeds:
-            result.final = retrain_and_test(
-                result.best_config, data, X_te, y_te, seeds=[seed + k for k in range(final_seeds)],
-                final_data=final_data, dtype=dtype, standardize=standardize, out=out_path, threads=threads,
-                class_names=info["class_names"], feature_names=info["feature_names"],
-                study_info={"name": name, "storage": st.describe(spec), "best_trial": result.best_number,
-                            "best_dev": result.best_dev}, log=log)
-            result.models = [f.pop("model") for f in result.final]
-            tests = [f["test"][result.metric] for f in result.final if f["test"] is not None]
-            if tests:
-                result.test_mean = float(np.mean(tests))
-                result.test_std = float(np.std(tests))
+        if a.final_seeds:
+            _retrain_best(result, data, X_te, y_te, a, bool(standardize), info, log)
         if plots and out_path is not None:
             from .plots import write_plots
 
             result.plots = write_plots(study, coarse, out_path / "plots", data.task, data.name)
         result.seconds = time.perf_counter() - started
         if out_path is not None:
-            _write_trials_csv(study, coarse, out_path / TRIALS)
-            from .._atomic import write_json
-
-            write_json(out_path / SUMMARY, result.to_dict())
+            _write_outputs(result, study, coarse, out_path)
         log(result.summary())
         return result
+
+
+@dataclass(frozen=True)
+class _Arguments:
+    """`tune`'s counts, fractions and choices, checked: each error names the argument and its value."""
+
+    trials: int
+    fine_trials: int
+    top_fraction: float
+    sampler: str
+    pruner: str
+    workers: int
+    seed: int
+    dev_fraction: float
+    dtype: str
+    final_seeds: int
+    final_data: str
+    heartbeat: int | None
+    threads: int | None
+
+    @classmethod
+    def checked(cls, *, trials: Any, fine_trials: Any, top_fraction: Any, sampler: Any, pruner: Any,
+                workers: Any, seed: Any, dev_fraction: Any, dtype: Any, final_seeds: Any, final_data: Any,
+                heartbeat: Any, threads: Any) -> _Arguments:
+        """Check the arguments in the order `tune` takes them (the first bad one is reported)."""
+        trials = check_int("trials", trials, minimum=1)
+        return cls(
+            trials=trials,
+            fine_trials=trials // 2 if fine_trials is None else check_int("fine_trials", fine_trials, minimum=0),
+            top_fraction=check_float("top_fraction", top_fraction, low=0.0, high=1.0, low_open=True),
+            sampler=check_choice("sampler", sampler, ("random", "tpe")),
+            pruner=check_choice("pruner", pruner, ("median", "none")),
+            workers=check_int("workers", workers, minimum=1),
+            seed=check_int("seed", seed, minimum=0),
+            dev_fraction=check_float("dev_fraction", dev_fraction, low=0.0, high=1.0, low_open=True,
+                                     high_open=True),
+            dtype=check_choice("dtype", dtype, ("float64", "float32")),
+            final_seeds=check_int("final_seeds", final_seeds, minimum=0),
+            final_data=check_choice("final_data", final_data, ("train+dev", "train")),
+            heartbeat=None if heartbeat is None else check_int("heartbeat", heartbeat, minimum=1),
+            threads=None if threads is None else check_int("threads", threads, minimum=1),
+        )
+
+    def plan(self, coarse: SearchSpace, data: TuningData, standardize: bool) -> StudyPlan:
+        """The study these arguments ask for, on `data` and the coarse `space`."""
+        return StudyPlan(trials=self.trials, fine_trials=self.fine_trials, top_fraction=self.top_fraction,
+                         space=coarse.to_dict(), sampler=self.sampler, pruner=self.pruner, seed=self.seed,
+                         standardize=standardize, dtype=self.dtype, data=data.fingerprint(), data_name=data.name,
+                         task=data.task)
+
+
+def _output(out: str | os.PathLike | None, storage: Any, workers: int) -> tuple[Path | None, str]:
+    """The output directory (created) and the storage's spec, both checked before anything is created."""
+    out_path = Path(out) if out is not None else None
+    if out_path is not None and out_path.exists() and not out_path.is_dir():
+        raise GradwiseValueError(f"out {str(out_path)!r} is a file, not a directory")
+    spec = st.resolve_storage(storage, out_path, workers)
+    if out_path is not None:
+        out_path.mkdir(parents=True, exist_ok=True)
+    return out_path, spec
+
+
+def _announce(log: Callable[[str], None], name: str, spec: str, plan: StudyPlan, workers: int, data: TuningData,
+              n_test: int, coarse: SearchSpace) -> None:
+    """Log the study, the data's splits and the search space before the first trial."""
+    log(f"study {name!r} in {st.describe(spec)}: {plan.trials} coarse + {plan.fine_trials} fine trials, "
+        f"{plan.sampler} sampler, {plan.pruner} pruner, {workers} worker(s)")
+    log(f"data {data.name} ({data.task}): train {len(data.y_train)}, dev {len(data.y_dev)}, "
+        f"test {n_test} (not seen until the final models)")
+    log("search space:\n" + coarse.describe())
+
+
+def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
+                 a: _Arguments, worker_only: bool, log: Callable[[str], None]) -> WorkerReport:
+    """Run the study's trials here and in `workers - 1` spawned processes; return when all are done."""
+    children = _spawn(a.workers - 1, spec, name, plan, data, out, a.threads, a.heartbeat) \
+        if a.workers > 1 else []
+    try:
+        report = run_worker(study, raw, data, plan, threads=a.threads, log=log)
+        if not worker_only:
+            report = _finish_queue(study, raw, data, plan, a.threads, log, report)
+    except BaseException:
+        _stop(children)
+        raise
+    _wait_children(children, log)
+    return report
+
+
+def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_test: np.ndarray,
+                  a: _Arguments, standardize: bool, info: dict, log: Callable[[str], None]) -> None:
+    """Retrain the best configuration once per final seed and test each model once (fills `result`)."""
+    from .final import retrain_and_test
+
+    result.final = retrain_and_test(
+        result.best_config, data, X_test, y_test, seeds=[a.seed + k for k in range(a.final_seeds)],
+        final_data=a.final_data, dtype=a.dtype, standardize=standardize, out=result.out, threads=a.threads,
+        class_names=info["class_names"], feature_names=info["feature_names"],
+        study_info={"name": result.study_name, "storage": result.storage, "best_trial": result.best_number,
+                    "best_dev": result.best_dev}, log=log)
+    result.models = [f.pop("model") for f in result.final]
+    tests = [f["test"][result.metric] for f in result.final if f["test"] is not None]
+    if tests:
+        result.test_mean = float(np.mean(tests))
+        result.test_std = float(np.std(tests))
+
+
+def _write_outputs(result: TuneResult, study, coarse: SearchSpace, out: Path) -> None:
+    """trials.csv and summary.json in the output directory."""
+    from .._atomic import write_json
+
+    _write_trials_csv(study, coarse, out / TRIALS)
+    write_json(out / SUMMARY, result.to_dict())
 
 
 @contextlib.contextmanager
@@ -443,7 +506,7 @@ def _finish_queue(study, raw, data, plan, threads, log, report: WorkerReport) ->
         time.sleep(1.0)
 
 
-def _fill_best(result: TuneResult, study, plan: Plan) -> None:
+def _fill_best(result: TuneResult, study, plan: StudyPlan) -> None:
     from optuna.trial import TrialState
 
     counts = {s.name: 0 for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
@@ -484,7 +547,7 @@ def _write_trials_csv(study, space: SearchSpace, path: Path) -> None:
 # ---------------------------------------------------------------------------------- worker processes
 
 
-def _spawn(n: int, spec: str, name: str, plan: Plan, data: TuningData, out: Path | None,
+def _spawn(n: int, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
            threads: int | None, heartbeat: int | None) -> list[tuple[subprocess.Popen, Path]]:
     """Start `n` worker processes on the study; each gets the train/dev splits only (never the test set)."""
     from .._atomic import write_json
@@ -538,7 +601,7 @@ def _wait_children(children, log) -> None:
 def run_job(job_path: str | os.PathLike) -> int:
     """Entry point of a worker process (``python -m gradwise.tuning.worker JOB.json``)."""
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    plan = Plan.from_dict(job["plan"])
+    plan = StudyPlan.from_dict(job["plan"])
     data = TuningData.load(job["data"])
     with _optuna_quiet():
         raw = st.open_storage(job["storage"], job.get("heartbeat"))

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import Callback
+from ..data.dataset import NetworkSizes
 from ..errors import GradwiseValueError
 
 __all__ = ["TuningData", "build_model", "train_config", "DevMonitor", "dev_scores", "objective_value"]
@@ -31,7 +32,7 @@ OUTPUTS = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
 
 
 @dataclass(frozen=True, eq=False)
-class TuningData:
+class TuningData(NetworkSizes):
     """The two splits a study may look at, with what the network needs to know about the task.
 
     Attributes
@@ -62,14 +63,6 @@ class TuningData:
                     f"{y.shape}")
         if self.X_dev.shape[1] != self.X_train.shape[1]:
             raise GradwiseValueError("train and dev splits have different numbers of features")
-
-    @property
-    def n_features(self) -> int:
-        return int(self.X_train.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        return int(self.n_classes) if self.task == "multiclass" else 1
 
     def fingerprint(self) -> str:
         """SHA-256 of the four arrays (shapes, dtypes, bytes): every worker of a study must agree on it."""

@@ -506,6 +506,8 @@ class SearchSpace:
             raise GradwiseValueError(f"space file not found: {path}") from None
         except tomllib.TOMLDecodeError as exc:
             raise GradwiseValueError(f"{path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise GradwiseValueError(f"{path} is not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
         unknown = set(document) - {"space"}
         if "space" not in document or unknown:
             raise GradwiseValueError(

@@ -211,9 +211,9 @@ def _sqlite_connector(path: Path):
     """SQLite connections in WAL mode with synchronous=NORMAL.
 
     Optuna writes a few rows per epoch (intermediate values for pruning); with SQLite's default rollback
-    journal each commit waits for an fsync (~50 ms on a busy disk), which made short trials mostly
-    waiting. In WAL mode with synchronous=NORMAL a commit survives the *process* being killed — the case
-    that matters here, a study resumed after a crash — and only a power cut could lose the last commits.
+    journal each commit waits for an fsync, which made short trials mostly waiting. In WAL mode with
+    synchronous=NORMAL a commit survives the *process* being killed — the case that matters here, a study
+    resumed after a crash — and only a power cut could lose the last commits.
     """
     import sqlite3
 

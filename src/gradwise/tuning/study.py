@@ -36,7 +36,7 @@ from . import storage as st
 from .objective import TuningData, objective_value, train_config
 from .space import SearchSpace
 
-__all__ = ["Plan", "open_study", "run_worker", "fine_space", "stage_of"]
+__all__ = ["StudyPlan", "open_study", "run_worker", "fine_space", "stage_of"]
 
 PLAN_ATTR = "gradwise:plan"
 READY_ATTR = "gradwise:ready"
@@ -49,8 +49,9 @@ STAGE_NAMES = {COARSE: "coarse", FINE: "fine"}
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a study is: every worker must be started with the same plan and data (checked on joining)."""
+class StudyPlan:
+    """What a tuning study is (its trials, space, sampler, seed and data): every worker must be started with
+    the same plan and data (checked on joining). Stored in the study as `gradwise:plan`."""
 
     trials: int
     fine_trials: int
@@ -70,7 +71,7 @@ class Plan:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Plan:
+    def from_dict(cls, data: dict) -> StudyPlan:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @property
@@ -83,7 +84,7 @@ _FLAG = {"trials": "--trials", "fine_trials": "--fine-trials", "top_fraction": "
          "standardize": "--no-standardize", "dtype": "--dtype", "data": "the data", "task": "the task"}
 
 
-def _check_same(name: str, stored: Plan, mine: Plan) -> None:
+def _check_same(name: str, stored: StudyPlan, mine: StudyPlan) -> None:
     for key, flag in _FLAG.items():
         a, b = getattr(stored, key), getattr(mine, key)
         if a != b:
@@ -130,7 +131,7 @@ def stage_of(trial) -> int:
 # ------------------------------------------------------------------------------------------- study
 
 
-def open_study(storage, name: str, plan: Plan, *, wait: float = 120.0, log: Callable[[str], None] = print):
+def open_study(storage, name: str, plan: StudyPlan, *, wait: float = 120.0, log: Callable[[str], None] = print):
     """Create the study with its plan and tickets, or join it (checking the plan); return the Study."""
     import optuna
 
@@ -152,7 +153,7 @@ def open_study(storage, name: str, plan: Plan, *, wait: float = 120.0, log: Call
     return study
 
 
-def _top_up(study, plan: Plan) -> None:
+def _top_up(study, plan: StudyPlan) -> None:
     """Enqueue the tickets the plan asks for that the study does not hold yet."""
     have = {COARSE: 0, FINE: 0}
     for t in study.get_trials(deepcopy=False):
@@ -164,7 +165,7 @@ def _top_up(study, plan: Plan) -> None:
             study.enqueue_trial({}, user_attrs={STAGE_ATTR: stage})
 
 
-def _join(study, name: str, plan: Plan, wait: float, log) -> None:
+def _join(study, name: str, plan: StudyPlan, wait: float, log) -> None:
     deadline = time.monotonic() + wait
     while True:
         attrs = study.user_attrs
@@ -177,15 +178,15 @@ def _join(study, name: str, plan: Plan, wait: float, log) -> None:
                 raise GradwiseValueError(f"study {name!r} exists but holds no gradwise plan")
             # its creator died while enqueueing: finish the job
             log(f"study {name!r}: its creator did not finish enqueueing; completing the queue")
-            _top_up(study, Plan.from_dict(attrs[PLAN_ATTR]))
+            _top_up(study, StudyPlan.from_dict(attrs[PLAN_ATTR]))
             study.set_user_attr(READY_ATTR, True)
             break
         time.sleep(0.5)
-    stored = Plan.from_dict(study.user_attrs[PLAN_ATTR])
+    stored = StudyPlan.from_dict(study.user_attrs[PLAN_ATTR])
     _check_same(name, stored, plan)
 
 
-def fine_space(study, plan: Plan) -> SearchSpace:
+def fine_space(study, plan: StudyPlan) -> SearchSpace:
     """The fine space (computed once from the finished coarse trials, then read from the study)."""
     from optuna.trial import TrialState
 
@@ -246,7 +247,7 @@ class WorkerReport:
     reaped: int = 0
 
 
-def run_worker(study, storage, data: TuningData, plan: Plan, *, threads: int | None = 1,
+def run_worker(study, storage, data: TuningData, plan: StudyPlan, *, threads: int | None = 1,
                log: Callable[[str], None] = print, poll: float = 0.5,
                max_trials: int | None = None) -> WorkerReport:
     """Claim and run tickets until the queue is empty (or `max_trials` ran); return what this worker did.
@@ -286,7 +287,7 @@ def _limits(threads: int | None):
     return threadpool_limits(limits=int(threads), user_api="blas")
 
 
-def _run_trial(study, storage, trial_id: int, data: TuningData, plan: Plan, identity: dict,
+def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan, identity: dict,
                threads: int | None, log) -> str:
     import optuna
     from optuna.trial import TrialState
