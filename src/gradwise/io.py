@@ -203,7 +203,7 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
         if names is not None:
             if not isinstance(names, list) or len(names) != model.input_dim:
                 raise ModelFileError(f"{source}: feature names {str(names)[:60]} for {model.input_dim} inputs")
-            model.feature_names_in_ = np.asarray(names, dtype=object)
+            model.feature_names_in_ = list(names)  # a list, as Sequential declares it and fit sets it
         model.epochs_trained = int(document.get("epochs_trained", 0))
         model.metadata = dict(document.get("metadata") or {})
     except ModelFileError:

@@ -308,9 +308,11 @@ class Sequential:
             raise GradwiseValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows, X has {m}")
         finite = np.isfinite(arr.astype(np.float64, copy=False))
         if not finite.all():
-            bad = tuple(np.argwhere(~finite)[0])
+            bad: tuple[Any, ...] | np.ndarray = tuple(np.argwhere(~finite)[0])
             raise GradwiseValueError(f"{name} must be finite, got {arr[bad]} at row {bad[0]}")
+        self._require_built()  # k: before the network has an output layer, no target can be checked
         k = self.output_dim
+        assert k is not None  # built
         if self.loss == "categorical_crossentropy":
             if arr.ndim != 1:
                 raise GradwiseValueError(f"{name} must be integer labels of shape (m,), got shape {arr.shape}")
