@@ -436,10 +436,12 @@ def layer_health(model: Any, X: Any, y: Any, learning_rate: float | None = None,
     dense_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
     for k, pos in enumerate(dense_positions):
         layer = model.layers[pos]
+        assert isinstance(layer, Dense)  # a position in dense_positions
         idx = layer.index
         end = dense_positions[k + 1] if k + 1 < len(dense_positions) else len(model.layers)
         act_pos = next((i for i in range(pos + 1, end) if isinstance(model.layers[i], Activation)), None)
-        act_name = model.layers[act_pos].name if act_pos is not None else "linear"
+        act_layer = model.layers[act_pos] if act_pos is not None else None
+        act_name = act_layer.name if isinstance(act_layer, Activation) else "linear"
         A = outputs[act_pos] if act_pos is not None else outputs[pos]
         dead = saturated = None
         if act_name == "relu":

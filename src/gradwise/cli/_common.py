@@ -152,6 +152,7 @@ def load_data(dataset: str | None, data: str | None, target: str | None, seed: i
         return gwdata.load_file(path, target=_target_arg(target))
     if target is not None:
         raise GradwiseValueError("--target applies to --data FILE.csv, not to built-in data sets")
+    assert dataset is not None  # every caller gives --dataset or --data
     return gwdata.load(dataset, seed=seed)
 
 

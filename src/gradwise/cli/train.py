@@ -168,7 +168,7 @@ def command_line(settings: dict, run_dir: Path) -> str:
 # ------------------------------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     from .. import runs
-    from ..callbacks import Checkpoint, EarlyStopping
+    from ..callbacks import Callback, Checkpoint, EarlyStopping
     from ..data import Standardizer
     from ..optim import InverseTimeDecay
 
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 
     run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
         runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
-    callbacks = []
+    callbacks: list[Callback] = []
     if settings["early_stopping"] is not None:
         callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
     if settings["checkpoint_every"]:

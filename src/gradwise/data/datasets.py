@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,6 +42,9 @@ from .._random import RNG, permutation, uniform
 from .._validation import check_float, check_int
 from ..errors import GradwiseTypeError, GradwiseValueError
 from .split import split_indices
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "Dataset",
@@ -115,7 +118,10 @@ class Dataset:
     @property
     def n_outputs(self) -> int:
         """Units of the output layer: 1 (sigmoid) for binary, K (softmax) for multiclass, 1 for regression."""
-        return int(self.n_classes) if self.task == "multiclass" else 1
+        if self.task != "multiclass":
+            return 1
+        assert self.n_classes is not None  # every multiclass Dataset gradwise builds has K
+        return int(self.n_classes)
 
     @property
     def is_classification(self) -> bool:
@@ -137,7 +143,7 @@ def _classification(
     X_train: np.ndarray,
     y_train: np.ndarray,
     X_test: np.ndarray,
-    y_test: np.ndarray,
+    y_test: ArrayLike,
     description: str,
     *,
     n_classes: int,
@@ -543,7 +549,7 @@ def _mnist1d_arrays(num_samples: int, generation_seed: int, cache: bool) -> dict
     arrays = _generate_mnist1d(num_samples, generation_seed)
     if path is not None:
         with contextlib.suppress(OSError), atomic_open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]  # keys x, y, x_test, y_test: never allow_pickle
     return arrays
 
 

@@ -25,6 +25,7 @@ import csv
 import io
 import os
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,8 +148,7 @@ def _check_header(cells: tuple[str, ...], source: str, line: int) -> tuple[str, 
     for i, name in enumerate(cells):
         if not name:
             raise GradwiseValueError(f"{source!r} header: column {i} has no name")
-    seen: set[str] = set()
-    duplicates = sorted({name for name in cells if name in seen or seen.add(name)})
+    duplicates = sorted(name for name, count in Counter(cells).items() if count > 1)
     if duplicates:
         raise GradwiseValueError(f"{source!r} header has duplicate column name(s) {duplicates}")
     return cells

@@ -82,7 +82,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
                                   "trains_if_final_cost_below": TRAINS_BELOW}}
     rows, checks = [], []
     for hidden in ACTIVATIONS:
-        summary = {}
+        summary: dict = {}  # per tag: α's and epochs, and the runs
         for bn in (False, True):
             tag = "batchnorm" if bn else "plain"
             runs = {}

@@ -104,7 +104,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     for init in INITS:
         course = outputs[f"{KEY}/{init}/course"]
         per_seed = [outputs[f"{KEY}/{init}/seed{s}"] for s in seeds]
-        stats = {
+        stats: dict = {
             "seeds": seeds,
             "train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
             "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed]),

@@ -183,7 +183,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     if settings.quick:
         checks[2].passed = None  # a few epochs say nothing about the learning speed
 
-    styles = {"batch (m)": {"color": "#1f77b4"}, "stochastic (1)": {"color": "#d62728", "marker": "o",
+    styles: dict[str, dict] = {"batch (m)": {"color": "#1f77b4"}, "stochastic (1)": {"color": "#d62728", "marker": "o",
                                                                      "markersize": 3},
               "mini-batch (64)": {"color": "#2ca02c"}}
     labels = {k: f"{k}, α = {out[k]['learning_rate']:g}" for k in SIZES}

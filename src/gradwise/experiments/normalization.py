@@ -85,7 +85,7 @@ def linear_runs(standardize: bool, cap: int) -> dict:
     j0 = float(np.mean(y ** 2) / 2)
     hessian = X.T @ X / M
     eig = np.linalg.eigvalsh(hessian)
-    runs = {}
+    runs: dict[str, int | None] = {}
     best = None
     for lr in LINEAR_RATES:
         model = _linear_model()
@@ -143,7 +143,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
         results["linear"][tag] = {k: r[k] for k in ("w_star", "eigenvalues", "condition_number",
                                                     "best_iterations", "best_learning_rate",
                                                     "iterations_by_learning_rate")}
-    net = {}
+    net: dict[str, dict] = {}
     for tag in ("raw", "std"):
         runs = {f"{lr:g}": outputs[f"{KEY}/net/{tag}/{lr:g}"] for lr in NET_RATES}
         to_target = {k: next((i + 1 for i, c in enumerate(r["cost"]) if c <= NET_TARGET), None)

@@ -148,7 +148,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     for o in OPTIMIZERS:
         course, decayed = outputs[f"{KEY}/{o}/course"], outputs[f"{KEY}/{o}/decay"]
         per_seed = [outputs[f"{KEY}/{o}/seed{s}"] for s in seeds]
-        stats = {"seeds": seeds, "epochs": ns,
+        stats: dict = {"seeds": seeds, "epochs": ns,
                  "train_accuracy": mean_interval([r["train_accuracy"] for r in per_seed]),
                  "test_accuracy": mean_interval([r["test_accuracy"] for r in per_seed])}
         results[o] = {

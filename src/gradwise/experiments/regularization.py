@@ -141,7 +141,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
     for mode in MODES:
         course = outputs[f"{KEY}/{mode}/course"]
         per_seed = [outputs[f"{KEY}/{mode}/seed{s}"] for s in seeds]
-        stats = {
+        stats: dict = {
             "seeds": seeds,
             "train_accuracy": mean_interval([o["train_accuracy"] for o in per_seed]),
             "test_accuracy": mean_interval([o["test_accuracy"] for o in per_seed]),

@@ -156,7 +156,7 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
 
     fig, axes = plots.subplots(1, 2, figsize=(11.5, 4.0))
     curves = {}
-    styles = {}
+    styles: dict[str, dict] = {}
     for f in LINEAR_FACTORS:
         norms = lin[f"{f:g}"]["activation_norm"]
         curves[f"measured, W = {f:g}·I"] = norms

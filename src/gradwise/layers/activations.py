@@ -88,6 +88,7 @@ class Sigmoid(Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._A
+        assert A is not None  # set by forward
         return dA * A * (1.0 - A)
 
 
@@ -102,6 +103,7 @@ class Tanh(Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._A
+        assert A is not None  # set by forward
         return dA * (1.0 - A * A)
 
 
@@ -135,6 +137,7 @@ class ReLU(Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         # A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z
+        assert self._A is not None  # set by forward
         if self._reused and dA.dtype == self._A.dtype:
             _, mask, dZ, _ = self._buffers(dA.shape, dA.dtype)
             return np.multiply(dA, np.greater(self._A, 0, out=mask), out=dZ)
@@ -156,6 +159,7 @@ class LeakyReLU(Activation):
         return np.where(self._positive, Z, Z * Z.dtype.type(self.slope))
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
+        assert self._positive is not None  # set by forward
         return np.where(self._positive, dA, dA * dA.dtype.type(self.slope))
 
     def clear_cache(self) -> None:

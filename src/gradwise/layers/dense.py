@@ -65,6 +65,7 @@ class Dense(Layer):
     def forward(self, X: np.ndarray, mode: Mode) -> np.ndarray:
         """Z = X Wᵀ + b, shape (m, n_l)."""
         self._X = X
+        assert self._WT is not None  # set by bind
         if mode.training and self.scratch_output and X.dtype == self._WT.dtype:
             Z = np.dot(X, self._WT, out=self._buffers(X.shape[0], X.dtype)[0])
         else:
@@ -76,6 +77,7 @@ class Dense(Layer):
     def backward(self, dZ: np.ndarray) -> np.ndarray | None:
         """dW = dZᵀ·X, db = Σ_i dZ (dZ already carries the 1/m of the cost), dX = dZ·W."""
         _, dX, ones = self._buffers(dZ.shape[0], dZ.dtype)
+        assert self._X is not None  # set by forward
         np.dot(dZ.T, self._X, out=self.grads["W"])
         if self.use_bias:
             np.dot(ones, dZ, out=self.grads["b"])  # Σ_i dZ as one BLAS product 1ᵀ·dZ

@@ -58,7 +58,8 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
             model.classes_ = np.asarray(class_names)
         if feature_names is not None:
             model.feature_names_in_ = list(feature_names)
-        test = evaluate_test(model, X_test, y_test) if X_test is not None and len(X_test) else None
+        test = (evaluate_test(model, X_test, y_test)
+                if X_test is not None and y_test is not None and len(X_test) else None)
         run_dir = None
         if out is not None:
             run_dir = Path(out) / ("best" if k == 0 else f"best-seed{seed}")

@@ -69,7 +69,10 @@ class TuningData:
 
     @property
     def n_outputs(self) -> int:
-        return int(self.n_classes) if self.task == "multiclass" else 1
+        if self.task != "multiclass":
+            return 1
+        assert self.n_classes is not None  # the driver gives K with every multiclass task
+        return int(self.n_classes)
 
     def fingerprint(self) -> str:
         """SHA-256 of the four arrays (shapes, dtypes, bytes): every worker of a study must agree on it."""
@@ -132,7 +135,7 @@ def build_augment(config: dict[str, Any]):
     """Random shifts (``shift`` samples) and Gaussian noise (``noise`` std) of the training batches."""
     from ..data import augment
 
-    parts = []
+    parts: list[augment.Shift | augment.Noise] = []
     if int(config.get("shift", 0)) > 0:
         parts.append(augment.shift(int(config["shift"])))
     if float(config.get("noise", 0.0)) > 0:
@@ -221,7 +224,7 @@ class DevMonitor(Callback):
         self.X_dev, self.y_dev, self.trial = X_dev, y_dev, trial
         self.report_every = max(1, int(report_every))
         self.scores: list[dict[str, float]] = []
-        self._t = None
+        self._t: np.ndarray | None = None  # y_dev in the loss's form, from on_train_begin
 
     def on_train_begin(self, logs=None) -> None:
         model = self.model
@@ -234,6 +237,7 @@ class DevMonitor(Callback):
         import optuna
 
         # The model has no standardizer attached while it trains: X_dev is already standardized.
+        assert self._t is not None  # set by on_train_begin
         scores = dev_scores(self.model, self._X, self._t, prepared=True)
         self.scores.append(scores)
         if self.trial is None:
