@@ -11,11 +11,14 @@ import hashlib
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+
+if TYPE_CHECKING:
+    from ..model import Sequential
 
 # ------------------------------------------------------------------------------------ flag types
 
@@ -174,13 +177,13 @@ def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------- models
 
 
-def load_model(path: str):
+def load_model(path: str) -> Sequential:
     from ..io import load
 
     return load(path)
 
 
-def check_features(model: Any, X: np.ndarray) -> np.ndarray:
+def check_features(model: Sequential, X: np.ndarray) -> np.ndarray:
     """X as the model takes it: raw features (the model applies its own Standardizer), right count."""
     if X.shape[1] != model.input_dim:
         raise GradwiseValueError(
@@ -188,7 +191,7 @@ def check_features(model: Any, X: np.ndarray) -> np.ndarray:
     return X
 
 
-def align_features(model: Any, ds: Any) -> np.ndarray:
+def align_features(model: Sequential, ds: Any) -> np.ndarray:
     """Permutation of the data set's columns into the model's feature order (same names, any order)."""
     names = model.feature_names_in_
     have = list(ds.feature_names)
@@ -205,7 +208,7 @@ def align_features(model: Any, ds: Any) -> np.ndarray:
         f"the model was trained on {len(names)} features, the data has {len(have)}")
 
 
-def encode_labels(model: Any, ds: Any, y: np.ndarray) -> np.ndarray:
+def encode_labels(model: Sequential, ds: Any, y: np.ndarray) -> np.ndarray:
     """A data set's encoded labels (0..K'-1 over *its* class names) re-encoded as the model's indices."""
     if model.loss == "mse":
         return y
@@ -224,7 +227,7 @@ def encode_labels(model: Any, ds: Any, y: np.ndarray) -> np.ndarray:
 
 
 
-def score(model: Any, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def score(model: Sequential, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """cost and accuracy/error (classification) or rmse (regression) on prepared inputs."""
     if len(y) == 0:
         return {}

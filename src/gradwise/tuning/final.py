@@ -8,16 +8,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .objective import TuningData, train_config
 
+if TYPE_CHECKING:
+    from ..model import Sequential
+
 __all__ = ["retrain_and_test", "evaluate_test"]
 
 
-def evaluate_test(model, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
+def evaluate_test(model: Sequential, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
     """The one look at the test set: cost and accuracy/error (or rmse) of the final model.
 
     `X_test` is raw; the model applies its own Standardizer (fitted on its training data).

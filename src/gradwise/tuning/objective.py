@@ -18,12 +18,15 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..callbacks import Callback
 from ..errors import GradwiseValueError
+
+if TYPE_CHECKING:
+    from ..model import Sequential
 
 __all__ = ["TuningData", "build_model", "train_config", "DevMonitor", "dev_scores", "objective_value"]
 
@@ -194,7 +197,7 @@ def train_config(config: dict[str, Any], X: np.ndarray, y: np.ndarray, *, task: 
 # ------------------------------------------------------------------------------------- scoring
 
 
-def dev_scores(model, X: np.ndarray, y: np.ndarray, *, prepared: bool = False) -> dict[str, float]:
+def dev_scores(model: Sequential, X: np.ndarray, y: np.ndarray, *, prepared: bool = False) -> dict[str, float]:
     """Dev ``cost`` (data term only, no regularization), and ``accuracy`` or ``rmse``.
 
     `X` (m, n_x) must already be in the network's input space (standardized: the model's own
