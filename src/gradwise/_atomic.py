@@ -32,7 +32,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         # keep those of the file it replaces, so models and reports stay readable by whoever could read them.
         with contextlib.suppress(OSError):
             os.fchmod(fd, _mode_for(target))
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
+        with os.fdopen(fd, mode, encoding="utf-8" if mode == "w" else None) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -8,6 +8,7 @@ These helpers hide the few method names that differ between the two.
 from __future__ import annotations
 
 import numbers
+from typing import cast
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def make_rng(seed: object = None, rng: object = None) -> RNG:
         raise GradwiseTypeError(f"seed must be an integer or None, got {seed!r}")
     if seed is not None and seed < 0:
         raise GradwiseValueError(f"seed must be non-negative, got {seed}")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(cast("int | None", seed))  # an Integral (checked above) or None
 
 
 def standard_normal(rng: RNG, shape: tuple[int, ...]) -> np.ndarray:
@@ -51,7 +52,8 @@ def permutation(rng: RNG, m: int) -> np.ndarray:
 def get_state(rng: RNG) -> dict:
     """A JSON-serialisable snapshot of the generator, for checkpoints."""
     if isinstance(rng, np.random.RandomState):
-        name, keys, pos, has_gauss, cached = rng.get_state()
+        # legacy=True (the default) gives the tuple; numpy's stubs pick the dict overload for get_state()
+        name, keys, pos, has_gauss, cached = cast("tuple[str, np.ndarray, int, int, float]", rng.get_state())
         return {"kind": "RandomState", "keys": keys.tolist(), "pos": int(pos),
                 "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
     state = rng.bit_generator.state

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .errors import GradwiseTypeError, GradwiseValueError
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 
 def _short(value: object) -> str:
@@ -63,7 +67,7 @@ def check_choice(name: str, value: object, choices: list[str] | tuple[str, ...])
 def check_dtype(dtype: object) -> np.dtype:
     """float32 and float64 are the two supported precisions."""
     try:
-        result = np.dtype(dtype)
+        result = np.dtype(cast("DTypeLike", dtype))  # anything else raises TypeError, reported below
     except TypeError as exc:
         raise GradwiseTypeError(f"dtype must be float32 or float64, got {_short(dtype)}") from exc
     if result not in (np.dtype(np.float32), np.dtype(np.float64)):

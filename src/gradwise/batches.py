@@ -58,6 +58,7 @@ class Batches:
         for start in range(0, self.m, size):
             yb = y[start:start + size]
             if gathering:  # rows perm[start:start + size] of X, into the reused buffer
+                assert perm is not None and self._x_batch is not None  # both checked in `gathering`
                 nb = yb.shape[0]
                 Xb = np.take(X, perm[start:start + nb], axis=0, out=self._x_batch[:nb], mode="wrap")
             else:

@@ -123,6 +123,7 @@ class EarlyStopping(Callback):
         if self._best_theta is None or self._best_theta.shape != theta.shape \
                 or self._best_theta.dtype != theta.dtype:
             self._best_theta, self._best_buffer = np.empty_like(theta), np.empty_like(buffer)
+        assert self._best_buffer is not None  # allocated with _best_theta
         np.copyto(self._best_theta, theta)  # one copy into a kept buffer, no allocation per improvement
         np.copyto(self._best_buffer, buffer)
         self._has_best = True
@@ -177,6 +178,7 @@ class TerminateOnNaN(Callback):
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self._previous, self._current = self._current, self._previous
+        assert self._current is not None  # both snapshots are allocated in on_train_begin
         np.copyto(self._current[0], self.model.theta)
         if self.model.buffer.size:
             np.copyto(self._current[1], self.model.buffer)
@@ -211,7 +213,8 @@ class TerminateOnNaN(Callback):
             f"after epoch {model.epochs_trained}, the last that gave a finite cost, and the optimizer state "
             f"was reset. Try a smaller learning rate (now {lr:g}).")
 
-    def _restore(self, snapshot: tuple[np.ndarray, np.ndarray]) -> None:
+    def _restore(self, snapshot: tuple[np.ndarray, np.ndarray] | None) -> None:
+        assert snapshot is not None  # both snapshots are allocated in on_train_begin
         self.model.theta[...] = snapshot[0]
         self.model.buffer[...] = snapshot[1]
 

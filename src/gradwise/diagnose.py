@@ -40,12 +40,15 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 __all__ = ["Diagnosis", "LayerHealth", "LayerStats", "diagnose", "layer_health", "noise_threshold",
            "plot_layer_health"]
@@ -145,7 +148,7 @@ def diagnose(
     train_error: float,
     dev_error: float,
     human_error: float = 0.0,
-    model: Any = None,
+    model: Sequential | None = None,
     *,
     threshold: float = DEFAULT_THRESHOLD,
     training: dict | None = None,
@@ -235,7 +238,7 @@ def noise_threshold(dev_error: float, m_dev: int, floor: float = DEFAULT_THRESHO
     return max(check_float("floor", floor, low=0.0), 2.0 * math.sqrt(e * (1.0 - e) / m_dev))
 
 
-def _settings(model: Any, training: dict) -> dict:
+def _settings(model: Sequential | None, training: dict) -> dict:
     """What the recipe needs to know: hidden sizes, l2, keep_prob, optimizer, epochs, early stopping."""
     keys = ("optimizer", "epochs", "learning_rate", "early_stopping", "batch_size")
     s: dict[str, Any] = {k: training.get(k) for k in keys}
@@ -382,7 +385,7 @@ class LayerHealth:
         return "\n".join(lines)
 
 
-def layer_health(model: Any, X: Any, y: Any, learning_rate: float | None = None,
+def layer_health(model: Sequential, X: Any, y: Any, learning_rate: float | None = None,
                  optimizer: Any = None) -> LayerHealth:
     """Activation, gradient and update statistics per layer on one batch.
 
@@ -436,10 +439,12 @@ def layer_health(model: Any, X: Any, y: Any, learning_rate: float | None = None,
     dense_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
     for k, pos in enumerate(dense_positions):
         layer = model.layers[pos]
+        assert isinstance(layer, Dense)  # a position in dense_positions
         idx = layer.index
         end = dense_positions[k + 1] if k + 1 < len(dense_positions) else len(model.layers)
         act_pos = next((i for i in range(pos + 1, end) if isinstance(model.layers[i], Activation)), None)
-        act_name = model.layers[act_pos].name if act_pos is not None else "linear"
+        act_layer = model.layers[act_pos] if act_pos is not None else None
+        act_name = act_layer.name if isinstance(act_layer, Activation) else "linear"
         A = outputs[act_pos] if act_pos is not None else outputs[pos]
         dead = saturated = None
         if act_name == "relu":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -207,6 +208,8 @@ def gradcheck(
     analytic = net.grad.copy()
 
     rng = make_rng(seed)
+    layout: list[tuple[str, np.ndarray, list[tuple[int, ...]]]]
+    positions_all: list[int] | np.ndarray  # the coordinates checked: a list, then their index array
     layout, positions_all = [], []
     for name, sl in net.parameter_slices().items():
         shape = net.parameters()[name].shape
@@ -232,7 +235,7 @@ def gradcheck(
 
 
 def gradcheck_fn(
-    J: Callable[[np.ndarray], float],
+    J: Callable[[Any], float],
     theta,
     grad,
     epsilon: float = 1e-7,

@@ -24,13 +24,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._atomic import write_json
 from ._container import read_container, write_container
 from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 __all__ = ["save", "load", "model_to_state", "model_from_state", "resolve_model_path"]
 
@@ -121,7 +124,7 @@ def _classes_from_json(data: Any, source: str) -> np.ndarray | None:
         raise ModelFileError(f"{source} has unreadable class labels: {exc}") from None
 
 
-def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, np.ndarray], dict]:
+def model_to_state(model: Sequential, metadata: dict | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """A trained model as (tensors, JSON-able document): what `save` writes and `model_from_state` reads.
 
     Tensors are copies of the parameters and buffers by name (`W1`, `b1`, …, `running_mean1`, …).
@@ -156,7 +159,7 @@ def model_to_state(model: Any, metadata: dict | None = None) -> tuple[dict[str, 
     return tensors, document
 
 
-def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str = "the model file"):
+def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str = "the model file") -> Sequential:
     """Rebuild a model from `model_to_state`'s output; ModelFileError if the two do not fit together."""
     from .data import Standardizer
     from .layers import Dense
@@ -206,7 +209,7 @@ def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str
         if names is not None:
             if not isinstance(names, list) or len(names) != model.input_dim:
                 raise ModelFileError(f"{source}: feature names {str(names)[:60]} for {model.input_dim} inputs")
-            model.feature_names_in_ = np.asarray(names, dtype=object)
+            model.feature_names_in_ = list(names)  # a list, as Sequential declares it and fit sets it
         model.epochs_trained = int(document.get("epochs_trained", 0))
         model.metadata = dict(document.get("metadata") or {})
     except ModelFileError:
@@ -229,7 +232,7 @@ def _restore_preprocessor(model, config: Any, source: str) -> None:
 
 
 # ------------------------------------------------------------------------------------- save / load
-def save(model: Any, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+def save(model: Sequential, path: str | os.PathLike, metadata: dict | None = None) -> Path:
     """Save a model as `path` (.safetensors) plus its `.json` sibling; never pickle.
 
     Parameters
@@ -267,7 +270,7 @@ def save(model: Any, path: str | os.PathLike, metadata: dict | None = None) -> P
     return target
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike) -> Sequential:
     """Load a model saved by `save` (the .safetensors file, its .json sibling, or a run directory).
 
     Returns

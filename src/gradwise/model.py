@@ -10,7 +10,7 @@ import contextlib
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from .training import fit as _fit
 if TYPE_CHECKING:
     from .data.columns import Preprocessor
     from .data.standardize import Standardizer
+    from .initializers import Initializer
     from .optim.optimizers import Optimizer
 
 
@@ -316,9 +317,11 @@ class Sequential:
             raise GradwiseValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows, X has {m}")
         finite = np.isfinite(arr.astype(np.float64, copy=False))
         if not finite.all():
-            bad = tuple(np.argwhere(~finite)[0])
+            bad: tuple[Any, ...] | np.ndarray = tuple(np.argwhere(~finite)[0])
             raise GradwiseValueError(f"{name} must be finite, got {arr[bad]} at row {bad[0]}")
+        self._require_built()  # k: before the network has an output layer, no target can be checked
         k = self.output_dim
+        assert k is not None  # built
         if self.loss == "categorical_crossentropy":
             if arr.ndim != 1:
                 raise GradwiseValueError(f"{name} must be integer labels of shape (m,), got shape {arr.shape}")
@@ -352,9 +355,10 @@ class Sequential:
             out = layer.forward(out, mode)
         return out
 
-    def _backward(self, d: np.ndarray) -> None:
+    def _backward(self, d: np.ndarray | None) -> None:
         """Backpropagate d (the gradient at the body's output) through the layers; fills dθ."""
         for layer in self._backward_layers:
+            assert d is not None  # from the loss; only the last layer visited returns None (no dX)
             d = layer.backward(d)
 
     def _regularization(self, m: int, gradient: bool) -> float:
@@ -487,6 +491,7 @@ class Sequential:
         new._loss_fn = losses.Loss(self.loss)
         new._body = new.layers[:len(self._body)]
         if self.built:
+            assert self.input_dim is not None  # built
             state_rng = new.rng
             new.rng = np.random.default_rng(0)  # the copy's initialization draws are overwritten below
             new.build(self.input_dim)
@@ -576,7 +581,7 @@ def mlp(
     layer_sizes: Sequence[int],
     hidden: str = "relu",
     output: str = "sigmoid",
-    init: str = "he",
+    init: str | Initializer = "he",
     keep_prob: float | Sequence[float] = 1.0,
     batchnorm: bool = False,
     l2: float = 0.0,
@@ -605,7 +610,7 @@ def mlp(
     if np.ndim(keep_prob) == 0:
         # checked even without hidden layers, where it is unused, so a typo is never silently accepted
         keep_prob = check_float("keep_prob", keep_prob, low=0.0, high=1.0, low_open=True)
-    keeps = [keep_prob] * n_hidden if np.ndim(keep_prob) == 0 else list(keep_prob)
+    keeps = [keep_prob] * n_hidden if np.ndim(keep_prob) == 0 else list(cast("Sequence[float]", keep_prob))
     if len(keeps) != n_hidden:
         raise GradwiseValueError(f"keep_prob needs one value per hidden layer ({n_hidden}), got {len(keeps)}")
     layers: list[Layer] = []

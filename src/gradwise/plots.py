@@ -95,7 +95,7 @@ def plot_cost_curves(
     ax_or_path: Any,
     curves: Mapping[str, Sequence[float]],
     *,
-    x: Mapping[str, Sequence[float]] | Sequence[float] | None = None,
+    x: Mapping[str, Sequence[float] | np.ndarray] | Sequence[float] | np.ndarray | None = None,
     xlabel: str = "iteration",
     ylabel: str = "cost J",
     title: str | None = None,

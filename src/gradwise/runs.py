@@ -23,12 +23,15 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._atomic import write_json, write_text
 from .errors import GradwiseValueError
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 __all__ = [
     "CONFIG", "CHECKPOINT", "HISTORY", "METRICS", "MODEL",
@@ -150,7 +153,7 @@ def write_metrics(run_dir: Path, metrics: dict) -> None:
     write_json(Path(run_dir) / METRICS, metrics)
 
 
-def write_model(run_dir: Path, model: Any, metadata: dict | None = None) -> Path:
+def write_model(run_dir: Path, model: Sequential, metadata: dict | None = None) -> Path:
     from .io import save
 
     return save(model, Path(run_dir) / MODEL, metadata=metadata)
@@ -170,7 +173,7 @@ def plot_cost_curves(history: Any, path: str | os.PathLike, title: str = "") -> 
     return plots.plot_cost_curves(path, curves, x=epochs, xlabel="epoch", title=title or None)
 
 
-def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
+def plot_decision_boundary(model: Sequential, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
                            title: str = "", class_names: Any = None) -> Path:
     """The model's predicted class over the plane of the 2-D inputs `X`, with the examples on top.
 

@@ -80,7 +80,7 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------------------- validation
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes  # whatever set_params stored: checked here
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = [sizes]
         if isinstance(sizes, str | bytes) or not hasattr(sizes, "__iter__"):
@@ -179,7 +179,7 @@ class _BaseMLP(BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
-        saved = state.pop("_model_state", None)
+        saved: tuple[dict[str, np.ndarray], dict] | None = state.pop("_model_state", None)
         self.__dict__.update(state)
         if saved is not None:
             from .io import model_from_state

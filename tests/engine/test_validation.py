@@ -237,6 +237,8 @@ def test_backward_without_a_training_forward():
 def test_unbuilt_model():
     with raises(GradwiseValueError, "not built"):
         gw.Sequential([gw.Dense(1)]).parameters()
+    with raises(GradwiseValueError, "not built"):  # no output layer yet to check the labels against
+        gw.Sequential([gw.Dense(3), gw.Softmax()]).prepare_targets(np.array([0, 1]), 2)
 
 
 def test_gradcheck_arguments(model):

@@ -20,7 +20,7 @@ from gradwise.errors import GradwiseValueError
 from gradwise.tuning import SearchSpace, final, tune
 from gradwise.tuning import storage as st
 from gradwise.tuning.objective import DevMonitor, dev_scores, train_config
-from gradwise.tuning.study import CONFIG_ATTR, FINE, STAGE_ATTR, stage_of
+from gradwise.tuning.study import CONFIG_ATTR, FINE, STAGE_ATTR, make_pruner, stage_of
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -149,6 +149,12 @@ def test_hopeless_trials_are_pruned_from_their_dev_cost():
         assert t.state == TrialState.PRUNED and len(t.intermediate_values) < 10, t
     assert all(t.state == TrialState.COMPLETE for t in trials[:5])  # the pruner's startup trials
     assert result.best_config["learning_rate"] == 0.03
+
+
+def test_the_median_pruner_takes_epochs_given_as_choices():
+    # a choice has no low bound: the pruner's warm-up comes from the smallest choice (was int(None))
+    pruner = make_pruner("median", SearchSpace.default().override({"epochs": "10,20"}))
+    assert isinstance(pruner, optuna.pruners.MedianPruner)
 
 
 def test_resume_runs_nothing_more_and_refuses_other_settings(tmp_path):

@@ -44,7 +44,7 @@ def test_round_trip_gives_identical_predictions(tmp_path, dtype, batchnorm):
     assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert np.array_equal(loaded.predict(X), model.predict(X))
     assert list(loaded.classes_) == ["cat", "dog", "emu"]
-    assert list(loaded.feature_names_in_) == ["w", "x", "y", "z"]
+    assert loaded.feature_names_in_ == ["w", "x", "y", "z"]  # a list, as fit leaves it
     assert np.array_equal(loaded.standardizer.mean_, model.standardizer.mean_)
     assert loaded.epochs_trained == 5
     assert loaded.get_config() == model.get_config()

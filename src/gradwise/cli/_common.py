@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from ..errors import GradwiseError, GradwiseValueError  # noqa: F401 - re-export
 class UsageError(GradwiseError):
     """A command-line mistake found after parsing (flags that contradict each other or the run)."""
 
+
+if TYPE_CHECKING:
+    from ..model import Sequential
 
 # ------------------------------------------------------------------------------------ flag types
 
@@ -249,7 +252,7 @@ def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------- models
 
 
-def load_model(path: str):
+def load_model(path: str) -> Sequential:
     from ..io import load
 
     return load(path)
@@ -311,7 +314,7 @@ def check_features(model: Any, X: np.ndarray) -> np.ndarray:
     return X
 
 
-def align_features(model: Any, ds: Any) -> np.ndarray:
+def align_features(model: Sequential, ds: Any) -> np.ndarray:
     """Permutation of the data set's columns into the model's feature order (same names, any order)."""
     names = model.feature_names_in_
     have = list(ds.feature_names)
@@ -328,7 +331,7 @@ def align_features(model: Any, ds: Any) -> np.ndarray:
         f"the model was trained on {len(names)} features, the data has {len(have)}")
 
 
-def encode_labels(model: Any, ds: Any, y: np.ndarray) -> np.ndarray:
+def encode_labels(model: Sequential, ds: Any, y: np.ndarray) -> np.ndarray:
     """A data set's encoded labels (0..K'-1 over *its* class names) re-encoded as the model's indices."""
     if model.loss == "mse":
         return y

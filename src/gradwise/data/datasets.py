@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from ..errors import GradwiseTypeError, GradwiseValueError
 from .dataset import Dataset
 from .files import dataset_from_frame, load_file
 from .split import split_indices
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "Dataset",
@@ -60,7 +63,7 @@ def _classification(
     X_train: np.ndarray,
     y_train: np.ndarray,
     X_test: np.ndarray,
-    y_test: np.ndarray,
+    y_test: ArrayLike,
     description: str,
     *,
     n_classes: int,
@@ -466,7 +469,7 @@ def _mnist1d_arrays(num_samples: int, generation_seed: int, cache: bool) -> dict
     arrays = _generate_mnist1d(num_samples, generation_seed)
     if path is not None:
         with contextlib.suppress(OSError), atomic_open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]  # keys x, y, x_test, y_test: never allow_pickle
     return arrays
 
 

@@ -213,7 +213,7 @@ def _allocate(class_counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
             row_left[c] -= 1
             col_left[s] -= 1
     # Total row and column deficits are equal, so any remaining pair can absorb a unit.
-    for c in np.flatnonzero(row_left > 0):
+    for c in np.flatnonzero(row_left > 0).tolist():
         while row_left[c] > 0:
             s = int(np.flatnonzero(col_left > 0)[0])
             counts[c, s] += 1

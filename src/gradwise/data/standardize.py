@@ -169,6 +169,7 @@ class Standardizer:
         """A JSON-serialisable description (exact: floats round-trip through JSON)."""
         if self.mean_ is None:
             raise GradwiseValueError("Standardizer.to_dict was called before fit: nothing to save")
+        assert self.scale_ is not None  # fit and from_dict set mean_ and scale_ together
         return {
             "type": "Standardizer",
             "mean": [float(v) for v in self.mean_],

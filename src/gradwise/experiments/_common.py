@@ -15,9 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..model import Sequential
 
 #: first of the "fresh" seeds used for statistics (the course protocols use seeds 1, 2, 3)
 FRESH_SEED_BASE = 1000
@@ -277,7 +280,7 @@ def fewer(a: float | None, b: float | None, or_equal: bool = False) -> bool:
     return b is None or (a <= b if or_equal else a < b)
 
 
-def rebuild(builder: Callable[[], Any], theta: np.ndarray):
+def rebuild(builder: Callable[..., Sequential], theta: np.ndarray) -> Sequential:
     """A trained model rebuilt in this process: the architecture from `builder()`, the weights θ copied in."""
     model = builder()
     model.theta[...] = theta

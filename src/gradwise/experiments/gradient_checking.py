@@ -39,7 +39,7 @@ class BuggyDense(Dense):
         super().__init__(units, **kwargs)
         self.w_factor, self.b_factor = float(w_factor), float(b_factor)
 
-    def backward(self, dZ: np.ndarray) -> np.ndarray:
+    def backward(self, dZ: np.ndarray) -> np.ndarray | None:
         dX = super().backward(dZ)
         self.grads["W"] *= self.w_factor
         if self.use_bias:

@@ -85,7 +85,7 @@ def linear_runs(standardize: bool, cap: int) -> dict:
     j0 = float(np.mean(y ** 2) / 2)
     hessian = X.T @ X / M
     eig = np.linalg.eigvalsh(hessian)
-    runs = {}
+    runs: dict[str, int | None] = {}
     best = None
     for lr in LINEAR_RATES:
         model = _linear_model()

@@ -199,7 +199,7 @@ def _plot_linear(lin: dict, plot_dir: Path) -> str:
     """Activations by layer against the seeds' f^l, and the first layer's gradient against depth."""
     fig, axes = plots.subplots(1, 2, figsize=(11.5, 4.0))
     curves = {}
-    styles = {}
+    styles: dict[str, dict] = {}
     for f in LINEAR_FACTORS:
         norms = lin[f"{f:g}"]["activation_norm"]
         curves[f"measured, W = {f:g}·I"] = norms

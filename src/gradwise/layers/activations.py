@@ -88,6 +88,7 @@ class Sigmoid(Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._A
+        assert A is not None  # set by forward
         return dA * A * (1.0 - A)
 
 
@@ -102,6 +103,7 @@ class Tanh(Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._A
+        assert A is not None  # set by forward
         return dA * (1.0 - A * A)
 
 
@@ -165,6 +167,7 @@ class LeakyReLU(Activation):
         return np.where(self._positive, Z, Z * Z.dtype.type(self.slope))
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
+        assert self._positive is not None  # set by forward
         return np.where(self._positive, dA, dA * dA.dtype.type(self.slope))
 
     def clear_cache(self) -> None:

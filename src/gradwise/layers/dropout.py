@@ -26,6 +26,7 @@ class Dropout(Layer):
         if not (mode.training and mode.dropout) or self.keep_prob == 1.0:
             self._mask = None
             return A
+        assert mode.rng is not None  # the model puts its generator into a training Mode
         keep = uniform(mode.rng, A.shape) < self.keep_prob
         # One array holds both the mask and the 1/keep_prob scaling: D / keep_prob.
         self._mask = keep.astype(A.dtype)

@@ -8,16 +8,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .objective import TuningData, train_config
 
+if TYPE_CHECKING:
+    from ..model import Sequential
+
 __all__ = ["retrain_and_test", "evaluate_test"]
 
 
-def evaluate_test(model, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
+def evaluate_test(model: Sequential, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
     """The one look at the test set: cost and accuracy/error (or rmse) of the final model.
 
     `X_test` is raw; the model applies its own Standardizer (fitted on its training data).
@@ -58,7 +61,8 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
             model.classes_ = np.asarray(class_names)
         if feature_names is not None:
             model.feature_names_in_ = list(feature_names)
-        test = evaluate_test(model, X_test, y_test) if X_test is not None and len(X_test) else None
+        test = (evaluate_test(model, X_test, y_test)
+                if X_test is not None and y_test is not None and len(X_test) else None)
         run_dir = None
         if out is not None:
             run_dir = Path(out) / ("best" if k == 0 else f"best-seed{seed}")

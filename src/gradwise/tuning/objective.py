@@ -18,13 +18,16 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..callbacks import Callback
 from ..data.dataset import NetworkSizes
 from ..errors import GradwiseValueError
+
+if TYPE_CHECKING:
+    from ..model import Sequential
 
 __all__ = ["TuningData", "build_model", "train_config", "DevMonitor", "dev_scores", "objective_value"]
 
@@ -125,7 +128,7 @@ def build_augment(config: dict[str, Any]):
     """Random shifts (``shift`` samples) and Gaussian noise (``noise`` std) of the training batches."""
     from ..data import augment
 
-    parts = []
+    parts: list[augment.Shift | augment.Noise] = []
     if int(config.get("shift", 0)) > 0:
         parts.append(augment.shift(int(config["shift"])))
     if float(config.get("noise", 0.0)) > 0:
@@ -184,7 +187,7 @@ def train_config(config: dict[str, Any], X: np.ndarray, y: np.ndarray, *, task: 
 # ------------------------------------------------------------------------------------- scoring
 
 
-def dev_scores(model, X: np.ndarray, y: np.ndarray, *, prepared: bool = False) -> dict[str, float]:
+def dev_scores(model: Sequential, X: np.ndarray, y: np.ndarray, *, prepared: bool = False) -> dict[str, float]:
     """Dev ``cost`` (data term only, no regularization), and ``accuracy`` or ``rmse``.
 
     `X` (m, n_x) must already be in the network's input space (standardized: the model's own
@@ -214,7 +217,7 @@ class DevMonitor(Callback):
         self.X_dev, self.y_dev, self.trial = X_dev, y_dev, trial
         self.report_every = max(1, int(report_every))
         self.scores: list[dict[str, float]] = []
-        self._t = None
+        self._t: np.ndarray | None = None  # y_dev in the loss's form, from on_train_begin
 
     def on_train_begin(self, logs=None) -> None:
         model = self.model
@@ -227,6 +230,7 @@ class DevMonitor(Callback):
         import optuna
 
         # The model has no standardizer attached while it trains: X_dev is already standardized.
+        assert self._t is not None  # set by on_train_begin
         scores = dev_scores(self.model, self._X, self._t, prepared=True)
         self.scores.append(scores)
         if self.trial is None:

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import GradwiseTypeError, GradwiseValueError
 
@@ -225,6 +226,7 @@ class Dimension:
             return None
         if self.kind == "choice":
             return CategoricalDistribution(list(self.choices))
+        assert self.low is not None and self.high is not None  # a range: __post_init__ set both
         if self.scale == "one_minus_log":
             return FloatDistribution(1.0 - self.high, 1.0 - self.low, log=True)
         if self.scale == "pow2":
@@ -275,6 +277,7 @@ class Dimension:
         nonzero = [v for v in values if v != 0] if self.zero else list(values)
         if not nonzero:
             return Dimension(self.name, "fixed", value=0 if self.kind == "int" else 0.0)
+        assert self.low is not None and self.high is not None  # a range: __post_init__ set both
         forward, backward = _transforms(self.scale)
         lo_t, hi_t = sorted((forward(self.low), forward(self.high)))
         pad = margin * (hi_t - lo_t)
@@ -365,6 +368,7 @@ def _coerce(name: str, spec: Hyperparameter, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise GradwiseValueError(f"{name} must be a finite number, got {value!r}")
     if spec.type is int:
+        value = cast(float, value)  # typeshed's Real lacks __int__; int, float, NumPy numbers have it
         if float(value) != int(value):
             raise GradwiseValueError(f"{name} must be an integer, got {value!r}")
         return int(value)
@@ -496,7 +500,7 @@ class SearchSpace:
         return SearchSpace(dims)
 
     @classmethod
-    def from_toml(cls, path: str | Path, base: SearchSpace | None = None) -> SearchSpace:
+    def from_toml(cls, path: str | os.PathLike, base: SearchSpace | None = None) -> SearchSpace:
         """Read the ``[space]`` table of a TOML file on top of `base` (default: :meth:`default`)."""
         path = Path(path)
         try:

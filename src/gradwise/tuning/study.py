@@ -118,7 +118,13 @@ def make_pruner(kind: str, space: SearchSpace):
     if kind == "none":
         return optuna.pruners.NopPruner()
     epochs = space["epochs"]
-    least = int(epochs.value if epochs.kind == "fixed" else epochs.low)
+    if epochs.kind == "fixed":
+        least = int(epochs.value)
+    elif epochs.kind == "choice":  # no bounds: the smallest choice
+        least = min(int(c) for c in epochs.choices)
+    else:
+        assert epochs.low is not None  # a range: __post_init__ set both bounds
+        least = int(epochs.low)
     # The median rule needs a few finished trials to compare with, and a few epochs before a trial's
     # dev cost says anything about where it is heading.
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, least // 5))
