@@ -91,7 +91,7 @@ def _roc_auc(y: np.ndarray, proba: np.ndarray) -> float | None:
     return float(np.mean(aucs))
 
 
-def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float | None]:
     """``rmse``, ``mae`` and ``r2`` of predictions (m,) or (m, k) against targets of the same shape."""
     from sklearn import metrics as skm
 

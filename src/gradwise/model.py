@@ -379,6 +379,7 @@ class Sequential:
         out = X
         for layer in self._body:  # forward
             out = layer.forward(out, mode)
+        d: Any  # dJ/d(out), then back layer by layer (the first layer with parameters returns None)
         J, d, A = self._loss_fn(out, y)  # cost (and the output activation, fused with it)
         for layer in self._backward_layers:  # backward
             d = layer.backward(d)

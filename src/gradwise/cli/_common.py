@@ -168,6 +168,8 @@ def load_data(dataset: str | None, data: str | None, target: str | None, seed: i
     check_data_flags(data, target)
     if data is not None:
         return gwdata.load_file(Path(data), target=target_arg(target))
+    if dataset is None:
+        raise UsageError("give --dataset NAME or --data FILE")
     return gwdata.load(dataset, seed=seed)
 
 
@@ -303,7 +305,7 @@ def _label_indices(model: Any, values: np.ndarray, name: str, source: str) -> np
                                  f"it knows {list(index)[:10]}")
     import pandas as pd
 
-    return pd.Index(list(index)).get_indexer(text).astype(np.int64)
+    return pd.Index(list(index)).get_indexer(pd.Index(text)).astype(np.int64)
 
 
 def check_features(model: Any, X: np.ndarray) -> np.ndarray:

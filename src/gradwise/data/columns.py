@@ -271,7 +271,7 @@ def _encode_category(spec: dict, column, out: np.ndarray, j: int) -> None:
 _ENCODERS = {"numeric": _encode_numeric, "boolean": _encode_boolean}
 
 
-def _check_frame(X: object, method: str):
+def _check_frame(X: Any, method: str) -> Any:
     if not is_dataframe(X):
         raise GradwiseTypeError(f"Preprocessor.{method} needs a pandas DataFrame (named columns), got "
                                 f"{type(X).__name__}")
@@ -348,16 +348,22 @@ class Preprocessor:
     @property
     def notes_(self) -> list[str]:
         self._require_fitted("notes_")
-        return [f"column {s['name']!r} left out: {s['reason']}" for s in self.columns_ if s["kind"] == "dropped"]
+        return [f"column {s['name']!r} left out: {s['reason']}" for s in self._columns if s["kind"] == "dropped"]
 
     @property
     def feature_names_in_(self) -> np.ndarray:
         self._require_fitted("feature_names_in_")
-        return np.asarray([s["name"] for s in self.columns_], dtype=object)
+        return np.asarray([s["name"] for s in self._columns], dtype=object)
 
     @property
     def n_features_in_(self) -> int:
         return len(self.feature_names_in_)
+
+    @property
+    def _columns(self) -> list[dict]:
+        """The fitted plan's column specs (callers check `_require_fitted` first)."""
+        assert self.columns_ is not None, "Preprocessor used before fit"
+        return self.columns_
 
     def _require_fitted(self, what: str) -> None:
         if self.columns_ is None:
@@ -402,7 +408,7 @@ class Preprocessor:
 
     def _numeric_outputs(self) -> np.ndarray:
         index, start = [], 0
-        for spec in self.columns_:
+        for spec in self._columns:
             if spec["kind"] == "numeric":
                 index.append(start)
             start += len(_output_names(spec))
@@ -430,7 +436,7 @@ class Preprocessor:
         self._require_fitted("transform")
         frame = _check_frame(X, "transform")
         have = set(frame.columns)
-        missing = [s["name"] for s in self.columns_ if s["kind"] != "dropped" and s["name"] not in have]
+        missing = [s["name"] for s in self._columns if s["kind"] != "dropped" and s["name"] not in have]
         if missing:
             source = repr(frame.attrs["source"]) if "source" in frame.attrs else "X"
             raise GradwiseValueError(
@@ -443,17 +449,18 @@ class Preprocessor:
         names = self.get_feature_names_out()
         out = np.empty((len(frame), len(names)), dtype=dtype)
         j = 0
-        for spec in self.columns_:
+        for spec in self._columns:
             kind = spec["kind"]
             if kind == "category":
                 _encode_category(spec, frame[spec["name"]], out, j)
             elif kind != "dropped":
                 _ENCODERS[kind](spec, frame[spec["name"]], out, j, source)
             j += len(_output_names(spec))
-        if standardized and self.standardizer_ is not None:
+        st = self.standardizer_
+        if standardized and st is not None and st.mean_ is not None and st.scale_ is not None:
             for k, col in enumerate(self._numeric_outputs()):  # in place: no second (m, n_out) array
-                out[:, col] -= self.standardizer_.mean_[k]
-                out[:, col] /= self.standardizer_.scale_[k]
+                out[:, col] -= st.mean_[k]
+                out[:, col] /= st.scale_[k]
         return out
 
     def fit_transform(self, X: object, y: object = None) -> np.ndarray:
@@ -463,13 +470,13 @@ class Preprocessor:
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the output columns: ``age``, ``age:missing``, ``plan=pro``, ``plan:other``, …"""
         self._require_fitted("get_feature_names_out")
-        return np.asarray([n for spec in self.columns_ for n in _output_names(spec)], dtype=object)
+        return np.asarray([n for spec in self._columns for n in _output_names(spec)], dtype=object)
 
     # ---------------------------------------------------------------------------------- persistence
     def get_config(self) -> dict[str, Any]:
         """The fitted plan as JSON-able data (what :func:`gradwise.save` writes)."""
         self._require_fitted("get_config")
-        return {"type": "Preprocessor", **self.get_params(), "columns": [dict(s) for s in self.columns_],
+        return {"type": "Preprocessor", **self.get_params(), "columns": [dict(s) for s in self._columns],
                 "standardizer": self.standardizer_.to_dict() if self.standardizer_ is not None else None}
 
     @classmethod
@@ -508,12 +515,15 @@ def numeric_standardizer(plan: Preprocessor, X_train: np.ndarray) -> Standardize
     return Standardizer.from_dict({"type": "Standardizer", "mean": mean.tolist(), "scale": scale.tolist()})
 
 
-_REQUIRED = {"numeric": {"median": float, "indicator": bool}, "boolean": {"fill": float, "indicator": bool},
-             "category": {"levels": list, "rare": list, "other": bool, "missing": bool},
-             "dropped": {"reason": str}}
+_REQUIRED: dict[str, dict[str, type]] = {
+    "numeric": {"median": float, "indicator": bool},
+    "boolean": {"fill": float, "indicator": bool},
+    "category": {"levels": list, "rare": list, "other": bool, "missing": bool},
+    "dropped": {"reason": str},
+}
 
 
-def _check_spec(i: int, spec: object) -> None:
+def _check_spec(i: int, spec: Any) -> None:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or spec.get("kind") not in KINDS:
         raise GradwiseValueError(f"Preprocessor description: column {i} is not a valid spec: {str(spec)[:60]}")
     for key, kind in _REQUIRED[spec["kind"]].items():

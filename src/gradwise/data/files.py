@@ -380,14 +380,15 @@ def load_features(path: str | os.PathLike, columns: list[str] | tuple[str, ...] 
                 X = as_2d_float("X", archive["X"], np.dtype(np.float64))
         except (zipfile.BadZipFile, EOFError) as exc:
             raise GradwiseValueError(f"{str(p)!r} is not a valid .npz file: {exc}") from None
-        names = tuple(f"x{i + 1}" for i in range(X.shape[1]))
+        generic = tuple(f"x{i + 1}" for i in range(X.shape[1]))
         if columns is not None and len(columns) != X.shape[1]:
             raise GradwiseValueError(f"{str(p)!r}: 'X' has {X.shape[1]} features, expected {len(columns)}")
-        return X, tuple(columns) if columns is not None else names
+        return X, tuple(columns) if columns is not None else generic
     frame = read_table(p)
     if len(frame) < 1:
         raise GradwiseValueError(f"{str(p)!r} has no data rows")
     header = [str(c) for c in frame.columns]
+    names: list[str]
     if columns is None:
         names = [c for c in header if c.lower() != SPLIT_COLUMN]
     else:

@@ -134,6 +134,7 @@ class Standardizer:
             raise GradwiseValueError(
                 f"X has {X_arr.shape[1]} features, but the Standardizer was fitted on {self.n_features_in_}")
         out = np.empty(X_arr.shape, dtype=np.float32)
+        assert self.mean_ is not None and self.scale_ is not None  # fitted: n_features_in_ was checked
         step = max(1, (1 << 22) // X_arr.shape[1])  # about 4M entries (32 MB in float64) per block
         for start in range(0, X_arr.shape[0], step):
             block = X_arr[start:start + step].astype(np.float64)

@@ -21,6 +21,7 @@ UTF-8, a row with more fields than the header (or fewer), a ``.parquet`` that is
 
 from __future__ import annotations
 
+import collections
 import csv
 import os
 import re
@@ -133,7 +134,7 @@ def sniff_delimiter(sample: str, suffix: str = ".csv") -> str:
     except csv.Error:
         header = chunk.splitlines()[0] if chunk else ""
         counts = {d: header.count(d) for d in _DELIMITERS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=lambda d: counts[d])
         return best if counts[best] else ","
 
 
@@ -159,8 +160,8 @@ def check_names(names: list[str], source: str) -> None:
     for i, name in enumerate(names):
         if not str(name).strip():
             raise GradwiseValueError(f"{source!r} header: column {i} has no name")
-    seen: set[str] = set()
-    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
+    counts = collections.Counter(names)
+    duplicates = sorted(n for n, count in counts.items() if count > 1)
     if duplicates:
         raise GradwiseValueError(f"{source!r} header has duplicate column name(s) {duplicates}")
 

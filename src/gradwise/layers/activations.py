@@ -141,11 +141,13 @@ class ReLU(Activation):
         return self._A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
+        A = self._A
+        assert A is not None, "backward before forward"
         # A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z
-        if self._bufs and dA.shape == self._A.shape and dA.dtype == self._A.dtype:
+        if self._bufs and dA.shape == A.shape and dA.dtype == A.dtype:
             _, mask, dZ, _ = self._bufs
-            return np.multiply(dA, np.greater(self._A, 0, out=mask), out=dZ)
-        return dA * (self._A > 0)
+            return np.multiply(dA, np.greater(A, 0, out=mask), out=dZ)
+        return dA * (A > 0)
 
     def clear_cache(self) -> None:
         super().clear_cache()

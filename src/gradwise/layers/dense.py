@@ -70,6 +70,7 @@ class Dense(Layer):
         """Z = X Wᵀ + b, shape (m, n_l)."""
         self._X = X
         WT = self._WT
+        assert WT is not None, "Dense used before a model built it"
         if mode.training:  # the buffers of this batch size serve the backward pass that follows
             bufs = self._bufs
             if not bufs or bufs[2].shape[0] != X.shape[0] or bufs[2].dtype != X.dtype:
@@ -86,6 +87,7 @@ class Dense(Layer):
         _, dX, ones = self._bufs
         if ones.shape[0] != dZ.shape[0] or ones.dtype != dZ.dtype:
             _, dX, ones = self._bufs = self._buffers(dZ.shape[0], dZ.dtype)
+        assert self._X is not None, "backward before forward"
         np.dot(dZ.T, self._X, out=self.grads["W"])
         if self.use_bias:
             np.dot(ones, dZ, out=self.grads["b"])  # Σ_i dZ as one BLAS product 1ᵀ·dZ
