@@ -44,8 +44,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import plots
 from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
+from .layers import CHECKING, Activation, Dense, Dropout
+from .model import Sequential
+from .optim import optimizers as optim
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -246,8 +250,6 @@ def _settings(model: Sequential | None, training: dict) -> dict:
     s["l2"] = training.get("l2")
     s["keep_prob"] = training.get("keep_prob")
     if model is not None:
-        from .layers import Dense, Dropout
-        from .model import Sequential
 
         if not isinstance(model, Sequential):
             raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
@@ -406,9 +408,6 @@ def layer_health(model: Sequential, X: Any, y: Any, learning_rate: float | None 
         One `LayerStats` per Dense layer; the batch is run with dropout off and batch norm on batch
         statistics (its running averages are not moved), and the model's gradients are overwritten.
     """
-    from .layers import CHECKING, Activation, Dense
-    from .model import Sequential
-    from .optim import optimizers as optim
 
     if not isinstance(model, Sequential):
         raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
@@ -515,7 +514,6 @@ def plot_layer_health(health: LayerHealth, path: Any = None):
     Returns the matplotlib Figure (Agg canvas, no pyplot state); with `path`, also writes it there as a
     PNG, atomically.
     """
-    from . import plots
 
     if not isinstance(health, LayerHealth):
         raise GradwiseTypeError(f"health must be a LayerHealth, got {type(health).__name__}")

@@ -30,7 +30,11 @@ import numpy as np
 
 from ._atomic import write_json
 from ._container import read_container, write_container
+from .data import Standardizer
+from .data.columns import Preprocessor
 from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
+from .layers import Dense
+from .model import Sequential
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -129,7 +133,6 @@ def model_to_state(model: Sequential, metadata: dict | None = None) -> tuple[dic
 
     Tensors are copies of the parameters and buffers by name (`W1`, `b1`, …, `running_mean1`, …).
     """
-    from .model import Sequential
 
     if not isinstance(model, Sequential):
         raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
@@ -161,9 +164,6 @@ def model_to_state(model: Sequential, metadata: dict | None = None) -> tuple[dic
 
 def model_from_state(tensors: dict[str, np.ndarray], document: dict, source: str = "the model file") -> Sequential:
     """Rebuild a model from `model_to_state`'s output; ModelFileError if the two do not fit together."""
-    from .data import Standardizer
-    from .layers import Dense
-    from .model import Sequential
 
     try:
         config = document["architecture"]
@@ -223,7 +223,6 @@ def _restore_preprocessor(model, config: Any, source: str) -> None:
     """The column plan saved with a model trained on a table (JSON, checked like the rest)."""
     if config is None:
         return
-    from .data.columns import Preprocessor
 
     model.preprocessor = Preprocessor.from_config(config)
     n_out = len(model.preprocessor.get_feature_names_out())

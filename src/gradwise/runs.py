@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import plots
 from ._atomic import write_json, write_text
 from .errors import GradwiseValueError
+from .io import save
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -154,7 +156,6 @@ def write_metrics(run_dir: Path, metrics: dict) -> None:
 
 
 def write_model(run_dir: Path, model: Sequential, metadata: dict | None = None) -> Path:
-    from .io import save
 
     return save(model, Path(run_dir) / MODEL, metadata=metadata)
 
@@ -163,7 +164,6 @@ def write_model(run_dir: Path, model: Sequential, metadata: dict | None = None) 
 # Drawn by the shared helpers of `gradwise.plots` (matplotlib on the Agg canvas, written atomically).
 def plot_cost_curves(history: Any, path: str | os.PathLike, title: str = "") -> Path:
     """Training cost and dev cost by epoch (the seeds' learning curves), saved as a PNG."""
-    from . import plots
 
     data = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     epochs = np.asarray(data.get("epoch", []), dtype=float) + 1
@@ -178,7 +178,6 @@ def plot_decision_boundary(model: Sequential, X: np.ndarray, y: np.ndarray, path
     """The model's predicted class over the plane of the 2-D inputs `X`, with the examples on top.
 
     `X` is raw, as the model takes it (a model with a Standardizer applies it to the grid itself)."""
-    from . import plots
 
     names = [str(c) for c in class_names] if class_names is not None else None
     return plots.plot_decision_boundary(path, model, X, y, title=title or None, class_names=names)

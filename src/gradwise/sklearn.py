@@ -28,7 +28,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_choice, check_dtype, check_float, check_int
+from .callbacks import EarlyStopping
+from .data import Standardizer
 from .errors import GradwiseTypeError, GradwiseValueError
+from .initializers import NAMES as INITS
+from .io import model_from_state, model_to_state
+from .model import mlp
+from .optim.optimizers import OPTIMIZERS
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -88,8 +94,6 @@ class _BaseMLP(BaseEstimator):
         return [check_int(f"hidden_layer_sizes[{i}]", n, minimum=1) for i, n in enumerate(sizes)]
 
     def _check_params(self) -> dict:
-        from .initializers import NAMES as INITS
-        from .optim.optimizers import OPTIMIZERS
 
         batch = self.batch_size
         if not (batch is None or batch == "auto"):
@@ -120,9 +124,6 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------------------------- fit
     def _fit(self, X: np.ndarray, y: np.ndarray, output: str, n_out: int, stratify: np.ndarray | None):
-        from .callbacks import EarlyStopping
-        from .data import Standardizer
-        from .model import mlp
 
         p = self._check_params()
         rs = check_random_state(self.random_state)
@@ -172,7 +173,6 @@ class _BaseMLP(BaseEstimator):
         state = dict(self.__dict__)
         model = state.pop("model_", None)
         if model is not None:
-            from .io import model_to_state
 
             state["_model_state"] = model_to_state(model)
         return state
@@ -182,7 +182,6 @@ class _BaseMLP(BaseEstimator):
         saved: tuple[dict[str, np.ndarray], dict] | None = state.pop("_model_state", None)
         self.__dict__.update(state)
         if saved is not None:
-            from .io import model_from_state
 
             self.model_ = model_from_state(*saved, source="a pickled estimator")
 

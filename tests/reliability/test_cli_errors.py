@@ -370,12 +370,12 @@ BUGS = [ValueError("boom"), TypeError("unsupported operand"), ZeroDivisionError(
 @pytest.mark.parametrize("bug", BUGS, ids=[type(b).__name__ for b in BUGS])
 def test_a_bug_of_ours_is_one_line_saying_so_and_exit_1(bug, cli, monkeypatch):
     """An exception that is neither a GradwiseError nor an OSError is ours, even a ValueError from NumPy."""
-    import gradwise.data
+    import gradwise.cli.datasets
 
     def broken():
         raise bug
 
-    monkeypatch.setattr(gradwise.data, "available", broken)
+    monkeypatch.setattr(gradwise.cli.datasets, "available", broken)  # the name the subcommand calls
     code, out, err = cli("datasets")
     assert code == 1, (code, err)
     assert "Traceback" not in err
@@ -387,12 +387,12 @@ def test_a_bug_of_ours_is_one_line_saying_so_and_exit_1(bug, cli, monkeypatch):
 
 
 def test_debug_raises_a_bug_of_ours_for_the_traceback(cli, monkeypatch):
-    import gradwise.data
+    import gradwise.cli.datasets
 
     def broken():
         raise ValueError("boom")
 
-    monkeypatch.setattr(gradwise.data, "available", broken)
+    monkeypatch.setattr(gradwise.cli.datasets, "available", broken)
     with pytest.raises(ValueError, match="boom"):
         cli("--debug", "datasets")
 

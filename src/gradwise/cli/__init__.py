@@ -16,6 +16,7 @@ import argparse
 import importlib
 import sys
 
+from .. import __version__
 from ..errors import GradwiseError
 from ._common import UsageError
 
@@ -40,7 +41,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The `gradwise` parser with every subcommand of `SUBCOMMANDS` registered."""
-    from .. import __version__
 
     parser = _Parser(
         prog="gradwise",

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+from .. import data as gwdata
+from ..data import Preprocessor, read_table, split
+from ..data.files import split_rows, target_name, target_values
+from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
+from ..io import load
+from ..metrics import model_metrics
 
 
 class UsageError(GradwiseError):
@@ -163,7 +168,6 @@ def check_data_flags(data: str | None, target: str | None) -> None:
 
 def load_data(dataset: str | None, data: str | None, target: str | None, seed: int = 0):
     """A `Dataset` from a built-in name or a user's file (the data package does the checking)."""
-    from .. import data as gwdata
 
     check_data_flags(data, target)
     if data is not None:
@@ -191,7 +195,6 @@ def split_indices(y: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, np
     """Row indices of train/dev/test, by the rule of `training_split` (the same draws, so a numeric table
     splits exactly as its arrays did): rows marked test are the test set and the others split 75/25;
     without a split column, the seeds' rule (60/20/20)."""
-    from ..data import split
 
     rows = np.arange(len(y))
     if is_test.any():
@@ -216,8 +219,6 @@ def table_parts(table: Any, seed: int, dtype: str = "float64"):
     """
     import warnings
 
-    from ..data import Preprocessor
-    from ..errors import DataWarning
 
     index = split_indices(table.y, table.is_test, seed)
     parts: dict[str, np.ndarray] = {}
@@ -239,7 +240,6 @@ def table_parts(table: Any, seed: int, dtype: str = "float64"):
 def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
     """Train/dev/test arrays: a data set with a test set has its training part split 75/25 into
     train/dev; one without (a user's file) is split by the seeds' rule (60/20/20, 98/1/1 past 1M)."""
-    from ..data import split
 
     if len(ds.y_test):
         parts = split(ds.X_train, ds.y_train, ratios=(0.75, 0.25), seed=seed)
@@ -255,7 +255,6 @@ def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
 
 
 def load_model(path: str) -> Sequential:
-    from ..io import load
 
     return load(path)
 
@@ -265,8 +264,6 @@ def table_rows(model: Any, data: str, target: str | None):
 
     The rows marked ``test`` when the table has a ``split`` column, else all rows; the target column is
     read for its labels and otherwise ignored, as is any column the plan does not use."""
-    from ..data import read_table
-    from ..data.files import split_rows, target_name, target_values
 
     check_data_suffix(data)
     frame = read_table(data)
@@ -355,7 +352,6 @@ def encode_labels(model: Sequential, ds: Any, y: np.ndarray) -> np.ndarray:
 def score(model: Any, X: np.ndarray, y: np.ndarray, class_names: Any = None) -> dict[str, Any]:
     """cost and accuracy/error (classification) or rmse (regression) on prepared inputs, plus the metrics
     of :mod:`gradwise.metrics` (balanced accuracy, per-class F1, ROC AUC, log loss, confusion matrix; MAE, R²)."""
-    from ..metrics import model_metrics
 
     if len(y) == 0:
         return {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..data import available
+
 EXAMPLE = """examples:
   gradwise datasets
   gradwise train --dataset flower --layers 4 --hidden tanh --init xavier --epochs 2000
@@ -20,7 +22,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import available
 
     entries = available()
     width = max(len(name) for name, _ in entries)

@@ -13,7 +13,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..errors import GradwiseError
+from .. import runs
+from .._atomic import write_json
+from ..checkpoint import load_checkpoint
+from ..diagnose import DEFAULT_THRESHOLD, diagnose, layer_health, noise_threshold, plot_layer_health
+from ..errors import GradwiseError, ModelFileError
+from ..optim import optimizers
 from . import _common as common
 from .train import saved_settings
 
@@ -81,7 +86,6 @@ def _errors(metrics: dict, path: Path) -> tuple[float, float, str]:
 
 def _threshold(args: argparse.Namespace, metrics: dict, path: Path, dev_error: float, notes: list[str]) -> float:
     """--threshold, or the default raised to two standard errors of the dev error (noted if raised)."""
-    from ..diagnose import DEFAULT_THRESHOLD, noise_threshold
 
     if args.threshold is not None:
         return args.threshold
@@ -94,9 +98,6 @@ def _threshold(args: argparse.Namespace, metrics: dict, path: Path, dev_error: f
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import runs
-    from .._atomic import write_json
-    from ..diagnose import diagnose
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
@@ -124,7 +125,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _layer_health(args: argparse.Namespace, run_dir: Path, model: Any, settings: dict, notes: list[str]):
     """Per-layer statistics on a training batch of the run's data (None, with a note, without the data)."""
-    from ..diagnose import layer_health, plot_layer_health
 
     try:
         ds = common.load_data(settings.get("dataset"), settings.get("data"), settings.get("target"),
@@ -145,10 +145,6 @@ def _layer_health(args: argparse.Namespace, run_dir: Path, model: Any, settings:
 
 def _optimizer(run_dir: Path, settings: dict):
     """The optimizer of the run: its state at the last checkpoint if there is one, else a fresh one."""
-    from .. import runs
-    from ..checkpoint import load_checkpoint
-    from ..errors import ModelFileError
-    from ..optim import optimizers
 
     path = run_dir / runs.CHECKPOINT
     if path.exists():

@@ -11,6 +11,7 @@ import argparse
 
 import numpy as np
 
+from ..errors import DataWarning
 from . import _common as common
 
 EXAMPLE = """examples:
@@ -74,7 +75,6 @@ def _run_table(model, args: argparse.Namespace) -> int:
     """A model with a column plan scores raw rows: the plan picks its columns (others are ignored)."""
     import warnings
 
-    from ..errors import DataWarning
 
     metadata = model.metadata
     frame, y, part = common.table_rows(model, args.data, args.target or metadata.get("target"))

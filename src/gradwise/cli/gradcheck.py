@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..data import Standardizer
+from ..gradcheck import gradcheck
+from ..initializers import NAMES as INITS
+from ..model import mlp
 from . import _common as common
 
 EXAMPLE = """examples:
@@ -18,7 +22,6 @@ EXAMPLE = """examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..initializers import NAMES as INITS
 
     p = subparsers.add_parser(
         "gradcheck", help="check backpropagation against numerical derivatives",
@@ -45,9 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import Standardizer
-    from ..gradcheck import gradcheck
-    from ..model import mlp
 
     ds = common.load_data(args.dataset, None, None, seed=args.seed)
     m = min(args.examples, len(ds.y_train))

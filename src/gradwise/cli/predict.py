@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import write_text
+from ..data import load_features, read_table
+from ..errors import DataWarning
 from . import _common as common
 
 EXAMPLE = """examples:
@@ -41,8 +44,6 @@ def _read_rows(model, path: Path):
     """A model with a column plan takes the table's raw rows (its columns by name; others ignored)."""
     import warnings
 
-    from ..data import read_table
-    from ..errors import DataWarning
 
     if model.preprocessor is None or not common.is_table(str(path)):
         return common.check_features(model, _read_features(model, path))
@@ -55,8 +56,6 @@ def _read_rows(model, path: Path):
 
 
 def _read_features(model, path: Path) -> np.ndarray:
-    from ..data import load_features
-    from ..data.tables import read_table
 
     common.check_data_flags(str(path), None)
     if path.suffix.lower() == ".npz":
@@ -103,7 +102,6 @@ def run(args: argparse.Namespace) -> int:
             writer.writerow([names[label], *(f"{p:.6g}" for p in row)])
     text = buffer.getvalue()
     if args.output:
-        from .._atomic import write_text
 
         write_text(args.output, text)
         print(f"wrote {len(pred)} predictions to {args.output}")

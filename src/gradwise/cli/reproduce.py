@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..experiments.runner import NAMES, reproduce
+
 EXAMPLE = """examples:
   gradwise reproduce --out reproduce-report             # course protocols + 3 fresh seeds (< 2 min)
   gradwise reproduce --out /tmp/smoke --quick           # every experiment at reduced size (< 30 s)
@@ -25,7 +27,6 @@ def _positive(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..experiments.runner import NAMES
 
     p = subparsers.add_parser(
         "reproduce", help="run the seeds' experiments and write a report (tables, plots, HTML)",
@@ -50,7 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..experiments.runner import reproduce
 
     seeds = args.seeds if args.seeds is not None else (2 if args.quick else 3)
     only = None if args.only is None else [name.strip() for name in args.only.split(",") if name.strip()]

@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import runs
+from ..callbacks import Callback, Checkpoint, EarlyStopping
+from ..data import Dataset, Standardizer, load_table
+from ..data.columns import numeric_standardizer
 from ..errors import GradwiseValueError
+from ..initializers import NAMES as INITS
+from ..model import mlp
+from ..optim import InverseTimeDecay
+from ..optim.optimizers import OPTIMIZERS
 from . import _common as common
 from ._common import UsageError
 
@@ -54,8 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "plots into the run directory.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_data_flags(p, required=False)
-    from ..initializers import NAMES as INITS
-    from ..optim.optimizers import OPTIMIZERS
 
     p.add_argument("--layers", type=common.layer_sizes, metavar="20,10",
                    help="hidden layer sizes, comma-separated (default 20,10; '' for none)")
@@ -199,7 +205,6 @@ def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
         return settings, None
     if args.out is None:
         raise UsageError("--resume needs --out RUN_DIR, the run to continue")
-    from .. import runs
 
     runs.claim_run_dir(args.out, resume=True)  # checks there is a checkpoint to resume from
     path = Path(args.out) / runs.CONFIG
@@ -238,7 +243,6 @@ def _data(settings: dict):
         parts = common.training_split(ds, settings["seed"])
         plan, notes = None, []
     else:
-        from ..data import Dataset, load_table
 
         common.check_data_suffix(settings["data"])
         table = load_table(settings["data"], target=common.target_arg(settings["target"]))
@@ -252,7 +256,6 @@ def _data(settings: dict):
 
 
 def build_model(settings: dict, ds: Any):
-    from ..model import mlp
 
     output = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}[ds.task]
     sizes = [ds.n_features, *settings["layers"], ds.n_outputs]
@@ -283,7 +286,6 @@ def command_line(settings: dict, run_dir: Path) -> str:
 # ------------------------------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
     """Train as the flags say (or continue a run) and write the run directory."""
-    from .. import runs
 
     settings, resumed = _settings(args)
     ds, digest, parts, model, notes = _prepare(settings, resumed)
@@ -308,7 +310,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _prepare(settings: dict, resumed: dict | None):
     """(data set, its file's digest, the train/dev/test arrays, the untrained model, DataWarnings)."""
-    from ..data import Standardizer
 
     ds, digest, parts, plan, notes = _data(settings)
     if resumed is not None and resumed.get("data_sha256") != digest:
@@ -319,7 +320,6 @@ def _prepare(settings: dict, resumed: dict | None):
     if plan is not None:
         model.preprocessor = plan  # raw rows (DataFrames) are typed by the plan fitted on the training rows
     if plan is not None and settings["standardize"]:
-        from ..data.columns import numeric_standardizer
 
         model.standardizer = numeric_standardizer(plan, parts["X_train"])  # numeric columns only
     elif settings["standardize"]:
@@ -354,9 +354,6 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
 
 def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
     """Train on the training split, watching the dev split; returns the History."""
-    from .. import runs
-    from ..callbacks import Callback, Checkpoint, EarlyStopping
-    from ..optim import InverseTimeDecay
 
     callbacks: list[Callback] = []
     if settings["early_stopping"] is not None:
@@ -394,7 +391,6 @@ def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str])
 def _write_results(run_dir: Path, model: Any, history: Any, metrics: dict, settings: dict, ds: Any,
                    parts: dict) -> None:
     """history.csv, the model, the plots, and metrics.json last (it marks the run as finished)."""
-    from .. import runs
 
     metadata = {"task": ds.task, "dataset": settings["dataset"], "data": settings["data"],
                 "target": settings["target"], "seed": settings["seed"]}

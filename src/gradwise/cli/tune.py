@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import GradwiseValueError
+from ..tuning import SearchSpace, tune
+from ..tuning.space import parse_dimension
 from . import _common as common
 
 EXAMPLE = """examples:
@@ -51,8 +54,6 @@ RANGE_FLAGS = {
 
 def _range(name: str):
     def parse(text: str):
-        from ..errors import GradwiseValueError
-        from ..tuning.space import parse_dimension
 
         try:
             return parse_dimension(name, text)
@@ -123,7 +124,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tuning import SearchSpace, tune
 
     space = SearchSpace.from_toml(args.space) if args.space else SearchSpace.default()
     overrides = {name: getattr(args, f"range_{name}") for name in RANGE_FLAGS

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int
 from ..errors import DataWarning, GradwiseTypeError, GradwiseValueError
 from .standardize import Standardizer
 
@@ -382,7 +383,6 @@ class Preprocessor:
         -------
         self
         """
-        from .._validation import check_int
 
         max_levels = check_int("max_levels", self.max_levels, minimum=1)
         min_frequency = check_int("min_frequency", self.min_frequency, minimum=1)

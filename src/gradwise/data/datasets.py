@@ -44,6 +44,7 @@ from ..errors import GradwiseTypeError, GradwiseValueError
 from .dataset import Dataset
 from .files import dataset_from_frame, load_file
 from .split import split_indices
+from .tables import read_table
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -367,7 +368,6 @@ def football() -> Dataset:
     from importlib.resources import as_file
     from importlib.resources import files as resource_files
 
-    from .tables import read_table
 
     with as_file(resource_files(__package__).joinpath("football.csv")) as path:
         data = dataset_from_frame(read_table(path), target="y", name="football")

@@ -34,7 +34,7 @@ import numpy as np
 from .._validation import as_2d_float, check_choice
 from ..errors import GradwiseTypeError, GradwiseValueError
 from .dataset import Dataset
-from .tables import MISSING, TABLE_SUFFIXES, check_path, column_text, data_line, read_table
+from .tables import MISSING, TABLE_SUFFIXES, check_path, column_text, data_line, is_number, read_table
 
 __all__ = ["TableData", "load_features", "load_file", "load_table", "encode_target", "target_name", "split_rows"]
 
@@ -52,12 +52,6 @@ def _check_path(path: object) -> Path:
     return check_path(path, _SUFFIXES)
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_missing(cell: object) -> bool:
@@ -80,7 +74,7 @@ def numeric_column(frame, name: str) -> np.ndarray:
         text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
         if _is_missing(text):
             raise GradwiseValueError(f"{source!r} has a missing value ({text!r}) {where}, column {name!r}")
-        if not _is_number(text):
+        if not is_number(text):
             raise GradwiseValueError(f"{source!r}: column {name!r} must be numeric, got {text!r} {where}")
         if not np.isfinite(float(text)):
             raise GradwiseValueError(f"{source!r} holds a non-finite value {text!r} {where}, column {name!r}")
@@ -133,7 +127,7 @@ def encode_target(values: np.ndarray, name: str, source: str, task: str | None =
     numeric: np.ndarray | None
     if values.dtype.kind in "biuf":
         numeric = values.astype(np.float64)
-    elif values.dtype.kind == "U" and all(_is_number(v) for v in values):
+    elif values.dtype.kind == "U" and all(is_number(v) for v in values):
         numeric = values.astype(np.float64)
     elif values.dtype.kind in "US":
         numeric = None
@@ -216,9 +210,8 @@ def split_rows(frame, exclude: str) -> tuple[np.ndarray, str | None]:
     return is_test, name
 
 
-def dataset_from_frame(frame, target: object = None, *, name: str, task: str | None = None) -> Dataset:
-    """A :class:`Dataset` of arrays from an all-numeric table (the target column, the features, ``split``)."""
-    source = frame.attrs.get("source", "the table")
+def _columns_of(frame: Any, target: object, source: str) -> tuple[str, np.ndarray, list[str]]:
+    """(the target column, which rows are test rows, the feature columns) of a table of at least 2 rows."""
     if len(frame) < 2:
         raise GradwiseValueError(f"{source!r} has {len(frame)} data row(s); at least 2 are needed")
     columns = [str(c) for c in frame.columns]
@@ -228,6 +221,13 @@ def dataset_from_frame(frame, target: object = None, *, name: str, task: str | N
     if not features:
         raise GradwiseValueError(
             f"{source!r} has no feature columns besides the target {target_col!r}: {columns}")
+    return target_col, is_test, features
+
+
+def dataset_from_frame(frame, target: object = None, *, name: str, task: str | None = None) -> Dataset:
+    """A :class:`Dataset` of arrays from an all-numeric table (the target column, the features, ``split``)."""
+    source = frame.attrs.get("source", "the table")
+    target_col, is_test, features = _columns_of(frame, target, source)
     X = np.column_stack([numeric_column(frame, c) for c in features])
     y, task_name, n_classes, class_names = encode_target(target_values(frame, target_col), target_col, source,
                                                          task)
@@ -456,14 +456,7 @@ def load_table(path: str | os.PathLike, target: str | int | None = None, *, task
         task = check_choice("task", task, ("classification", "regression"))
     frame = read_table(path)
     source = frame.attrs["source"]
-    if len(frame) < 2:
-        raise GradwiseValueError(f"{source!r} has {len(frame)} data row(s); at least 2 are needed")
-    columns = [str(c) for c in frame.columns]
-    target_col = target_name(columns, target, source)
-    is_test, split_col = split_rows(frame, target_col)
-    features = [c for c in columns if c not in (target_col, split_col)]
-    if not features:
-        raise GradwiseValueError(f"{source!r} has no feature columns besides the target {target_col!r}: {columns}")
+    target_col, is_test, features = _columns_of(frame, target, source)
     empty = [c for c in features if frame[c].isna().all()]
     if empty:
         raise GradwiseValueError(f"{source!r}: column {empty[0]!r} has no value in any of its {len(frame)} rows; "

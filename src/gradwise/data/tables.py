@@ -146,7 +146,7 @@ def _header(sample: str, delimiter: str, source: str) -> tuple[list[str], int]:
         raise GradwiseValueError(f"data file is empty: {source!r}")
     names = [cell.strip() for cell in next(csv.reader([lines[number]], delimiter=delimiter))]
     line = number + 1
-    if all(_is_number(cell) for cell in names):
+    if all(is_number(cell) for cell in names):
         example = ",".join(f"x{i + 1}" for i in range(len(names) - 1)) + ",y"
         raise GradwiseValueError(
             f"{source!r} has no header row: line {line} holds numbers ({delimiter.join(names)[:60]}); "
@@ -166,7 +166,8 @@ def check_names(names: list[str], source: str) -> None:
         raise GradwiseValueError(f"{source!r} header has duplicate column name(s) {duplicates}")
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
+    """True for text that float() reads (the header check and numeric columns of text)."""
     try:
         float(cell)
     except ValueError:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import plots
+
 if TYPE_CHECKING:
     from ..model import Sequential
 
@@ -336,7 +338,6 @@ def plot_path(plot_dir: Path, name: str) -> tuple[Path, str]:
 
 def save_plot(fig: Any, plot_dir: Path, name: str) -> str:
     """Write `fig` as the PNG plot_dir/name; return its path relative to the output directory (for the report)."""
-    from .. import plots
 
     abs_path, rel_path = plot_path(plot_dir, name)
     plots.save_figure(fig, abs_path)
@@ -350,7 +351,6 @@ def boundaries_figure(plot_dir: Path, name: str, panels: Sequence[tuple[Any, str
 
     panels : (model, title) per panel, row by row; `options` go to `plots.plot_decision_boundary`.
     """
-    from .. import plots
 
     fig, axes = plots.subplots(*grid, figsize=figsize)
     for ax, (model, title) in zip(np.ravel(axes), panels, strict=True):

@@ -24,6 +24,7 @@ import numpy as np
 from .. import plots
 from ..callbacks import Callback
 from ..data import Standardizer, load
+from ..errors import GradwiseError
 from ..layers import TRAINING
 from ..model import mlp
 from ..optim import GD
@@ -79,7 +80,6 @@ def _train(X, y, batch, learning_rate: float, epochs: int) -> tuple[list[float],
             model.fit(X, y, epochs=epochs, batch_size=batch, learning_rate=learning_rate, callbacks=[clock],
                       shuffle=lambda epoch, m: shuffle_rng.permutation(m))
         except Exception as exc:  # a diverging trial α: TrainingDivergedError or a non-finite cost
-            from ..errors import GradwiseError
 
             if not isinstance(exc, GradwiseError):
                 raise

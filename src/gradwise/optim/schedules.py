@@ -24,6 +24,12 @@ class Schedule:
         return f"{type(self).__name__}({args})"
 
 
+def _decay_steps_done(epoch: int, decay_steps: int, staircase: bool) -> float:
+    """t/decay_steps, floored with `staircase` (the exponent of the inverse-time and exponential decays)."""
+    p = epoch / decay_steps
+    return math.floor(p) if staircase else p
+
+
 class InverseTimeDecay(Schedule):
     """α = α₀ / (1 + decay_rate · t/decay_steps); with `staircase`, t/decay_steps is floored.
 
@@ -39,10 +45,7 @@ class InverseTimeDecay(Schedule):
         self.staircase = bool(staircase)
 
     def __call__(self, epoch: int, lr0: float) -> float:
-        p = epoch / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return lr0 / (1.0 + self.decay_rate * p)
+        return lr0 / (1.0 + self.decay_rate * _decay_steps_done(epoch, self.decay_steps, self.staircase))
 
 
 class ExponentialDecay(Schedule):
@@ -56,10 +59,7 @@ class ExponentialDecay(Schedule):
         self.staircase = bool(staircase)
 
     def __call__(self, epoch: int, lr0: float) -> float:
-        p = epoch / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return lr0 * self.decay_rate ** p
+        return lr0 * self.decay_rate ** _decay_steps_done(epoch, self.decay_steps, self.staircase)
 
 
 class StepDecay(Schedule):

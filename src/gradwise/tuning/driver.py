@@ -17,10 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int
+from .._atomic import write_json, write_text
+from .._validation import as_2d_float, check_choice, check_float, check_int
+from ..data import Dataset, load, split
 from ..errors import GradwiseTypeError, GradwiseValueError
 from . import storage as st
+from .final import retrain_and_test
 from .objective import TuningData
+from .plots import write_plots
 from .space import SearchSpace
 from .study import (
     CONFIG_ATTR,
@@ -166,7 +170,6 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
     -------
     data : TuningData;  X_test, y_test : ndarray;  info : dict (class_names, feature_names, name)
     """
-    from ..data import Dataset, load, split
 
     if dataset is not None and (X is not None or y is not None):
         raise GradwiseValueError("give either arrays (X, y) or dataset=, not both")
@@ -186,7 +189,6 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
     else:
         if X is None or y is None:
             raise GradwiseValueError("tune needs data: tune(X, y, ...) or tune(dataset='mnist1d', ...)")
-        from .._validation import as_2d_float
 
         Xtr = as_2d_float("X", X, np.dtype(np.float64))
         ytr, kind, n_classes, labels = _encode(y, "y", task)
@@ -348,7 +350,6 @@ def tune(
         if a.final_seeds:
             _retrain_best(result, data, X_te, y_te, a, bool(standardize), info, log)
         if plots and out_path is not None:
-            from .plots import write_plots
 
             result.plots = write_plots(study, coarse, out_path / "plots", data.task, data.name)
         result.seconds = time.perf_counter() - started
@@ -447,7 +448,6 @@ def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: Tuning
 def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_test: np.ndarray,
                   a: _Arguments, standardize: bool, info: dict, log: Callable[[str], None]) -> None:
     """Retrain the best configuration once per final seed and test each model once (fills `result`)."""
-    from .final import retrain_and_test
 
     result.final = retrain_and_test(
         result.best_config, data, X_test, y_test, seeds=[a.seed + k for k in range(a.final_seeds)],
@@ -464,7 +464,6 @@ def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_te
 
 def _write_outputs(result: TuneResult, study, coarse: SearchSpace, out: Path) -> None:
     """trials.csv and summary.json in the output directory."""
-    from .._atomic import write_json
 
     _write_trials_csv(study, coarse, out / TRIALS)
     write_json(out / SUMMARY, result.to_dict())
@@ -527,7 +526,6 @@ def _fill_best(result: TuneResult, study, plan: StudyPlan) -> None:
 
 
 def _write_trials_csv(study, space: SearchSpace, path: Path) -> None:
-    from .._atomic import write_text
 
     names = space.searched
     buffer = io.StringIO()
@@ -550,7 +548,6 @@ def _write_trials_csv(study, space: SearchSpace, path: Path) -> None:
 def _spawn(n: int, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
            threads: int | None, heartbeat: int | None) -> list[tuple[subprocess.Popen, Path]]:
     """Start `n` worker processes on the study; each gets the train/dev splits only (never the test set)."""
-    from .._atomic import write_json
 
     base = (out if out is not None else Path.cwd()) / "workers"
     base.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import runs
+from ..errors import GradwiseValueError
 from .objective import TuningData, train_config
+from .study import blas_threads
 
 if TYPE_CHECKING:
     from ..model import Sequential
@@ -43,7 +46,6 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
     Returns one dict per seed: ``seed``, ``test`` (scores or None without a test set), ``train_seconds``,
     ``run_dir`` (or None), and the ``model`` itself.
     """
-    from .study import _limits
 
     if final_data == "train+dev":
         X = np.concatenate([data.X_train, data.X_dev])
@@ -53,7 +55,7 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
     results = []
     for k, seed in enumerate(seeds):
         started = time.perf_counter()
-        with _limits(threads):
+        with blas_threads(threads):
             model, history, _ = train_config(config, X, y, task=data.task, n_outputs=data.n_outputs,
                                              seed=seed, dtype=dtype, standardize=standardize)
         seconds = time.perf_counter() - started
@@ -83,12 +85,10 @@ def _write_run(run_dir: Path, model, history, config: dict, data: TuningData, se
     """A run directory as `gradwise train` writes it (config, history, model, cost plot, metrics last)."""
     import shutil
 
-    from .. import runs
 
     if run_dir.exists():
         # a resumed study that ends again rewrites its final runs; never someone else's directory
         if not (run_dir / runs.CONFIG).exists() or not _written_by_tune(run_dir / runs.CONFIG):
-            from ..errors import GradwiseValueError
 
             raise GradwiseValueError(f"{run_dir} exists and is not a run written by gradwise tune")
         shutil.rmtree(run_dir)

@@ -22,9 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import optim
+from .._atomic import atomic_open
 from ..callbacks import Callback
+from ..data import Standardizer, augment
 from ..data.dataset import NetworkSizes
 from ..errors import GradwiseValueError
+from ..model import mlp
+from ..optim import InverseTimeDecay
 
 if TYPE_CHECKING:
     from ..model import Sequential
@@ -78,7 +83,6 @@ class TuningData(NetworkSizes):
 
     def save(self, path: str | Path) -> None:
         """Write the splits to an ``.npz`` (atomically) for worker processes."""
-        from .._atomic import atomic_open
 
         meta = np.array([self.task, self.name, "" if self.n_classes is None else str(self.n_classes)])
         with atomic_open(path, "wb") as handle:
@@ -100,7 +104,6 @@ def build_model(config: dict[str, Any], n_features: int, task: str, n_outputs: i
                 dtype: str = "float64"):
     """The network of a configuration: ``layers`` hidden layers of ``hidden_units`` units, each
     Dense → (BatchNorm) → activation → (Dropout), then the output layer of the task."""
-    from ..model import mlp
 
     output = OUTPUTS[task]
     sizes = [n_features] + [int(config["hidden_units"])] * int(config["layers"]) + [n_outputs]
@@ -112,7 +115,6 @@ def build_model(config: dict[str, Any], n_features: int, task: str, n_outputs: i
 
 def build_optimizer(config: dict[str, Any]):
     """Adam(β1, β2), Momentum(β = β1), RMSprop(β = β2) or GD, as the configuration says."""
-    from .. import optim
 
     name = config["optimizer"]
     if name == "adam":
@@ -126,7 +128,6 @@ def build_optimizer(config: dict[str, Any]):
 
 def build_augment(config: dict[str, Any]):
     """Random shifts (``shift`` samples) and Gaussian noise (``noise`` std) of the training batches."""
-    from ..data import augment
 
     parts: list[augment.Shift | augment.Noise] = []
     if int(config.get("shift", 0)) > 0:
@@ -161,8 +162,6 @@ def train_config(config: dict[str, Any], X: np.ndarray, y: np.ndarray, *, task: 
     -------
     model, history, monitor (None without `dev`)
     """
-    from ..data import Standardizer
-    from ..optim import InverseTimeDecay
 
     model = build_model(config, X.shape[1], task, n_outputs, seed=seed, dtype=dtype)
     scaler = Standardizer().fit(X) if standardize else None

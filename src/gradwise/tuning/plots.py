@@ -12,6 +12,7 @@ from typing import Any
 
 from .._atomic import write_bytes
 from .space import SearchSpace
+from .study import stage_of
 
 __all__ = ["plot_history", "plot_sampled", "plot_importances", "write_plots"]
 
@@ -41,7 +42,6 @@ def _score(value: float, task: str) -> float:
 def _finished(study):
     from optuna.trial import TrialState
 
-    from .study import stage_of
 
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     pruned = [t for t in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))]

@@ -24,6 +24,7 @@ Reproducibility
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -283,9 +284,8 @@ def run_worker(study, storage, data: TuningData, plan: StudyPlan, *, threads: in
     return report
 
 
-def _limits(threads: int | None):
-    import contextlib
-
+def blas_threads(threads: int | None) -> contextlib.AbstractContextManager:
+    """At most `threads` BLAS threads inside the block (None: no limit), so K workers share the cores."""
     if threads is None:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
@@ -306,7 +306,7 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan,
     study._storage.set_trial_system_attr(trial_id, st.WORKER_ATTR, identity)
     started = time.perf_counter()
     value, state, note = None, TrialState.COMPLETE, ""
-    with st.Heartbeat(storage, trial_id), _limits(threads):
+    with st.Heartbeat(storage, trial_id), blas_threads(threads):
         try:
             config = space.suggest(trial)
             trial.set_user_attr(CONFIG_ATTR, config)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 
+from .driver import run_job
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m gradwise.tuning.worker JOB.json", file=sys.stderr)
         return 2
-    from .driver import run_job
 
     return run_job(args[0])
 
