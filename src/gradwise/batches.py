@@ -29,6 +29,7 @@ class Batches:
     Parameters
     ----------
     X : ndarray of shape (m, n_x);  y : ndarray with m rows (prepared targets)
+    weights : ndarray of shape (m,) or None, each example's weight in the cost
     batch_size : int or None (full batch)
     shuffle : bool or callable (epoch, m) -> permutation of range(m)
     rng : the generator shuffles and augmentation draw from
@@ -36,8 +37,9 @@ class Batches:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int | None, shuffle: Shuffle, rng: RNG,
-                 augment: Augment | None = None):
+                 augment: Augment | None = None, weights: np.ndarray | None = None):
         self.X, self.y, self.rng, self.shuffle, self.augment = X, y, rng, shuffle, augment
+        self.weights = weights
         self.m = X.shape[0]
         self.size = self.m if batch_size is None else min(batch_size, self.m)
         self.reshuffle = callable(shuffle) or (bool(shuffle) and self.size < self.m)
@@ -45,14 +47,15 @@ class Batches:
         self._x_batch = np.empty((self.size, X.shape[1]), X.dtype) if gather else None
         self.order: np.ndarray | None = None  # this epoch's permutation of the rows (None: in order)
 
-    def epoch(self, epoch: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """This epoch's batches as (first row, X_b, y_b), reshuffled first when shuffling."""
-        X, y, size = self.X, self.y, self.size
+    def epoch(self, epoch: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
+        """This epoch's batches as (first row, X_b, y_b, weights_b or None), reshuffled first when shuffling."""
+        X, y, w, size = self.X, self.y, self.weights, self.size
         self.order = _permutation(self.shuffle, epoch, self.m, self.rng) if self.reshuffle else None
         perm = self.order
         gathering = perm is not None and self._x_batch is not None and _in_range(perm, self.m)
         if perm is not None:
             y = y[perm]
+            w = w[perm] if w is not None else None
             if not gathering:
                 X = X[perm]  # small sets: one shuffled copy is cheaper than a gather per batch
         for start in range(0, self.m, size):
@@ -65,7 +68,7 @@ class Batches:
                 Xb = X[start:start + size]
             if self.augment is not None:
                 Xb = _augmented(self.augment, Xb, self.rng)
-            yield start, Xb, yb
+            yield start, Xb, yb, (w[start:start + size] if w is not None else None)
 
 
 def _in_range(perm: np.ndarray, m: int) -> bool:

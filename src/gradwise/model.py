@@ -213,6 +213,9 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             layer.input_gradient = i != first
             layer.scratch_output = i < last_dense or (logits_stay and i == last_dense)
+        # A Dense keeps its input, not its output: the layer after it may overwrite that buffer in place.
+        for before, layer in zip(self.layers, self.layers[1:], strict=False):
+            layer.scratch_input = isinstance(before, Dense) and before.scratch_output
 
     def _require_built(self) -> None:
         if not self.built:
@@ -369,10 +372,12 @@ class Sequential:
             regularizers.add_gradient(self._weights, self._weight_grads, m, self.l2, self.l1)
         return regularizers.penalty(self._weights, m, self.l2, self.l1)
 
-    def loss_and_gradient(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING) -> tuple[float, np.ndarray]:
+    def loss_and_gradient(self, X: np.ndarray, y: np.ndarray, mode: Mode = TRAINING,
+                          weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """One step of the seeds' loop on prepared arrays: forward, cost, backward. Fills dθ.
 
-        Returns (J, A^[L]); J includes the regularization term, with m = X.shape[0] (the batch).
+        Returns (J, A^[L]); J includes the regularization term, with m = X.shape[0] (the batch). With
+        per-example `weights` (m,) the data term is Σ wᵢLᵢ / Σ wᵢ (see `gradwise.losses`).
         """
         if mode.rng is None:
             mode = replace(mode, rng=self.rng)
@@ -380,30 +385,32 @@ class Sequential:
         for layer in self._body:  # forward
             out = layer.forward(out, mode)
         d: Any  # dJ/d(out), then back layer by layer (the first layer with parameters returns None)
-        J, d, A = self._loss_fn(out, y)  # cost (and the output activation, fused with it)
+        J, d, A = self._loss_fn(out, y, True, weights)  # cost (and the output activation, fused with it)
         for layer in self._backward_layers:  # backward
             d = layer.backward(d)
         if self.l2 or self.l1:
             J += self._regularization(X.shape[0], gradient=True)
         return J, A
 
-    def _output_and_cost(self, X: np.ndarray, y: np.ndarray, mode: Mode, regularized: bool = True
-                         ) -> tuple[np.ndarray, float]:
+    def _output_and_cost(self, X: np.ndarray, y: np.ndarray, mode: Mode, regularized: bool = True,
+                         weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         if mode.rng is None:
             mode = replace(mode, rng=self.rng)
-        J, _, A = self._loss_fn(self._run_body(X, mode), y, gradient=False)
+        J, _, A = self._loss_fn(self._run_body(X, mode), y, False, weights)
         return A, (J + self._regularization(X.shape[0], gradient=False) if regularized else J)
 
     def cost_prepared(self, X: np.ndarray, y: np.ndarray, mode: Mode = INFERENCE) -> float:
         """J on prepared arrays (regularization included), without a backward pass."""
         return self._output_and_cost(X, y, mode)[1]
 
-    def evaluate_prepared(self, X: np.ndarray, y: np.ndarray, regularized: bool = True) -> dict[str, float]:
+    def evaluate_prepared(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, *,
+                          regularized: bool = True) -> dict[str, float]:
         """`evaluate` on prepared arrays: {"cost", "accuracy"} or {"cost", "rmse"} in inference mode.
 
+        `weights` (m,) weigh each example's loss in the cost (accuracy and rmse stay unweighted);
         `regularized=False` leaves the L2/L1 term out of the cost (a dev score compares data fit only).
         """
-        A, J = self._output_and_cost(X, y, INFERENCE, regularized)
+        A, J = self._output_and_cost(X, y, INFERENCE, regularized, weights)
         if self.loss == "mse":
             return {"cost": float(J), "rmse": float(np.sqrt(np.mean((A - y) ** 2)))}
         return {"cost": float(J), "accuracy": accuracy_from_output(self.loss, A, y)}

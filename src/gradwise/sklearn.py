@@ -64,6 +64,7 @@ class _BaseMLP(BaseEstimator):
         random_state: Any = None,
         dtype: str = "float64",
         verbose: int = 0,
+        class_weight: str | dict | None = None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -83,6 +84,7 @@ class _BaseMLP(BaseEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.class_weight = class_weight
 
     # ------------------------------------------------------------------------------- validation
     def _hidden_sizes(self) -> list[int]:
@@ -123,7 +125,8 @@ class _BaseMLP(BaseEstimator):
         }
 
     # ------------------------------------------------------------------------------------- fit
-    def _fit(self, X: np.ndarray, y: np.ndarray, output: str, n_out: int, stratify: np.ndarray | None):
+    def _fit(self, X: np.ndarray, y: np.ndarray, output: str, n_out: int, stratify: np.ndarray | None,
+             sample_weight: Any = None, class_weight: Any = None):
 
         p = self._check_params()
         rs = check_random_state(self.random_state)
@@ -137,12 +140,14 @@ class _BaseMLP(BaseEstimator):
         if p["early_stopping"]:
             from sklearn.model_selection import train_test_split
 
+            arrays = (X, y) if sample_weight is None else (X, y, np.asarray(sample_weight))
             try:
-                X, X_val, y, y_val = train_test_split(X, y, test_size=p["validation_fraction"],
-                                                      random_state=rs, stratify=stratify)
+                parts = train_test_split(*arrays, test_size=p["validation_fraction"], random_state=rs,
+                                         stratify=stratify)
             except ValueError:  # a class too small to stratify: split without it
-                X, X_val, y, y_val = train_test_split(X, y, test_size=p["validation_fraction"],
-                                                      random_state=rs)
+                parts = train_test_split(*arrays, test_size=p["validation_fraction"], random_state=rs)
+            X, X_val, y, y_val = parts[:4]
+            sample_weight = parts[4] if sample_weight is not None else None
             validation = (X_val, y_val)
             callbacks.append(EarlyStopping(monitor="val_cost", patience=p["patience"], restore_best=True))
         batch = p["batch_size"]
@@ -150,7 +155,8 @@ class _BaseMLP(BaseEstimator):
             batch = min(200, X.shape[0])
         history = model.fit(X, y, epochs=p["epochs"], batch_size=batch, optimizer=p["optimizer"],
                             learning_rate=p["learning_rate"], validation_data=validation, callbacks=callbacks,
-                            verbose=min(p["verbose"], 2))
+                            verbose=min(p["verbose"], 2), class_weight=class_weight,
+                            sample_weight=sample_weight)
         self.model_ = model
         self.history_ = history.to_dict()
         self.loss_curve_ = list(history["cost"])
@@ -214,6 +220,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Standardize the inputs with a gradwise Standardizer fit on the training rows (saved in `model_`).
     random_state : int, RandomState or None
     dtype : "float64" or "float32";  verbose : 0, 1 or 2
+    class_weight : None, "balanced" or {label: weight}
+        Weigh each class's examples in the cost (classifier only); "balanced" is m / (K · count_k).
 
     Attributes
     ----------
@@ -223,8 +231,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     history_ : dict of per-epoch lists;  loss_curve_ : list of float (training cost per epoch);  n_iter_ : int
     """
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on X (m, n_x) and labels y (m,) of any type; returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train on X (m, n_x) and labels y (m,) of any type, each example weighted by `sample_weight`
+        (m,) and `class_weight` ("balanced" or {label: weight}) in the cost; returns self."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -234,9 +243,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise GradwiseValueError(
                 f"MLPClassifier needs at least 2 classes in y, got only one class: {self.classes_[0]!r}")
         output, n_out = ("sigmoid", 1) if k == 2 else ("softmax", k)
-        self._fit(X, encoded, output, n_out, stratify=encoded)
+        self._fit(X, encoded, output, n_out, stratify=encoded, sample_weight=sample_weight,
+                  class_weight=self._encoded_class_weight())
         self.model_.classes_ = self.classes_
         return self
+
+    def _encoded_class_weight(self) -> str | dict | None:
+        """`class_weight` with the user's labels turned into the encoded classes 0..K-1."""
+        cw = self.class_weight
+        if cw is None or isinstance(cw, str):
+            return cw
+        if not isinstance(cw, dict):
+            raise GradwiseTypeError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}, "
+                                    f"got {type(cw).__name__}")
+        index = {label: i for i, label in enumerate(self.classes_.tolist())}
+        unknown = [label for label in cw if label not in index]
+        if unknown:
+            raise GradwiseValueError(f"class_weight names label(s) {unknown} that y does not hold; "
+                                     f"the labels are {list(index)}")
+        return {index[label]: weight for label, weight in cw.items()}
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (m, K), columns in the order of `classes_`."""
@@ -263,13 +288,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     model_, n_features_in_, history_, loss_curve_, n_iter_ : as for `MLPClassifier`
     """
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train on X (m, n_x) and targets y (m,) or (m, k); returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train on X (m, n_x) and targets y (m,) or (m, k), each example weighted by `sample_weight` (m,)
+        in the cost; returns self."""
+        if self.class_weight is not None:
+            raise GradwiseValueError(f"class_weight is for classifiers, got {self.class_weight!r} on a regressor; "
+                                     f"use sample_weight")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
         y = np.asarray(y, dtype=np.float64)
         self._y_ndim = y.ndim
         n_out = 1 if y.ndim == 1 else y.shape[1]
-        return self._fit(X, y, "linear", n_out, stratify=None)
+        return self._fit(X, y, "linear", n_out, stratify=None, sample_weight=sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shape (m,) (or (m, k) if fit on (m, k) targets)."""

@@ -34,6 +34,7 @@ from .history import History
 from .layers.base import TRAINING, Mode
 from .optim import optimizers as optim
 from .optim import schedules
+from .weights import check_sample_weight, class_weight_table, example_weights
 
 if TYPE_CHECKING:  # the model calls the loop (Sequential.fit), not the other way round
     from .model import Sequential
@@ -91,13 +92,14 @@ def _split_size(m: int, validation_split: float) -> int:
     return n_train
 
 
-def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, validation_split: float
-                  ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    """Validated, standardized training arrays and the validation pair (or None).
+def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, validation_split: float,
+                  class_weight: Any = None, sample_weight: Any = None) -> tuple:
+    """(X, y, per-example weights or None, validation (X_dev, y_dev, weights or None) or None), validated.
 
-    `validation_split` takes the *last* fraction of the rows, before any shuffling (as Keras does).
-    A model whose `standardizer` is set but not yet fitted gets it fitted on the training rows only,
-    so dev data never leaks into μ and σ.
+    `validation_split` takes the *last* fraction of the rows, before any shuffling (as Keras does); the
+    training rows keep their sample weights. A model whose `standardizer` is set but not yet fitted gets it
+    fitted on the training rows only, so dev data never leaks into μ and σ. The dev cost is weighted by
+    the training class weights (the objective early stopping watches), not by sample weights.
     """
     if validation_split and validation_data is not None:
         raise GradwiseValueError("give validation_data or validation_split, not both")
@@ -108,19 +110,30 @@ def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, valid
         st.fit(raw[:n_fit])
     X = model.prepare_inputs(X)  # validates, builds on first sight, applies the standardizer
     y = model.prepare_targets(y, X.shape[0])
-    validation = None
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    validation: tuple | None = None
     if validation_split:
         n_train = _split_size(X.shape[0], validation_split)
         validation = (X[n_train:], y[n_train:])
         X, y = X[:n_train], y[:n_train]
+        sample_weight = sample_weight[:n_train] if sample_weight is not None else None
     elif validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            described = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
-                         if isinstance(validation_data, tuple | list) else repr(validation_data)[:60])
-            raise GradwiseTypeError(f"validation_data must be a pair (X_dev, y_dev), got {described}")
-        X_val = model.prepare_inputs(validation_data[0], "validation_data X")
-        validation = (X_val, model.prepare_targets(validation_data[1], X_val.shape[0], "validation_data y"))
-    return X, y, validation
+        validation = _validation_pair(model, validation_data)
+    per_class = class_weight_table(model.loss, y, class_weight)
+    if validation is not None:
+        validation = (*validation, example_weights(model.loss, validation[1], per_class))
+    return X, y, example_weights(model.loss, y, per_class, sample_weight), validation
+
+
+def _validation_pair(model: Sequential, validation_data: Any) -> tuple[np.ndarray, np.ndarray]:
+    """`validation_data` (X_dev, y_dev) validated and prepared like the training data."""
+    if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+        described = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
+                     if isinstance(validation_data, tuple | list) else repr(validation_data)[:60])
+        raise GradwiseTypeError(f"validation_data must be a pair (X_dev, y_dev), got {described}")
+    X_val = model.prepare_inputs(validation_data[0], "validation_data X")
+    return X_val, model.prepare_targets(validation_data[1], X_val.shape[0], "validation_data y")
 
 
 def _metric_names(model: Sequential, has_validation: bool) -> list[str]:
@@ -149,6 +162,8 @@ def fit(
     verbose: int | str = 0,
     terminate_on_nan: bool = True,
     resume_from: str | os.PathLike | None = None,
+    class_weight: str | dict | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train `model` on (X, y) and return the `History` of this call.
 
@@ -193,6 +208,13 @@ def fit(
         batch size and callbacks are not stored: pass them again). The checkpoint's optimizer settings
         win over `optimizer=`; a missing file raises `ModelFileError`.
 
+    class_weight : None, "balanced" or {label: weight}
+        Weigh each class's examples in J's data term, which becomes Σ wᵢLᵢ / Σ wᵢ (PyTorch's weighted
+        mean); "balanced" is m / (K · count_k) over the training labels, as in scikit-learn.
+    sample_weight : array of shape (m,), optional
+        A weight per training example (with `validation_split`, the first rows' weights are used),
+        multiplied by the class weight. The validation cost stays unweighted.
+
     Returns
     -------
     History
@@ -207,13 +229,14 @@ def fit(
     opt = _resolve_optimizer(model, optimizer, learning_rate)
     callbacks = _check_callbacks(callbacks)
     checkpoint = _load_resume(model, resume_from, epochs)
-    X, y, validation = _prepare_data(model, X, y, validation_data, validation_split)
+    X, y, weights, validation = _prepare_data(model, X, y, validation_data, validation_split, class_weight,
+                                              sample_weight)
     history, opt, total = _training_state(model, opt, checkpoint, epochs)
     lr0 = check_float("learning_rate", opt.learning_rate, low=0.0, low_open=True)
     guard = _divergence_guard(callbacks, terminate_on_nan, history)
     metrics = _metric_names(model, validation is not None)
     _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint)
-    batches = Batches(X, y, batch_size, shuffle, model.rng, augment)
+    batches = Batches(X, y, batch_size, shuffle, model.rng, augment, weights)
     accuracy = _Accuracy(model.loss, y) if model.loss != "mse" else None
     mode = replace(TRAINING, rng=model.rng)  # dropout masks and shuffles draw from the model's generator
     error: TrainingDivergedError | None = None
@@ -246,8 +269,8 @@ def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoc
     """One pass over the training set; each mini-batch: forward, cost, backward, update."""
     theta, grad = model.theta, model.grad
     cost_sum, b = 0.0, 0
-    for b, (start, Xb, yb) in enumerate(batches.epoch(epoch)):
-        J, A = model.loss_and_gradient(Xb, yb, mode)  # forward, cost, backward
+    for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch)):
+        J, A = model.loss_and_gradient(Xb, yb, mode, wb)  # forward, cost, backward
         if guard is not None and not math.isfinite(J):
             raise guard.diverged(epoch, b, f"the cost is {J}", lr, after_update=False)
         opt.step(theta, grad, lr)  # update

@@ -252,9 +252,9 @@ def test_fit_allocates_no_mode_per_batch(blobs, monkeypatch):
     modes = []
     original = gw.Sequential.loss_and_gradient
 
-    def recording(self, Xb, yb, mode=None):
+    def recording(self, Xb, yb, mode=None, weights=None):
         modes.append(mode)
-        return original(self, Xb, yb, mode)
+        return original(self, Xb, yb, mode, weights)
 
     monkeypatch.setattr(gw.Sequential, "loss_and_gradient", recording)
     model = gw.mlp([2, 3, 1], keep_prob=0.9, seed=0)

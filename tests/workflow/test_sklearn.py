@@ -16,11 +16,19 @@ from gradwise.sklearn import MLPClassifier, MLPRegressor
 FAST = {"hidden_layer_sizes": (10,), "epochs": 30, "learning_rate": 0.01, "random_state": 0}
 
 
+def _expected_failures(estimator) -> dict[str, str]:
+    if not estimator.early_stopping:
+        return {}
+    # The dev rows are drawn at random: a row weighted 2 is one row, its duplicate may land on either side.
+    return {"check_sample_weight_equivalence_on_dense_data":
+            "early stopping's random dev split sees a duplicated row twice but a weighted row once"}
+
+
 @parametrize_with_checks([
     MLPClassifier(**FAST),
     MLPRegressor(**FAST),
     MLPClassifier(**FAST, batchnorm=True, keep_prob=0.9, standardize=True, early_stopping=True, patience=5),
-])
+], expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

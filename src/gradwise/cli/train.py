@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "layers": [20, 10], "hidden": "relu", "init": "he", "optimizer": "adam", "learning_rate": None,
     "epochs": 100, "batch_size": 64, "l2": 0.0, "l1": 0.0, "keep_prob": 1.0, "batchnorm": False,
     "decay": 0.0, "early_stopping": None, "seed": 0, "standardize": True, "checkpoint_every": None,
-    "dtype": "float64",
+    "dtype": "float64", "class_weight": None,
 }
 #: a table (--data .csv/.tsv/.parquet) without --epochs or --early-stopping: train up to TABLE_EPOCHS
 #: epochs and stop when the dev cost has not improved for TABLE_PATIENCE, keeping the best weights — a
@@ -89,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seeds the data, the split, the initialization, shuffling and dropout (default 0)")
     p.add_argument("--no-standardize", dest="standardize", action="store_const", const=False,
                    help="feed the raw inputs (default: standardize with the training split's mean and std)")
+    p.add_argument("--class-weight", choices=("balanced",),
+                   help="weigh each class's examples m/(K·count) in the cost, for imbalanced classes "
+                        "(default: every example weighs 1)")
     p.add_argument("--dtype", choices=("float64", "float32"),
                    help="precision of the network and its inputs (default float64; float32 halves the memory)")
     p.add_argument("--out", metavar="RUN_DIR",
@@ -366,6 +369,7 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
         optimizer=settings["optimizer"], learning_rate=settings["learning_rate"],
         schedule=InverseTimeDecay(settings["decay"]) if settings["decay"] else None,
         validation_data=(parts["X_dev"], parts["y_dev"]), callbacks=callbacks,
+        class_weight=settings.get("class_weight"),
         verbose=0 if quiet else "auto",
         resume_from=run_dir / runs.CHECKPOINT if resuming else None)
 

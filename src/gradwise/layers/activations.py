@@ -122,19 +122,21 @@ class ReLU(Activation):
         self._bufs: tuple = ()  # (A, mask, dZ, zeros) when the last forward wrote into reused buffers
 
     def _buffers(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
-        """(A, mask, dZ, zeros): max(Z, 0) against an array of zeros runs NumPy's SIMD loop."""
+        """(A, mask, dZ, zeros): max(Z, 0) against an array of zeros runs NumPy's SIMD loop. A is None when
+        the layer writes into its input (`scratch_input`)."""
         bufs = self._work.current(shape, dtype)
         if bufs is None:
-            bufs = self._work.store(shape, dtype, (np.empty(shape, dtype), np.empty(shape, bool),
-                                                   np.empty(shape, dtype), np.zeros(shape, dtype)))
+            A = None if self.scratch_input else np.empty(shape, dtype)
+            bufs = self._work.store(shape, dtype, (A, np.empty(shape, bool), np.empty(shape, dtype),
+                                                   np.zeros(shape, dtype)))
         return bufs
 
     def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
         if mode.training and self.scratch_output:
             bufs = self._bufs
-            if not bufs or bufs[0].shape != Z.shape or bufs[0].dtype != Z.dtype:
+            if not bufs or bufs[2].shape != Z.shape or bufs[2].dtype != Z.dtype:
                 bufs = self._bufs = self._buffers(Z.shape, Z.dtype)
-            self._A = np.maximum(Z, bufs[3], out=bufs[0])
+            self._A = np.maximum(Z, bufs[3], out=Z if bufs[0] is None else bufs[0])
         else:
             self._bufs = ()
             self._A = np.maximum(Z, 0.0, dtype=Z.dtype)

@@ -107,6 +107,8 @@ class Layer:
     scratch_output : bool, True when the output is consumed inside a training step (never returned to a
         caller), so a layer may write it into a reused buffer
     input_gradient : bool, False for the network's first layer with parameters: dX is never needed
+    scratch_input : bool, True when the input is a Dense layer's reused buffer that nothing reads after
+        this layer, so the layer may overwrite it in place
     """
 
     def __init__(self) -> None:
@@ -116,6 +118,7 @@ class Layer:
         self.index = 0
         self.scratch_output = False
         self.input_gradient = True
+        self.scratch_input = False
         self._work = BatchBuffers()
 
     # -- construction -------------------------------------------------------------------------

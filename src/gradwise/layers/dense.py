@@ -88,9 +88,10 @@ class Dense(Layer):
         if ones.shape[0] != dZ.shape[0] or ones.dtype != dZ.dtype:
             _, dX, ones = self._bufs = self._buffers(dZ.shape[0], dZ.dtype)
         assert self._X is not None, "backward before forward"
-        np.dot(dZ.T, self._X, out=self.grads["W"])
+        grads = self.grads
+        np.dot(dZ.T, self._X, out=grads["W"])
         if self.use_bias:
-            np.dot(ones, dZ, out=self.grads["b"])  # Σ_i dZ as one BLAS product 1ᵀ·dZ
+            np.dot(ones, dZ, out=grads["b"])  # Σ_i dZ as one BLAS product 1ᵀ·dZ
         if not self.input_gradient:
             return None
         W = self.params["W"]
