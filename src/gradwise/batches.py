@@ -7,7 +7,7 @@ draw from the model's generator, in that order, so the same seed gives the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -47,8 +47,13 @@ class Batches:
         self._x_batch = np.empty((self.size, X.shape[1]), X.dtype) if gather else None
         self.order: np.ndarray | None = None  # this epoch's permutation of the rows (None: in order)
 
-    def epoch(self, epoch: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
+    def epoch(self, epoch: int) -> Iterable[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
         """This epoch's batches as (first row, X_b, y_b, weights_b or None), reshuffled first when shuffling."""
+        if self.size == self.m and not self.reshuffle and self.augment is None:
+            return ((0, self.X, self.y, self.weights),)  # full-batch gradient descent: one batch, as it is
+        return self._batches(epoch)
+
+    def _batches(self, epoch: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
         X, y, w, size = self.X, self.y, self.weights, self.size
         self.order = _permutation(self.shuffle, epoch, self.m, self.rng) if self.reshuffle else None
         perm = self.order

@@ -121,18 +121,19 @@ class Loss:
         self.fused = name in OUTPUT_ACTIVATION
         self._work = BatchBuffers()  # softmax: row starts and dZ, reused from step to step
         self._bufs: tuple = ()  # the set of the last call
+        self._compute = {"binary_crossentropy": binary_crossentropy, "mse": mse}.get(name, self._categorical)
 
     def __call__(self, out: np.ndarray, y: np.ndarray, gradient: bool = True, weights: np.ndarray | None = None
                  ) -> tuple[float, np.ndarray | None, np.ndarray]:
-        if self.name == "categorical_crossentropy":
-            bufs = self._bufs
-            if not bufs or bufs[1].shape != out.shape or bufs[1].dtype != out.dtype:
-                bufs = self._bufs = self._work.current(out.shape, out.dtype) or self._work.store(
-                    out.shape, out.dtype, (np.arange(0, out.size, out.shape[1]), np.empty(out.shape, out.dtype)))
-            return categorical_crossentropy(out, y, gradient, bufs[0], bufs[1], weights)
-        if self.name == "binary_crossentropy":
-            return binary_crossentropy(out, y, gradient, weights)
-        return mse(out, y, gradient, weights)
+        return self._compute(out, y, gradient, weights)
+
+    def _categorical(self, out: np.ndarray, y: np.ndarray, gradient: bool, weights: np.ndarray | None
+                     ) -> tuple[float, np.ndarray | None, np.ndarray]:
+        bufs = self._bufs
+        if not bufs or bufs[1].shape != out.shape or bufs[1].dtype != out.dtype:
+            bufs = self._bufs = self._work.current(out.shape, out.dtype) or self._work.store(
+                out.shape, out.dtype, (np.arange(0, out.size, out.shape[1]), np.empty(out.shape, out.dtype)))
+        return categorical_crossentropy(out, y, gradient, bufs[0], bufs[1], weights)
 
 
 def probabilities_from_output(loss: str, A: np.ndarray) -> np.ndarray:

@@ -268,12 +268,13 @@ def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoc
                  guard: TerminateOnNaN | None, accuracy: _Accuracy | None) -> dict[str, float]:
     """One pass over the training set; each mini-batch: forward, cost, backward, update."""
     theta, grad = model.theta, model.grad
+    forward_cost_backward, update = model.loss_and_gradient, opt.step
     cost_sum, b = 0.0, 0
     for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch)):
-        J, A = model.loss_and_gradient(Xb, yb, mode, wb)  # forward, cost, backward
+        J, A = forward_cost_backward(Xb, yb, mode, wb)
         if guard is not None and not math.isfinite(J):
             raise guard.diverged(epoch, b, f"the cost is {J}", lr, after_update=False)
-        opt.step(theta, grad, lr)  # update
+        update(theta, grad, lr)
         cost_sum += J * Xb.shape[0]
         if accuracy is not None:
             accuracy.record(A, start)
