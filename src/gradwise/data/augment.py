@@ -33,8 +33,10 @@ import numpy as np
 from .._random import RNG, uniform
 from .._validation import check_float, check_int
 from ..errors import GradwiseTypeError, GradwiseValueError
+from .geometry import Distort, Rotate, Translate
 
-__all__ = ["Compose", "Flip", "Noise", "Shift", "compose", "flip", "noise", "shift"]
+__all__ = ["Compose", "Distort", "Flip", "Noise", "Rotate", "Shift", "Translate", "compose", "distort", "flip",
+           "noise", "rotate", "shift", "translate"]
 
 
 def _check_batch(name: str, X: object, *, min_ndim: int = 2) -> np.ndarray:
@@ -219,6 +221,26 @@ def noise(std: float) -> Noise:
 def flip(image_shape: tuple[int, ...], p: float = 0.5) -> Flip:
     """Horizontal flip of flattened images with probability `p` per example. See :class:`Flip`."""
     return Flip(tuple(image_shape) if isinstance(image_shape, list) else image_shape, p)
+
+
+def _listed(image_shape: tuple[int, ...] | list[int]) -> tuple[int, ...]:
+    """A list given for a shape becomes a tuple; anything else is checked by the transform."""
+    return tuple(image_shape) if isinstance(image_shape, list) else image_shape
+
+
+def translate(image_shape: tuple[int, ...], max_shift: int) -> Translate:
+    """Random translation of flattened images by up to `max_shift` pixels each way. See :class:`Translate`."""
+    return Translate(_listed(image_shape), max_shift)
+
+
+def rotate(image_shape: tuple[int, ...], max_degrees: float) -> Rotate:
+    """Random rotation of flattened images by up to `max_degrees` either way. See :class:`Rotate`."""
+    return Rotate(_listed(image_shape), max_degrees)
+
+
+def distort(image_shape: tuple[int, ...], strength: float, smoothness: float | None = None) -> Distort:
+    """Elastic distortion of flattened images, displacements up to `strength` pixels. See :class:`Distort`."""
+    return Distort(_listed(image_shape), strength, smoothness)
 
 
 def compose(*augmentations: Callable[[np.ndarray, RNG], np.ndarray]) -> Compose:
