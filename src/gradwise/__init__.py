@@ -10,6 +10,7 @@ from ._version import __version__
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .data import Preprocessor, Standardizer, augment, datasets, split
 from .diagnose import diagnose
+from .ensemble import Ensemble
 from .errors import (
     DataWarning,
     GradwiseError,
@@ -38,7 +39,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "__version__",
-    "Sequential", "mlp", "fit", "History",
+    "Sequential", "mlp", "fit", "History", "Ensemble", "Ensemble",
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",
     "Initializer",
     "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",

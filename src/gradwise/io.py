@@ -32,6 +32,7 @@ from ._atomic import write_json
 from ._container import read_container, write_container
 from .data import Standardizer
 from .data.columns import Preprocessor
+from .ensemble import Ensemble
 from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
 from .layers import Dense
 from .model import Sequential
@@ -48,7 +49,7 @@ RUN_MODEL = "model.safetensors"
 SUFFIX = ".safetensors"
 #: keys of the document that describe the model; the sibling JSON must agree with the safetensors on these
 _COMPARED = ("checksum", "architecture", "standardizer", "preprocessor", "classes", "feature_names",
-             "epochs_trained", "metadata")
+             "epochs_trained", "metadata", "members")
 
 
 # ---------------------------------------------------------------------------------------- paths
@@ -231,14 +232,16 @@ def _restore_preprocessor(model, config: Any, source: str) -> None:
 
 
 # ------------------------------------------------------------------------------------- save / load
-def save(model: Sequential, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+def save(model: Sequential | Ensemble, path: str | os.PathLike, metadata: dict | None = None) -> Path:
     """Save a model as `path` (.safetensors) plus its `.json` sibling; never pickle.
 
     Parameters
     ----------
-    model : Sequential
-        Built (trained) model. Also saved when set: `model.standardizer`, `model.classes_` (labels of
-        the outputs 0..K-1, numbers or strings), `model.feature_names_in_`, `model.metadata` (JSON-able).
+    model : Sequential or Ensemble
+        Built (trained) model, or an ensemble of them (one file: each member's tensors under
+        ``member<i>.``, each member's description in ``members``). Also saved when set:
+        `model.standardizer`, `model.classes_` (labels of the outputs 0..K-1, numbers or strings),
+        `model.feature_names_in_`, `model.metadata` (JSON-able).
     path : str or path-like
         A file name ending in ``.safetensors`` (``model.json`` is written next to ``model.safetensors``),
         or an existing directory (then ``DIR/model.safetensors`` and ``DIR/model.json``).
@@ -255,7 +258,10 @@ def save(model: Sequential, path: str | os.PathLike, metadata: dict | None = Non
     >>> model = gw.load("moons.safetensors")     # or gw.load("runs/my-run")
     """
     target = _save_target(_as_path(path))
-    tensors, document = model_to_state(model, metadata)
+    if isinstance(model, Ensemble):
+        tensors, document = ensemble_to_state(model, metadata)
+    else:
+        tensors, document = model_to_state(model, metadata)
     # Two files cannot be replaced in one atomic step. Removing the old JSON first means a crash at any
     # point leaves a loadable pair: old weights (+ old or no JSON) or new weights (+ no or new JSON),
     # never new weights next to the old description (which `load` would refuse as torn).
@@ -269,12 +275,12 @@ def save(model: Sequential, path: str | os.PathLike, metadata: dict | None = Non
     return target
 
 
-def load(path: str | os.PathLike) -> Sequential:
+def load(path: str | os.PathLike) -> Sequential | Ensemble:
     """Load a model saved by `save` (the .safetensors file, its .json sibling, or a run directory).
 
     Returns
     -------
-    Sequential
+    Sequential (or Ensemble, for a file `save` wrote from one)
         With its weights, batch-norm running averages, `standardizer`, `classes_`, `feature_names_in_`,
         `epochs_trained` and `metadata` as saved; predictions are bit-identical to the saved model's.
 
@@ -290,7 +296,44 @@ def load(path: str | os.PathLike) -> Sequential:
         _check_sibling(sibling, document)
     elif _as_path(path).suffix.lower() == ".json":
         raise ModelFileError(f"no such model file: {str(target)!r} (the weights of {str(path)!r})")
+    if document.get("members") is not None:
+        return ensemble_from_state(tensors, document, source=str(target))
     return model_from_state(tensors, document, source=str(target))
+
+
+def ensemble_to_state(ensemble: Ensemble, metadata: dict | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """An ensemble as (tensors `member<i>.<name>`, a document whose `members` are the members' documents)."""
+    tensors: dict[str, np.ndarray] = {}
+    members = []
+    for i, member in enumerate(ensemble.members):
+        member_tensors, member_document = model_to_state(member)
+        tensors.update({f"member{i}.{name}": value for name, value in member_tensors.items()})
+        members.append(member_document)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise GradwiseTypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    return tensors, {"members": members, "metadata": metadata or {}}
+
+
+def ensemble_from_state(tensors: dict[str, np.ndarray], document: dict, source: str) -> Ensemble:
+    """Rebuild an ensemble from `ensemble_to_state`'s output; ModelFileError if they do not fit together."""
+    members = document["members"]
+    if not isinstance(members, list) or not members:
+        raise ModelFileError(f"{source} describes an ensemble without members")
+    models = []
+    for i, member_document in enumerate(members):
+        prefix = f"member{i}."
+        own = {name[len(prefix):]: value for name, value in tensors.items() if name.startswith(prefix)}
+        if not isinstance(member_document, dict):
+            raise ModelFileError(f"{source}: member {i} has an invalid description")
+        models.append(model_from_state(own, member_document, source=f"{source} (member {i})"))
+    stray = [name for name in tensors if not name.startswith("member") or
+             int(name[6:].split(".", 1)[0] or -1) >= len(members)]
+    if stray:
+        raise ModelFileError(f"{source}: tensors {stray[:5]} belong to no member")
+    try:
+        return Ensemble(models)
+    except (GradwiseValueError, GradwiseTypeError) as exc:
+        raise ModelFileError(f"{source}: {exc}") from None
 
 
 def _check_sibling(sibling: Path, document: dict) -> None:

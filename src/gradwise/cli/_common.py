@@ -21,6 +21,7 @@ import numpy as np
 from .. import data as gwdata
 from ..data import Preprocessor, read_table, split
 from ..data.files import split_rows, target_name, target_values
+from ..ensemble import Ensemble
 from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
 from ..io import load
 from ..metrics import model_metrics
@@ -255,8 +256,12 @@ def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
 
 
 def load_model(path: str) -> Sequential:
-
-    return load(path)
+    """The single model saved at `path` (a file or a run directory)."""
+    model = load(path)
+    if isinstance(model, Ensemble):
+        raise UsageError(f"{path!r} holds an ensemble of {len(model)} models; the command line takes single "
+                         f"models in this version (load it in Python: gw.load)")
+    return model
 
 
 def table_rows(model: Any, data: str, target: str | None):
