@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from gradwise.experiments.runner import NAMES
+
 ACCURACY_SECTIONS = {
     "initialization": ("zeros", "random", "he"),
     "regularization": ("none", "l2", "dropout"),
@@ -27,8 +29,9 @@ def test_exits_cleanly_and_writes_every_file(quick_run):
 
 def test_progress_is_reported_per_run_and_per_experiment(quick_run):
     lines = quick_run.stderr.splitlines()
-    assert lines[0].startswith("gradwise reproduce: 8 experiments")
-    assert sum(line.startswith("[") and "/8]" in line for line in lines) == 8
+    n = len(NAMES)
+    assert lines[0].startswith(f"gradwise reproduce: {n} experiments")
+    assert sum(line.startswith("[") and f"/{n}]" in line for line in lines) == n
     assert any("initialization/he/course:" in line for line in lines)
     assert lines[-1].startswith("done in ")
 

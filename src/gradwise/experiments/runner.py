@@ -26,6 +26,7 @@ from .._version import __version__
 from ..errors import GradwiseValueError
 from . import (
     batchnorm,
+    ensembles,
     gradient_checking,
     initialization,
     minibatch,
@@ -39,7 +40,7 @@ from ._common import Job, Section, Settings, run_job
 
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
-               normalization, minibatch)
+               normalization, minibatch, ensembles)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 
