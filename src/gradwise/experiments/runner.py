@@ -29,6 +29,7 @@ from . import (
     ensembles,
     gradient_checking,
     initialization,
+    l1_sparsity,
     minibatch,
     normalization,
     optimization,
@@ -40,7 +41,7 @@ from ._common import Job, Section, Settings, run_job
 
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
-               normalization, minibatch, ensembles)
+               normalization, minibatch, ensembles, l1_sparsity)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 
