@@ -26,6 +26,7 @@ from .._version import __version__
 from ..errors import GradwiseValueError
 from . import (
     batchnorm,
+    early_stopping,
     ensembles,
     gradient_checking,
     initialization,
@@ -41,7 +42,7 @@ from ._common import Job, Section, Settings, run_job
 
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
-               normalization, minibatch, ensembles, l1_sparsity)
+               normalization, minibatch, ensembles, l1_sparsity, early_stopping)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 
