@@ -31,6 +31,7 @@ from . import (
     gradient_checking,
     initialization,
     l1_sparsity,
+    l2_linear_regime,
     minibatch,
     normalization,
     optimization,
@@ -42,7 +43,7 @@ from ._common import Job, Section, Settings, run_job
 
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
-               normalization, minibatch, ensembles, l1_sparsity, early_stopping)
+               normalization, minibatch, ensembles, l1_sparsity, early_stopping, l2_linear_regime)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 
