@@ -228,19 +228,21 @@ def _listed(image_shape: tuple[int, ...] | list[int]) -> tuple[int, ...]:
     return tuple(image_shape) if isinstance(image_shape, list) else image_shape
 
 
-def translate(image_shape: tuple[int, ...], max_shift: int) -> Translate:
-    """Random translation of flattened images by up to `max_shift` pixels each way. See :class:`Translate`."""
-    return Translate(_listed(image_shape), max_shift)
+def translate(image_shape: tuple[int, ...], max_shift: int, fill: float | None = None) -> Translate:
+    """Random translation of flattened images by up to `max_shift` pixels each way; outside the frame the
+    edge repeats, or `fill`. See :class:`Translate`."""
+    return Translate(_listed(image_shape), max_shift, fill)
 
 
-def rotate(image_shape: tuple[int, ...], max_degrees: float) -> Rotate:
+def rotate(image_shape: tuple[int, ...], max_degrees: float, fill: float | None = None) -> Rotate:
     """Random rotation of flattened images by up to `max_degrees` either way. See :class:`Rotate`."""
-    return Rotate(_listed(image_shape), max_degrees)
+    return Rotate(_listed(image_shape), max_degrees, fill)
 
 
-def distort(image_shape: tuple[int, ...], strength: float, smoothness: float | None = None) -> Distort:
+def distort(image_shape: tuple[int, ...], strength: float, smoothness: float | None = None,
+            fill: float | None = None) -> Distort:
     """Elastic distortion of flattened images, displacements up to `strength` pixels. See :class:`Distort`."""
-    return Distort(_listed(image_shape), strength, smoothness)
+    return Distort(_listed(image_shape), strength, smoothness, fill)
 
 
 def compose(*augmentations: Callable[[np.ndarray, RNG], np.ndarray]) -> Compose:

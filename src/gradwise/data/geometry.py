@@ -3,8 +3,9 @@
 The seeds: "for images, flip, random position and rotation; in OCR, random rotations and distortions —
 not as good as independent new data, but a regularization technique". Each transform moves every output
 pixel's sampling point back into the source image (the inverse map) and reads the source there by
-bilinear interpolation; points outside the frame read the nearest edge pixel (the background of a digit,
-not a fabricated black border). Every draw comes from the `rng` passed in, so a seeded run is
+bilinear interpolation. Points outside the frame read the nearest edge pixel by default (a signal or a
+photograph continues past its frame), or a constant `fill` (the background of a digit that touches the
+frame, where repeating the edge would smear its strokes). Every draw comes from the `rng` passed in, so a seeded run is
 reproducible; each example gets its own random transform, vectorized over the batch.
 
 Images are rows of `X_batch` of shape (batch, height · width · channels), flattened in C order with the
@@ -45,6 +46,10 @@ def _images(name: str, X_batch: object, image_shape: tuple[int, ...]) -> np.ndar
     return X_batch.reshape(X_batch.shape[0], h, w, -1)
 
 
+def _check_fill(fill: object) -> float | None:
+    return None if fill is None else check_float("fill", fill)
+
+
 def _check_rng(name: str, rng: object) -> RNG:
     if not isinstance(rng, np.random.Generator | np.random.RandomState):
         raise GradwiseTypeError(f"{name}: rng must be a numpy.random.Generator or RandomState, "
@@ -52,13 +57,15 @@ def _check_rng(name: str, rng: object) -> RNG:
     return rng
 
 
-def sample_bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """images[b, rows[b, i, j], cols[b, i, j], :] read by bilinear interpolation, edge-clamped.
+def sample_bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray, fill: float | None = None
+                    ) -> np.ndarray:
+    """images[b, rows[b, i, j], cols[b, i, j], :] read by bilinear interpolation.
 
-    images : (batch, h, w, c);  rows, cols : (batch, h, w) fractional source coordinates.
-    Returns (batch, h, w, c) in the images' dtype.
+    images : (batch, h, w, c);  rows, cols : (batch, h, w) fractional source coordinates. Points outside the
+    frame read the nearest edge pixel, or `fill` when it is given. Returns (batch, h, w, c) in the images' dtype.
     """
     batch, h, w, _ = images.shape
+    outside = (rows < 0) | (rows > h - 1) | (cols < 0) | (cols > w - 1) if fill is not None else None
     rows = np.clip(rows, 0.0, h - 1.0)
     cols = np.clip(cols, 0.0, w - 1.0)
     r0 = np.floor(rows).astype(np.intp)
@@ -68,7 +75,10 @@ def sample_bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> n
     b = np.arange(batch)[:, None, None]
     top = images[b, r0, c0] * (1.0 - fc) + images[b, r0, c1] * fc
     bottom = images[b, r1, c0] * (1.0 - fc) + images[b, r1, c1] * fc
-    return (top * (1.0 - fr) + bottom * fr).astype(images.dtype, copy=False)
+    out = top * (1.0 - fr) + bottom * fr
+    if outside is not None:
+        out[outside] = fill
+    return out.astype(images.dtype, copy=False)
 
 
 def _grid(batch: int, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,15 +92,17 @@ class Translate:
     """Move each image by a random whole number of pixels, up to `max_shift` in each direction.
 
     out[r, c] = X[r − Δr, c − Δc], with Δr, Δc uniform integers in [−max_shift, max_shift] per example;
-    pixels that come from outside the frame repeat the edge.
+    pixels that come from outside the frame repeat the edge, or take the value `fill` when it is given.
     """
 
     image_shape: tuple[int, ...]
     max_shift: int
+    fill: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", check_image_shape(self.image_shape))
         object.__setattr__(self, "max_shift", check_int("max_shift", self.max_shift, minimum=0))
+        object.__setattr__(self, "fill", _check_fill(self.fill))
 
     def __call__(self, X_batch: np.ndarray, rng: RNG) -> np.ndarray:
         images = _images("translate", X_batch, self.image_shape)
@@ -104,10 +116,8 @@ class Translate:
         images = _images("translate", X_batch, self.image_shape)
         batch, h, w, _ = images.shape
         rows, cols = _grid(batch, h, w)
-        src_r = np.clip(rows - shifts[:, 0, None, None], 0, h - 1).astype(np.intp)
-        src_c = np.clip(cols - shifts[:, 1, None, None], 0, w - 1).astype(np.intp)
-        out = images[np.arange(batch)[:, None, None], src_r, src_c]
-        return out.reshape(X_batch.shape)
+        return sample_bilinear(images, rows - shifts[:, 0, None, None], cols - shifts[:, 1, None, None],
+                               self.fill).reshape(X_batch.shape)
 
 
 @dataclass(frozen=True)
@@ -115,16 +125,19 @@ class Rotate:
     """Rotate each image about its centre by a random angle in [−max_degrees, max_degrees].
 
     A positive angle turns the picture counter-clockwise as it is displayed (rows going down). The inverse
-    map reads output pixel (r, c) from the source at R(−θ)·(r − r₀, c − c₀) + (r₀, c₀), bilinearly.
+    map reads output pixel (r, c) from the source at R(−θ)·(r − r₀, c − c₀) + (r₀, c₀), bilinearly; `fill`
+    as for `Translate`.
     """
 
     image_shape: tuple[int, ...]
     max_degrees: float
+    fill: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", check_image_shape(self.image_shape))
         object.__setattr__(self, "max_degrees",
                            check_float("max_degrees", self.max_degrees, low=0.0, high=180.0))
+        object.__setattr__(self, "fill", _check_fill(self.fill))
 
     def __call__(self, X_batch: np.ndarray, rng: RNG) -> np.ndarray:
         images = _images("rotate", X_batch, self.image_shape)
@@ -143,7 +156,7 @@ class Rotate:
         # display coordinates: x = c − c₀ to the right, y = r₀ − r upwards; the source of (x, y) is R(−θ)(x, y)
         x, y = cols - c0, r0 - rows
         src_x, src_y = cos * x + sin * y, -sin * x + cos * y
-        out = sample_bilinear(images, r0 - src_y, c0 + src_x)
+        out = sample_bilinear(images, r0 - src_y, c0 + src_x, self.fill)
         return out.reshape(X_batch.shape)
 
 
@@ -153,12 +166,14 @@ class Distort:
 
     Each pixel's sampling point moves by a smooth random displacement field: uniform noise in [−1, 1] per
     pixel and direction, smoothed by a Gaussian of standard deviation `smoothness` pixels, scaled so that
-    its largest displacement is `strength` pixels; then the image is read bilinearly at the moved points.
+    its largest displacement is `strength` pixels; then the image is read bilinearly at the moved points
+    (`fill` as for `Translate`).
     """
 
     image_shape: tuple[int, ...]
     strength: float
     smoothness: float | None = None
+    fill: float | None = None
 
     def __post_init__(self) -> None:
         shape = check_image_shape(self.image_shape)
@@ -167,6 +182,7 @@ class Distort:
         default = max(1.0, min(shape[0], shape[1]) / 7.0)  # 4 px on 28×28 digits, as in the paper's scale
         smooth = default if self.smoothness is None else self.smoothness
         object.__setattr__(self, "smoothness", check_float("smoothness", smooth, low=0.0, low_open=True))
+        object.__setattr__(self, "fill", _check_fill(self.fill))
 
     def __call__(self, X_batch: np.ndarray, rng: RNG) -> np.ndarray:
         from scipy.ndimage import gaussian_filter
@@ -179,5 +195,5 @@ class Distort:
         largest = np.abs(field).max(axis=(0, 2, 3), keepdims=True)
         field *= self.strength / np.where(largest > 0, largest, 1.0)
         rows, cols = _grid(batch, h, w)
-        out = sample_bilinear(images, rows + field[0], cols + field[1])
+        out = sample_bilinear(images, rows + field[0], cols + field[1], self.fill)
         return out.reshape(X_batch.shape)

@@ -25,6 +25,7 @@ from .._validation import check_int
 from .._version import __version__
 from ..errors import GradwiseValueError
 from . import (
+    augmentation,
     batchnorm,
     early_stopping,
     ensembles,
@@ -43,7 +44,8 @@ from ._common import Job, Section, Settings, run_job
 
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
-               normalization, minibatch, ensembles, l1_sparsity, early_stopping, l2_linear_regime)
+               normalization, minibatch, ensembles, l1_sparsity, early_stopping, l2_linear_regime,
+               augmentation)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 
