@@ -27,6 +27,7 @@ from ..errors import GradwiseValueError
 from . import (
     augmentation,
     batchnorm,
+    batchnorm_regularization,
     early_stopping,
     ensembles,
     gradient_checking,
@@ -45,7 +46,7 @@ from ._common import Job, Section, Settings, run_job
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
                normalization, minibatch, ensembles, l1_sparsity, early_stopping, l2_linear_regime,
-               augmentation)
+               augmentation, batchnorm_regularization)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 
