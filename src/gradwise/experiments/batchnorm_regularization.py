@@ -111,7 +111,8 @@ def finish(settings: Settings, outputs: dict[str, dict], plot_dir: Path) -> Sect
               trained(settings, ratio > 1.5)),
         Check(f"batch norm narrows the train–test gap more at {small} than at {large} (vs the same network "
               "without it)", "a slight regularization effect that goes away with a large mini-batch",
-              f"gap reduction {100 * bn_effect[small]:+.2f} points at {small}, {100 * bn_effect[large]:+.2f} at {large}",
+              f"gap reduction {100 * bn_effect[small]:+.2f} points at {small}, "
+              f"{100 * bn_effect[large]:+.2f} at {large}",
               trained(settings, bn_effect[small] > bn_effect[large])),
     ]
     results = {"seeds": seeds, **stats, "noise": {str(b): mean_interval(noise[b], None) for b in BATCHES},
