@@ -7,6 +7,7 @@
 """
 
 from ._version import __version__
+from .batch_log import BatchLog
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .data import Preprocessor, Standardizer, augment, datasets, split
 from .diagnose import diagnose
@@ -23,7 +24,8 @@ from .initializers import Initializer
 from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .model import Sequential, mlp
-from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
+from .optim import GD, Adam, CosineDecay, ExponentialDecay, InverseTimeDecay, Momentum, OneCycle, RMSprop, StepDecay
+from .plateau import ReduceLROnPlateau
 from .training import History, fit
 from .tuning import SearchSpace, TuneResult, tune
 
@@ -41,8 +43,8 @@ __all__ = [
     "Sequential", "mlp", "fit", "History",
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",
     "Initializer",
-    "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
-    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
+    "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay", "CosineDecay", "OneCycle",
+    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint", "ReduceLROnPlateau", "BatchLog",
     "gradcheck", "gradcheck_fn", "GradCheckReport",
     "tune", "TuneResult", "SearchSpace",
     "datasets", "split", "Standardizer", "Preprocessor", "augment", "save", "load", "diagnose",
