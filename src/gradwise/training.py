@@ -171,7 +171,8 @@ def fit(
     learning_rate : float > 0, optional
         α₀; defaults to the optimizer's own (0.01 for gd/momentum, 0.001 for rmsprop/adam).
     schedule : Schedule or callable (epoch, α₀) -> α, optional
-        E.g. `InverseTimeDecay(1, decay_steps=1000, staircase=True)`; `epoch` counts across fits.
+        E.g. `InverseTimeDecay(1, decay_steps=1000, staircase=True)`; `epoch` counts across fits. A step-wise
+        schedule (`OneCycle`) gets a new α every mini-batch. α₀ is the optimizer's rate, read each epoch.
     validation_data : (X_dev, y_dev), optional
     validation_split : float in [0, 1)
         Hold out the *last* fraction of the rows, before any shuffling (as Keras does).
@@ -206,7 +207,9 @@ def fit(
     History
         `history["cost"][i]` is J (regularization included) of epoch i's training forward passes,
         averaged over its mini-batches weighted by their size; for full batch it is the cost *before*
-        that iteration's update, as the course prints it. `history["learning_rate"][i]` is the α used.
+        that iteration's update, as the course prints it. `history["learning_rate"][i]` is the α used (of
+        the epoch's first step with a step-wise schedule); with clipping, `history["clipped_steps"][i]`
+        counts the mini-batches whose gradient was clipped.
     """
     _check_model(model)
     epochs, batch_size, validation_split, verbose = _check_arguments(
