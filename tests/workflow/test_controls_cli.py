@@ -93,3 +93,19 @@ def test_lrfind_inverted_range_is_one_line(capsys, wf):
     code, _, err = wf.run_main(["lrfind", "--dataset", "moons", "--start-lr", "1", "--end-lr", "0.1"], capsys)
     wf.assert_one_line_error(code, err)
     assert "inverted" in err
+
+
+def test_tune_searches_alpha_around_the_range_tests_suggestion(tmp_path, capsys, wf):
+    out = tmp_path / "tune"
+    code, printed, err = wf.run_main(["tune", "--dataset", "moons", "--trials", "3", "--fine-trials", "0",
+                                      "--epochs", "3", "--lr-from-lrfind", "--no-plots", "--out", str(out)], capsys)
+    assert code == 0, err
+    low, high = map(float, re.search(r"searching α in ([0-9.e-]+):([0-9.e-]+)", printed).groups())
+    assert high == pytest.approx(min(100 * low, 1.0), rel=1e-4)
+    with open(out / "trials.csv") as f:
+        rates = [float(r["learning_rate"]) for r in csv.DictReader(f)]
+    assert len(rates) == 3 and all(low * (1 - 1e-9) <= r <= high * (1 + 1e-9) for r in rates)
+    code, _, err = wf.run_main(["tune", "--dataset", "moons", "--lr-from-lrfind", "--learning-rate", "1e-3:1e-1",
+                                "--out", str(tmp_path / "t2")], capsys)
+    wf.assert_one_line_error(code, err)
+    assert "not both" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..lr_find import RULES, lr_find
+from ..lr_find import RULES, LRFindResult, lr_find
 from . import _common as common
 from . import train
 
@@ -41,14 +41,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def range_test(given: dict, **options) -> LRFindResult:
+    """The range test on the training split, for the network `gradwise train` builds from `given` settings."""
+    settings = {**train.DEFAULTS, **given}
+    _, _, parts, model, _ = train.prepare(settings, None)
+    batch = None if settings["batch_size"] == "full" else settings["batch_size"]
+    return lr_find(model, parts["X_train"], parts["y_train"], batch_size=batch, optimizer=settings["optimizer"],
+                   **options)
+
+
 def run(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in ("layers", "hidden", "optimizer", "batch_size", "batchnorm", "seed")
              if getattr(args, k) is not None}
-    settings = {**train.DEFAULTS, "dataset": args.dataset, "data": args.data, "target": args.target, **given}
-    _, _, parts, model, notes = train.prepare(settings, None)
-    batch = None if settings["batch_size"] == "full" else settings["batch_size"]
-    result = lr_find(model, parts["X_train"], parts["y_train"], start_lr=args.start_lr, end_lr=args.end_lr,
-                     num_steps=args.steps, batch_size=batch, optimizer=settings["optimizer"], rule=args.rule)
+    result = range_test({"dataset": args.dataset, "data": args.data, "target": args.target, **given},
+                        start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.steps, rule=args.rule)
     if args.plot:
         result.plot(args.plot)
     if args.quiet:
