@@ -77,15 +77,19 @@ def _smooth(costs: list[float], beta: float) -> np.ndarray:
     return out
 
 
-def suggest(lrs: np.ndarray, smoothed: np.ndarray, rule: str = "minimum") -> tuple[float, str]:
-    """(α, explanation) read off a range test's smoothed curve by `rule` (see `LRFindResult.rule`)."""
+def suggest(lrs: np.ndarray, smoothed: np.ndarray, rule: str = "minimum") -> tuple[float, str, str]:
+    """(α, the rule used, explanation) read off a range test's smoothed curve (see `LRFindResult.rule`).
+
+    "steepest" needs a falling stretch of at least 3 points before the minimum; without one, "minimum" is used.
+    """
     best = int(np.argmin(smoothed))
     if rule == "minimum" or best < 2:
-        return float(lrs[best] / 10.0), (f"the lowest smoothed cost {smoothed[best]:.4g} is at α = "
-                                        f"{lrs[best]:.3g}; one tenth of it")
+        return float(lrs[best] / 10.0), "minimum", (f"the lowest smoothed cost {smoothed[best]:.4g} is at "
+                                                    f"α = {lrs[best]:.3g}; one tenth of it")
     slope = np.gradient(smoothed[:best + 1], np.log(lrs[:best + 1]))
     i = int(np.argmin(slope))
-    return float(lrs[i]), f"the smoothed cost falls fastest (slope {slope[i]:.3g} per e-fold of α) at α = {lrs[i]:.3g}"
+    return float(lrs[i]), "steepest", (f"the smoothed cost falls fastest (slope {slope[i]:.3g} per e-fold of "
+                                       f"α) at α = {lrs[i]:.3g}")
 
 
 def _snapshot(model: Sequential) -> tuple:
@@ -152,8 +156,8 @@ def lr_find(model: Sequential, X: Any, y: Any, *, start_lr: float = 1e-6, end_lr
     if finite.sum() < 2:
         raise GradwiseValueError(f"lr_find diverged at once (start_lr={start_lr:g}); try a smaller start_lr")
     lr_arr, smoothed = np.array(lrs)[finite], smoothed[finite]
-    suggestion, why = suggest(lr_arr, smoothed, rule)
-    return LRFindResult(lr_arr, np.array(costs)[finite], smoothed, suggestion, rule, diverged, why)
+    suggestion, used, why = suggest(lr_arr, smoothed, rule)
+    return LRFindResult(lr_arr, np.array(costs)[finite], smoothed, suggestion, used, diverged, why)
 
 
 def _fresh_optimizer(model: Sequential, optimizer: Any) -> optim.Optimizer:

@@ -2,7 +2,7 @@
 
 Step-wise learning-rate schedules (`OneCycle`: a new α every mini-batch) and the callbacks' batch hooks
 (`on_batch_begin` / `on_batch_end`). Only callbacks that override a hook are called, and a fit with
-neither pays one test per mini-batch (`StepControl.active`).
+neither pays two tests of one local flag per mini-batch (`StepControl.active`).
 """
 
 from __future__ import annotations
