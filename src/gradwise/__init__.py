@@ -7,6 +7,7 @@
 """
 
 from ._version import __version__
+from .batch_log import BatchLog
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .data import Preprocessor, Standardizer, augment, datasets, split
 from .diagnose import diagnose
@@ -23,8 +24,10 @@ from .gradcheck import GradCheckReport, gradcheck, gradcheck_fn
 from .initializers import Initializer
 from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .lr_find import LRFindResult, lr_find
 from .model import Sequential, mlp
-from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
+from .optim import GD, Adam, CosineDecay, ExponentialDecay, InverseTimeDecay, Momentum, OneCycle, RMSprop, StepDecay
+from .plateau import ReduceLROnPlateau
 from .training import History, fit
 from .tuning import SearchSpace, TuneResult, tune
 
@@ -42,9 +45,9 @@ __all__ = [
     "Sequential", "mlp", "fit", "History", "Ensemble", "Ensemble",
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",
     "Initializer",
-    "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
-    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
-    "gradcheck", "gradcheck_fn", "GradCheckReport",
+    "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay", "CosineDecay", "OneCycle",
+    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint", "ReduceLROnPlateau", "BatchLog",
+    "gradcheck", "gradcheck_fn", "GradCheckReport", "lr_find", "LRFindResult",
     "tune", "TuneResult", "SearchSpace",
     "datasets", "split", "Standardizer", "Preprocessor", "augment", "save", "load", "diagnose",
     "GradwiseError", "GradwiseValueError", "GradwiseTypeError", "TrainingDivergedError", "ModelFileError",

@@ -40,6 +40,12 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None: ...
 
+    def on_batch_begin(self, batch: int, logs: dict) -> None:
+        """Before mini-batch `batch` of an epoch: logs `{"epoch", "learning_rate"}` (called only when overridden)."""
+
+    def on_batch_end(self, batch: int, logs: dict) -> None:
+        """After its update: logs `{"epoch", "cost", "size", "learning_rate"}`, `cost` that mini-batch's J."""
+
     def on_train_end(self, logs: dict | None = None) -> None: ...
 
     def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:

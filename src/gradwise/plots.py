@@ -299,3 +299,28 @@ __all__ = [
     "plot_layer_bars",
     "plot_layer_lines",
 ]
+
+
+def plot_lr_find(ax_or_path: Any, lrs: np.ndarray, costs: np.ndarray, smoothed: np.ndarray, suggestion: float,
+                 rule: str):
+    """The learning-rate range test: cost against α on a log axis, the suggested α marked.
+
+    Parameters
+    ----------
+    ax_or_path : matplotlib Axes or path
+    lrs, costs, smoothed : arrays of shape (n,)
+    suggestion : float
+    rule : str
+        The rule that chose `suggestion` (shown in the legend).
+    """
+    fig, ax = _axes(ax_or_path)
+    ax.plot(lrs, costs, color="0.75", linewidth=0.8, label="mini-batch cost")
+    ax.plot(lrs, smoothed, color="C0", label="smoothed")
+    ax.axvline(suggestion, color="C3", linestyle="--", label=f"suggested α = {suggestion:.3g} ({rule})")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate α")
+    ax.set_ylabel("cost J")
+    top = float(np.max(smoothed[: max(1, int(np.argmin(smoothed))) + 1]))
+    ax.set_ylim(top=top * 1.5 if top > 0 else None)
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, ax_or_path)

@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_choice, check_dtype, check_float, check_int
-from .callbacks import EarlyStopping
+from .callbacks import Callback, EarlyStopping
 from .data import Standardizer
 from .errors import GradwiseTypeError, GradwiseValueError
 from .initializers import NAMES as INITS
@@ -41,8 +41,35 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _HIDDEN = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 
 
+def _n_outputs(model: Any) -> int:
+    return [layer for layer in model.layers if hasattr(layer, "units")][-1].units
+
+
+class _ValidationScore(Callback):
+    """scikit-learn's `validation_scores_`: accuracy (classifier) or R² (regressor) on the held-out rows."""
+
+    def __init__(self, X_val: np.ndarray, y_val: np.ndarray, output: str):
+        self.X_val, self.y_val, self.output = X_val, y_val, output
+        self.scores: list[float] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        if self.output != "linear":
+            self.scores.append(float(logs["val_accuracy"]))
+            return
+        from sklearn.metrics import r2_score
+
+        predicted = np.asarray(self.model.forward(self.X_val), dtype=np.float64)
+        self.scores.append(float(r2_score(self.y_val, predicted[:, 0] if self.y_val.ndim == 1 else predicted)))
+
+
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses decide the output layer and the targets."""
+
+    # fitted attributes (set by fit/partial_fit, absent before: scikit-learn's check_is_fitted looks for them)
+    loss_curve_: list[float]
+    n_iter_: int
+    classes_: np.ndarray
+    _y_ndim: int
 
     def __init__(
         self,
@@ -65,6 +92,7 @@ class _BaseMLP(BaseEstimator):
         dtype: str = "float64",
         verbose: int = 0,
         class_weight: str | dict | None = None,
+        warm_start: bool = False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -85,6 +113,7 @@ class _BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.class_weight = class_weight
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------------------- validation
     def _hidden_sizes(self) -> list[int]:
@@ -126,18 +155,14 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------------------------- fit
     def _fit(self, X: np.ndarray, y: np.ndarray, output: str, n_out: int, stratify: np.ndarray | None,
-             sample_weight: Any = None, class_weight: Any = None):
-
+             sample_weight: Any = None, class_weight: Any = None, epochs: int | None = None):
+        """Train `model_` (a new one, or the fitted one with `warm_start`/`partial_fit`: `epochs` given)."""
         p = self._check_params()
         rs = check_random_state(self.random_state)
         seed = int(rs.randint(np.iinfo(np.int32).max))
-        model = mlp([X.shape[1], *p["sizes"], n_out], hidden=p["activation"], output=output, init=p["init"],
-                    keep_prob=p["keep_prob"], batchnorm=p["batchnorm"], l2=p["l2"], l1=p["l1"],
-                    loss="mse" if output == "linear" else None, seed=seed, dtype=p["dtype"])
-        if self.standardize:
-            model.standardizer = Standardizer()  # fit by `fit` on the training rows only
-        validation, callbacks = None, []
-        if p["early_stopping"]:
+        model = self._model(X.shape[1], n_out, output, p, seed, keep=epochs is not None or bool(self.warm_start))
+        validation, callbacks, score = None, [], None
+        if p["early_stopping"] and epochs is None:
             from sklearn.model_selection import train_test_split
 
             arrays = (X, y) if sample_weight is None else (X, y, np.asarray(sample_weight))
@@ -149,25 +174,45 @@ class _BaseMLP(BaseEstimator):
             X, X_val, y, y_val = parts[:4]
             sample_weight = parts[4] if sample_weight is not None else None
             validation = (X_val, y_val)
-            callbacks.append(EarlyStopping(monitor="val_cost", patience=p["patience"], restore_best=True))
+            score = _ValidationScore(X_val, y_val, output)
+            callbacks += [score, EarlyStopping(monitor="val_cost", patience=p["patience"], restore_best=True)]
         batch = p["batch_size"]
         if batch == "auto":
             batch = min(200, X.shape[0])
-        history = model.fit(X, y, epochs=p["epochs"], batch_size=batch, optimizer=p["optimizer"],
-                            learning_rate=p["learning_rate"], validation_data=validation, callbacks=callbacks,
-                            verbose=min(p["verbose"], 2), class_weight=class_weight,
+        history = model.fit(X, y, epochs=p["epochs"] if epochs is None else epochs, batch_size=batch,
+                            optimizer=p["optimizer"], learning_rate=p["learning_rate"], validation_data=validation,
+                            callbacks=callbacks, verbose=min(p["verbose"], 2), class_weight=class_weight,
                             sample_weight=sample_weight)
+        self._record(model, history, score)
+        return self
+
+    def _model(self, n_in: int, n_out: int, output: str, p: dict, seed: int, keep: bool):
+        """The fitted `model_` when `keep` and it has the same inputs and outputs; otherwise a new network."""
+        model = getattr(self, "model_", None)
+        if keep and model is not None and model.input_dim == n_in and _n_outputs(model) == n_out:
+            return model
+        model = mlp([n_in, *p["sizes"], n_out], hidden=p["activation"], output=output, init=p["init"],
+                    keep_prob=p["keep_prob"], batchnorm=p["batchnorm"], l2=p["l2"], l1=p["l1"],
+                    loss="mse" if output == "linear" else None, seed=seed, dtype=p["dtype"])
+        if self.standardize:
+            model.standardizer = Standardizer()  # fit by `fit` on the training rows only
+        return model
+
+    def _record(self, model: Any, history: Any, score: _ValidationScore | None) -> None:
+        """The fitted attributes: scikit-learn's (`loss_curve_`, `validation_scores_`, …) and the history."""
+        continuing = getattr(self, "model_", None) is model
         self.model_ = model
         self.history_ = history.to_dict()
-        self.loss_curve_ = list(history["cost"])
-        self.n_iter_ = len(history)
-        if validation is not None:
-            self.validation_scores_ = list(history["val_cost"])
+        self.loss_curve_ = (list(self.loss_curve_) if continuing else []) + list(history["cost"])
+        self.n_iter_ = (self.n_iter_ if continuing else 0) + len(history)
+        if score is not None:
+            self.validation_scores_ = score.scores  # scikit-learn's: accuracy or R² on the held-out rows
+            self.best_validation_score_ = float(np.max(score.scores))
+            self.validation_costs_ = list(history["val_cost"])
             self.best_validation_cost_ = float(np.min(history["val_cost"]))
         names = getattr(self, "feature_names_in_", None)
         if names is not None:
             model.feature_names_in_ = list(names)
-        return self
 
     def _model_input(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -222,29 +267,70 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     dtype : "float64" or "float32";  verbose : 0, 1 or 2
     class_weight : None, "balanced" or {label: weight}
         Weigh each class's examples in the cost (classifier only); "balanced" is m / (K · count_k).
+    warm_start : bool, default False
+        `fit` continues training the fitted network for `epochs` more epochs (same inputs and classes)
+        instead of starting afresh. `partial_fit` always continues (one epoch per call).
 
     Attributes
     ----------
     classes_ : ndarray of shape (K,)
     model_ : gradwise.Sequential
     n_features_in_ : int;  feature_names_in_ : ndarray (when X has column names)
-    history_ : dict of per-epoch lists;  loss_curve_ : list of float (training cost per epoch);  n_iter_ : int
+    history_ : dict of per-epoch lists of the last fit;  loss_curve_ : list of float (training cost per epoch,
+    across warm-started fits and partial_fit calls);  n_iter_ : int
+    validation_scores_ : list of float (with early_stopping: accuracy, or R² for the regressor, on the held-out
+    rows each epoch, as scikit-learn);  best_validation_score_ : float
+    validation_costs_ : list of float (the held-out cost J each epoch);  best_validation_cost_ : float
     """
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Train on X (m, n_x) and labels y (m,) of any type, each example weighted by `sample_weight`
         (m,) and `class_weight` ("balanced" or {label: weight}) in the cost; returns self."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        warm = bool(self.warm_start) and hasattr(self, "model_")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm)
         check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        encoded = encoded.reshape(-1)
+        classes, encoded = np.unique(y, return_inverse=True)
+        if warm and not np.array_equal(classes, self.classes_):
+            raise GradwiseValueError(f"warm_start needs the classes of the previous fit, {self.classes_.tolist()}; "
+                                     f"y holds {classes.tolist()}")
+        self.classes_, encoded = classes, encoded.reshape(-1)
+        output, n_out = self._output()
+        self._fit(X, encoded, output, n_out, stratify=encoded, sample_weight=sample_weight,
+                  class_weight=self._encoded_class_weight(), epochs=self.epochs if warm else None)
+        self.model_.classes_ = self.classes_
+        return self
+
+    def _output(self) -> tuple[str, int]:
         k = len(self.classes_)
         if k < 2:
             raise GradwiseValueError(
                 f"MLPClassifier needs at least 2 classes in y, got only one class: {self.classes_[0]!r}")
-        output, n_out = ("sigmoid", 1) if k == 2 else ("softmax", k)
-        self._fit(X, encoded, output, n_out, stratify=encoded, sample_weight=sample_weight,
-                  class_weight=self._encoded_class_weight())
+        return ("sigmoid", 1) if k == 2 else ("softmax", k)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> MLPClassifier:
+        """One pass (one epoch) over (X, y), continuing from the previous calls; returns self.
+
+        `classes` (every label y may ever hold) is required on the first call, as in scikit-learn, and
+        must not change afterwards. Early stopping does not apply.
+        """
+        first = not hasattr(self, "model_")
+        if first and classes is None:
+            raise GradwiseValueError("classes must be given on the first call to partial_fit "
+                                     "(every label y may hold)")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        check_classification_targets(y)
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise GradwiseValueError(f"classes={classes.tolist()} differs from the first call's "
+                                         f"{self.classes_.tolist()}")
+            self.classes_ = classes
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise GradwiseValueError(f"y holds label(s) {unknown.tolist()} not in classes {self.classes_.tolist()}")
+        output, n_out = self._output()
+        self._fit(X, np.searchsorted(self.classes_, y), output, n_out, stratify=None, sample_weight=sample_weight,
+                  class_weight=self._encoded_class_weight(), epochs=1)
         self.model_.classes_ = self.classes_
         return self
 
@@ -294,11 +380,23 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if self.class_weight is not None:
             raise GradwiseValueError(f"class_weight is for classifiers, got {self.class_weight!r} on a regressor; "
                                      f"use sample_weight")
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+        warm = bool(self.warm_start) and hasattr(self, "model_")
+        return self._fit_regression(X, y, sample_weight, self.epochs if warm else None)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One pass (one epoch) over (X, y), continuing from the previous calls; returns self."""
+        return self._fit_regression(X, y, sample_weight, 1)
+
+    def _fit_regression(self, X: Any, y: Any, sample_weight: Any, epochs: int | None) -> MLPRegressor:
+        continuing = epochs is not None and hasattr(self, "model_")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True,
+                             reset=not continuing)
         y = np.asarray(y, dtype=np.float64)
+        if continuing and y.ndim != self._y_ndim:
+            raise GradwiseValueError(f"y has {y.ndim} dimension(s); the fitted model was trained on {self._y_ndim}")
         self._y_ndim = y.ndim
         n_out = 1 if y.ndim == 1 else y.shape[1]
-        return self._fit(X, y, "linear", n_out, stratify=None, sample_weight=sample_weight)
+        return self._fit(X, y, "linear", n_out, stratify=None, sample_weight=sample_weight, epochs=epochs)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shape (m,) (or (m, k) if fit on (m, k) targets)."""

@@ -34,6 +34,7 @@ from .history import History
 from .layers.base import TRAINING, Mode
 from .optim import optimizers as optim
 from .optim import schedules
+from .steps import StepControl
 from .weights import check_sample_weight, class_weight_table, example_weights
 
 if TYPE_CHECKING:  # the model calls the loop (Sequential.fit), not the other way round
@@ -65,21 +66,6 @@ def _resolve_optimizer(model: Sequential, optimizer: Any, learning_rate: float |
     if isinstance(optimizer, str) and previous is not None and previous.name == optimizer.lower():
         optimizer = previous
     return optim.get(optimizer, learning_rate)
-
-
-def _learning_rate(schedule: Callable[[int, float], float] | None, epoch: int, lr0: float) -> float:
-    if schedule is None:
-        return lr0
-    lr = schedule(epoch, lr0)
-    try:
-        value = float(lr)
-    except (TypeError, ValueError):
-        value = math.nan
-    # 0 is allowed: a long exponential decay underflows to exactly 0.0, and a rate of 0 is a valid (still) step.
-    if not math.isfinite(value) or value < 0.0:
-        raise GradwiseValueError(f"schedule {schedule!r} gave learning rate {lr!r} at epoch {epoch}; "
-                                 f"a learning rate must be a finite number >= 0")
-    return value
 
 
 def _split_size(m: int, validation_split: float) -> int:
@@ -185,7 +171,8 @@ def fit(
     learning_rate : float > 0, optional
         α₀; defaults to the optimizer's own (0.01 for gd/momentum, 0.001 for rmsprop/adam).
     schedule : Schedule or callable (epoch, α₀) -> α, optional
-        E.g. `InverseTimeDecay(1, decay_steps=1000, staircase=True)`; `epoch` counts across fits.
+        E.g. `InverseTimeDecay(1, decay_steps=1000, staircase=True)`; `epoch` counts across fits. A step-wise
+        schedule (`OneCycle`) gets a new α every mini-batch. α₀ is the optimizer's rate, read each epoch.
     validation_data : (X_dev, y_dev), optional
     validation_split : float in [0, 1)
         Hold out the *last* fraction of the rows, before any shuffling (as Keras does).
@@ -220,7 +207,9 @@ def fit(
     History
         `history["cost"][i]` is J (regularization included) of epoch i's training forward passes,
         averaged over its mini-batches weighted by their size; for full batch it is the cost *before*
-        that iteration's update, as the course prints it. `history["learning_rate"][i]` is the α used.
+        that iteration's update, as the course prints it. `history["learning_rate"][i]` is the α used (of
+        the epoch's first step with a step-wise schedule); with clipping, `history["clipped_steps"][i]`
+        counts the mini-batches whose gradient was clipped.
     """
     _check_model(model)
     epochs, batch_size, validation_split, verbose = _check_arguments(
@@ -232,11 +221,11 @@ def fit(
     X, y, weights, validation = _prepare_data(model, X, y, validation_data, validation_split, class_weight,
                                               sample_weight)
     history, opt, total = _training_state(model, opt, checkpoint, epochs)
-    lr0 = check_float("learning_rate", opt.learning_rate, low=0.0, low_open=True)
     guard = _divergence_guard(callbacks, terminate_on_nan, history)
     metrics = _metric_names(model, validation is not None)
     _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint)
     batches = Batches(X, y, batch_size, shuffle, model.rng, augment, weights)
+    control = _step_control(schedule, opt, callbacks, batches, total)
     accuracy = _Accuracy(model.loss, y) if model.loss != "mse" else None
     mode = replace(TRAINING, rng=model.rng)  # dropout masks and shuffles draw from the model's generator
     error: TrainingDivergedError | None = None
@@ -245,10 +234,10 @@ def fit(
             for epoch in range(model.epochs_trained, total):
                 if model.stop_training:
                     break
-                lr = _learning_rate(schedule, epoch, lr0)
+                lr = control.rate(epoch)  # α₀ read each epoch: ReduceLROnPlateau lowers it
                 for cb in callbacks:
                     cb.on_epoch_begin(epoch)
-                logs = _train_epoch(model, opt, batches, epoch, lr, mode, guard, accuracy)
+                logs = _train_epoch(model, opt, batches, epoch, lr, mode, guard, accuracy, control)
                 if validation is not None:
                     logs.update({f"val_{k}": v for k, v in model.evaluate_prepared(*validation).items()})
                 logs["learning_rate"] = lr
@@ -265,17 +254,23 @@ def fit(
 
 
 def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoch: int, lr: float, mode: Mode,
-                 guard: TerminateOnNaN | None, accuracy: _Accuracy | None) -> dict[str, float]:
+                 guard: TerminateOnNaN | None, accuracy: _Accuracy | None, control: StepControl
+                 ) -> dict[str, float]:
     """One pass over the training set; each mini-batch: forward, cost, backward, update."""
     theta, grad = model.theta, model.grad
     forward_cost_backward, update = model.loss_and_gradient, opt.step
-    cost_sum, b = 0.0, 0
+    cost_sum, b, clipped = 0.0, 0, opt.clipped_steps
+    per_batch = control.active  # step-wise schedule or batch hooks
     for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch)):
-        J, A = forward_cost_backward(Xb, yb, mode, wb)
+        if per_batch:
+            lr = control.begin(epoch, b, lr)
+        J, A = forward_cost_backward(Xb, yb, mode, wb)  # forward, cost, backward
         if guard is not None and not math.isfinite(J):
             raise guard.diverged(epoch, b, f"the cost is {J}", lr, after_update=False)
         update(theta, grad, lr)
         cost_sum += J * Xb.shape[0]
+        if per_batch:
+            control.end(epoch, b, J, Xb.shape[0], lr)
         if accuracy is not None:
             accuracy.record(A, start)
     if guard is not None and not all_finite(theta):  # the last update is not followed by a cost
@@ -283,6 +278,8 @@ def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoc
     logs = {"cost": cost_sum / batches.m}
     if accuracy is not None:
         logs["accuracy"] = accuracy.value(batches.order)
+    if opt.clipping:
+        logs["clipped_steps"] = opt.clipped_steps - clipped  # mini-batches whose gradient was clipped
     return logs
 
 
@@ -383,6 +380,17 @@ def _training_state(model: Sequential, opt: optim.Optimizer, checkpoint: Checkpo
     if model.history is None:
         model.history = History()
     return history, opt, total
+
+
+def _step_control(schedule: Any, opt: optim.Optimizer, callbacks: list[Callback], batches: Batches,
+                  total: int) -> StepControl:
+    """The per-epoch and per-step rates and batch hooks; a step-wise schedule must match the batches."""
+    check_float("learning_rate", opt.learning_rate, low=0.0, low_open=True)  # α₀ may have been set by hand
+    steps_per_epoch = -(-batches.m // batches.size)
+    check_steps = getattr(schedule, "check_steps", None)
+    if check_steps is not None:
+        check_steps(steps_per_epoch, total)
+    return StepControl(schedule, opt, callbacks, steps_per_epoch)
 
 
 def _divergence_guard(callbacks: list[Callback], terminate_on_nan: bool, history: History) -> TerminateOnNaN | None:

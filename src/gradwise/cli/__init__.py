@@ -23,7 +23,8 @@ from ._common import UsageError
 __all__ = ["main", "build_parser", "UsageError"]
 
 #: subcommand modules, in the order `gradwise --help` lists them
-SUBCOMMANDS = ("train", "evaluate", "predict", "gradcheck", "diagnose", "datasets", "reproduce", "tune")
+SUBCOMMANDS = ("train", "evaluate", "predict", "gradcheck", "diagnose", "datasets", "reproduce", "tune",
+               "lrfind")
 
 EXIT_USAGE = 2
 EXIT_BUG = 1

@@ -26,9 +26,9 @@ from ..data.columns import numeric_standardizer
 from ..errors import GradwiseValueError
 from ..initializers import NAMES as INITS
 from ..model import mlp
-from ..optim import InverseTimeDecay
 from ..optim.optimizers import OPTIMIZERS
 from . import _common as common
+from . import _controls as controls
 from ._common import UsageError
 
 EXAMPLE = """examples:
@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "layers": [20, 10], "hidden": "relu", "init": "he", "optimizer": "adam", "learning_rate": None,
     "epochs": 100, "batch_size": 64, "l2": 0.0, "l1": 0.0, "keep_prob": 1.0, "batchnorm": False,
     "decay": 0.0, "early_stopping": None, "seed": 0, "standardize": True, "checkpoint_every": None,
-    "dtype": "float64", "class_weight": None,
+    "dtype": "float64", "class_weight": None, **controls.DEFAULTS,
 }
 #: a table (--data .csv/.tsv/.parquet) without --epochs or --early-stopping: train up to TABLE_EPOCHS
 #: epochs and stop when the dev cost has not improved for TABLE_PATIENCE, keeping the best weights — a
@@ -82,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batchnorm", action="store_const", const=True,
                    help="batch norm before each hidden activation")
     p.add_argument("--decay", type=common.non_negative, metavar="R",
-                   help="learning-rate decay α = α0 / (1 + R·epoch) (default 0)")
+                   help="learning-rate decay α = α0 / (1 + R·epoch), the inverse-time schedule (default 0)")
+    controls.add_flags(p)
     p.add_argument("--early-stopping", type=common.non_negative_int, metavar="PATIENCE",
                    help="stop when the dev cost has not improved for PATIENCE epochs; keep the best weights")
     p.add_argument("--seed", type=common.non_negative_int, metavar="S",
@@ -155,6 +156,13 @@ SETTING_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dataset": (_or_none(_is_text), "null or a data set name"),
     "data": (_or_none(_is_text), "null or a file path"),
     "target": (_or_none(_is_text), "null or a column"),
+    "schedule": (_or_none(lambda v: v in controls.SCHEDULE_NAMES), f"null or one of {controls.SCHEDULE_NAMES}"),
+    "decay_factor": (_or_none(_is_real(0, 1, low_open=True)), "null or a number in (0, 1]"),
+    "step_size": (_or_none(_is_int(1)), "null or an integer >= 1"),
+    "warmup_epochs": (_or_none(_is_int(0)), "null or an integer >= 0"),
+    "min_lr": (_or_none(_is_real(0)), "null or a number >= 0"),
+    "max_lr": (_or_none(_is_real(0, low_open=True)), "null or a number > 0"),
+    "clip_norm": (_or_none(_is_real(0, low_open=True)), "null or a number > 0"),
 }
 
 
@@ -182,7 +190,7 @@ def saved_settings(config: dict, path: Path, *, complete: bool) -> dict[str, Any
         return {}
     if not isinstance(settings, dict):
         raise GradwiseValueError(f"{str(path)!r} has no settings object: it was not written by gradwise train")
-    missing = [key for key in SETTING_RULES if key not in settings]
+    missing = [key for key in SETTING_RULES if key not in settings and key not in controls.DEFAULTS]
     if complete and missing:
         raise GradwiseValueError(f"{str(path)!r} lacks the setting(s) {missing}: it was not written by "
                                  f"gradwise train")
@@ -223,7 +231,7 @@ def _resumed_settings(saved: dict, given: dict) -> dict:
     for key, value in given.items():
         if key in ("epochs", "checkpoint_every"):
             continue
-        if saved[key] != value:
+        if saved.get(key, DEFAULTS.get(key)) != value:
             flag = "--" + key.replace("_", "-")
             raise UsageError(
                 f"{flag} {value} differs from the run's {key}={saved[key]!r} (config.json); --resume "
@@ -291,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
     """Train as the flags say (or continue a run) and write the run directory."""
 
     settings, resumed = _settings(args)
-    ds, digest, parts, model, notes = _prepare(settings, resumed)
+    ds, digest, parts, model, notes = prepare(settings, resumed)
     run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
         runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
     # written on --resume too: --epochs may have grown
@@ -311,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(settings: dict, resumed: dict | None):
+def prepare(settings: dict, resumed: dict | None):
     """(data set, its file's digest, the train/dev/test arrays, the untrained model, DataWarnings)."""
 
     ds, digest, parts, plan, notes = _data(settings)
@@ -319,6 +327,7 @@ def _prepare(settings: dict, resumed: dict | None):
         raise GradwiseValueError(f"the data file {settings['data']} changed since the run started; "
                                  f"a resumed run must see the same data")
     model = build_model(settings, ds)
+    _schedule(settings, parts)  # a bad schedule setting fails before the run directory exists
     common.print_warnings("train", notes)
     if plan is not None:
         model.preprocessor = plan  # raw rows (DataFrames) are typed by the plan fitted on the training rows
@@ -366,12 +375,19 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
     return model.fit(
         parts["X_train"], parts["y_train"], epochs=settings["epochs"],
         batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],
-        optimizer=settings["optimizer"], learning_rate=settings["learning_rate"],
-        schedule=InverseTimeDecay(settings["decay"]) if settings["decay"] else None,
+        optimizer=controls.optimizer_of(settings), learning_rate=settings["learning_rate"],
+        schedule=_schedule(settings, parts),
         validation_data=(parts["X_dev"], parts["y_dev"]), callbacks=callbacks,
         class_weight=settings.get("class_weight"),
         verbose=0 if quiet else "auto",
         resume_from=run_dir / runs.CHECKPOINT if resuming else None)
+
+
+def _schedule(settings: dict, parts: dict):
+    """The schedule of --schedule/--decay; step-wise ones count the mini-batches of the training split."""
+    m, size = parts["X_train"].shape[0], settings["batch_size"]
+    steps = 1 if size == "full" else -(-m // min(size, m))
+    return controls.schedule_of(settings, steps)
 
 
 def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str]) -> dict:

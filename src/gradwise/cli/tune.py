@@ -15,6 +15,7 @@ from ..errors import GradwiseValueError
 from ..tuning import SearchSpace, tune
 from ..tuning.space import parse_dimension
 from . import _common as common
+from .lrfind import range_test
 
 EXAMPLE = """examples:
   gradwise tune --dataset moons --trials 30 --epochs 50 --out tune/moons
@@ -119,8 +120,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--worker-only", action="store_true",
                    help="run trials and exit, without the final models and plots (extra machines)")
     p.add_argument("--no-plots", dest="plots", action="store_false", help="skip the plots")
+    p.add_argument("--lr-from-lrfind", action="store_true",
+                   help="search α from a tenth to ten times the suggestion of a learning-rate range test "
+                        "(gradwise lrfind, Adam, the default network) instead of 1e-4:1e-1")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
+
+
+def _lrfind_range(args: argparse.Namespace) -> str:
+    """`gradwise tune`'s α range, LOW:HIGH around the range test's suggestion (a decade either side)."""
+    if args.range_learning_rate is not None:
+        raise GradwiseValueError("give --learning-rate RANGE or --lr-from-lrfind, not both")
+    result = range_test({"dataset": args.dataset, "data": args.data, "target": args.target, "seed": args.seed,
+                         "optimizer": "adam", "standardize": args.standardize, "dtype": args.dtype})
+    low, high = result.suggestion / 10, min(result.suggestion * 10, 1.0)
+    if not args.quiet:
+        print(f"lrfind: suggested α = {result.suggestion:.3g} ({result.explanation}); "
+              f"searching α in {low:.3g}:{high:.3g}")
+    return f"{low:.6g}:{high:.6g}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
     space = SearchSpace.from_toml(args.space) if args.space else SearchSpace.default()
     overrides = {name: getattr(args, f"range_{name}") for name in RANGE_FLAGS
                  if getattr(args, f"range_{name}") is not None}
+    if args.lr_from_lrfind:
+        overrides["learning_rate"] = parse_dimension("learning_rate", _lrfind_range(args))
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     space = space.override(overrides)

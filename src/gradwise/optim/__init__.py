@@ -1,7 +1,7 @@
 """Optimizers (GD, Momentum, RMSprop, Adam) and learning-rate schedules."""
 
 from .optimizers import GD, OPTIMIZERS, Adam, Momentum, Optimizer, RMSprop
-from .schedules import SCHEDULES, ExponentialDecay, InverseTimeDecay, Schedule, StepDecay
+from .schedules import SCHEDULES, CosineDecay, ExponentialDecay, InverseTimeDecay, OneCycle, Schedule, StepDecay
 
 __all__ = ["GD", "Momentum", "RMSprop", "Adam", "Optimizer", "OPTIMIZERS", "Schedule", "InverseTimeDecay",
-           "ExponentialDecay", "StepDecay", "SCHEDULES"]
+           "ExponentialDecay", "StepDecay", "CosineDecay", "OneCycle", "SCHEDULES"]

@@ -15,17 +15,49 @@ from ..errors import GradwiseTypeError, GradwiseValueError
 
 
 class Optimizer:
-    """Base class: `step(theta, grad, learning_rate)` updates θ in place."""
+    """Base class: `step(theta, grad, learning_rate)` updates θ in place.
+
+    Every optimizer takes `clipnorm` (a maximum global L2 norm of dθ) and `clipvalue` (a maximum |dθᵢ|),
+    applied to the gradient the update uses (see `clip`).
+    """
 
     name = "optimizer"
     default_learning_rate = 0.01
 
-    def __init__(self, learning_rate: float | None = None):
+    def __init__(self, learning_rate: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None):
         self.learning_rate = check_float(
             "learning_rate", self.default_learning_rate if learning_rate is None else learning_rate,
             low=0.0, low_open=True)
+        self.clipnorm = None if clipnorm is None else check_float("clipnorm", clipnorm, low=0.0, low_open=True)
+        self.clipvalue = None if clipvalue is None else check_float("clipvalue", clipvalue, low=0.0,
+                                                                     low_open=True)
+        self.clipping = clipnorm is not None or clipvalue is not None  # one test per step when off
+        self.clipped_steps = 0  # steps whose gradient was clipped (fit records them per epoch)
         self.state: dict[str, np.ndarray] = {}
         self.t = 0  # number of steps taken (Adam's bias-correction exponent)
+
+    def clip(self, grad: np.ndarray) -> bool:
+        """Clip dθ in place before the update; True when it changed. The gradient itself is untouched.
+
+        `clipnorm`: one global L2 norm over all of θ's gradient, as `torch.nn.utils.clip_grad_norm_`:
+        dθ := dθ · c/(‖dθ‖₂ + 10⁻⁶) when that factor is below 1. `clipvalue`: each component into
+        [−clipvalue, clipvalue] (`clip_grad_value_`), after the norm. Only the update sees the clipped
+        gradient (`model.grad` is overwritten by the next backward pass), so gradient checks are unaffected.
+        """
+        clipped = False
+        if self.clipnorm is not None:
+            coef = self.clipnorm / (float(np.linalg.norm(grad)) + 1e-6)
+            if coef < 1.0:
+                grad *= coef
+                clipped = True
+        if self.clipvalue is not None:
+            v = self.clipvalue
+            if float(np.max(np.abs(grad), initial=0.0)) > v:
+                np.clip(grad, -v, v, out=grad)
+                clipped = True
+        self.clipped_steps += clipped
+        return clipped
 
     def _constants(self, dtype: np.dtype, *values: float) -> tuple:
         """`values` as scalars of θ's dtype, made once per (dtype, values), not at every step.
@@ -68,7 +100,12 @@ class Optimizer:
         self.state, self.t = {}, 0
 
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        config: dict = {"name": self.name, "learning_rate": self.learning_rate}
+        if self.clipnorm is not None:
+            config["clipnorm"] = self.clipnorm
+        if self.clipvalue is not None:
+            config["clipvalue"] = self.clipvalue
+        return config
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
@@ -82,6 +119,8 @@ class GD(Optimizer):
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
+        if self.clipping:
+            self.clip(grad)
         self.t += 1
         lr = float(learning_rate)  # NumPy rounds it to θ's dtype, as dtype.type() would
 
@@ -98,12 +137,15 @@ class Momentum(Optimizer):
     name = "momentum"
     state_names = ("v",)
 
-    def __init__(self, beta: float = 0.9, learning_rate: float | None = None):
-        super().__init__(learning_rate)
+    def __init__(self, beta: float = 0.9, learning_rate: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None):
+        super().__init__(learning_rate, clipnorm, clipvalue)
         self.beta = check_float("beta", beta, low=0.0, high=1.0, high_open=True)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
+        if self.clipping:
+            self.clip(grad)
         self.t += 1
         beta, one_minus_beta = self._constants(theta.dtype, self.beta, 1.0 - self.beta)
         lr = float(learning_rate)
@@ -128,13 +170,16 @@ class RMSprop(Optimizer):
     default_learning_rate = 0.001
     state_names = ("s",)
 
-    def __init__(self, beta: float = 0.999, epsilon: float = 1e-8, learning_rate: float | None = None):
-        super().__init__(learning_rate)
+    def __init__(self, beta: float = 0.999, epsilon: float = 1e-8, learning_rate: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None):
+        super().__init__(learning_rate, clipnorm, clipvalue)
         self.beta = check_float("beta", beta, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
+        if self.clipping:
+            self.clip(grad)
         self.t += 1
         beta, one_minus_beta, eps = self._constants(theta.dtype, self.beta, 1.0 - self.beta, self.epsilon)
         lr = float(learning_rate)
@@ -169,14 +214,17 @@ class Adam(Optimizer):
     state_names = ("v", "s")
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
-                 learning_rate: float | None = None):
-        super().__init__(learning_rate)
+                 learning_rate: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None):
+        super().__init__(learning_rate, clipnorm, clipvalue)
         self.beta1 = check_float("beta1", beta1, low=0.0, high=1.0, high_open=True)
         self.beta2 = check_float("beta2", beta2, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self._ensure_state(theta)
+        if self.clipping:
+            self.clip(grad)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         beta1, one_minus_beta1, beta2, one_minus_beta2, eps = self._constants(
