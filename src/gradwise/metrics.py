@@ -13,7 +13,8 @@ import numpy as np
 
 from .errors import GradwiseValueError
 
-__all__ = ["METRICS", "classification_metrics", "regression_metrics", "model_metrics", "metric_value"]
+__all__ = ["METRICS", "classification_metrics", "regression_metrics", "model_metrics", "model_scores",
+           "metric_value"]
 
 #: metric name → (task kind, True when larger is better)
 METRICS: dict[str, tuple[str, bool]] = {
@@ -109,6 +110,24 @@ def model_metrics(model: Any, X: Any, y: np.ndarray, class_names: Any = None) ->
     if model.loss == "mse":
         return regression_metrics(y, model.predict(X))
     return classification_metrics(y, model.predict_proba(X), class_names)
+
+
+def model_scores(model: Any, X: Any, y: np.ndarray, class_names: Any = None) -> dict[str, Any]:
+    """Everything a run reports on (X, y): the model's ``cost`` and ``accuracy``/``error`` (or ``rmse``),
+    ``examples``, and the metrics of :func:`model_metrics`; an empty dict when y is empty.
+
+    X is what the model takes (raw rows or arrays: its own column plan and Standardizer apply); y (m,)
+    holds integer labels 0..K-1 or regression targets.
+    """
+    if len(y) == 0:
+        return {}
+    result: dict[str, Any] = model.evaluate(X, y)
+    if "accuracy" in result:
+        result["error"] = 1.0 - result["accuracy"]
+    result["examples"] = int(len(y))
+    extra = model_metrics(model, X, y, class_names=class_names)
+    result.update({k: v for k, v in extra.items() if k not in result})
+    return result
 
 
 def metric_value(name: str, scores: dict[str, Any]) -> float:

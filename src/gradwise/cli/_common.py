@@ -23,7 +23,7 @@ from ..data import Preprocessor, read_table, split
 from ..data.files import split_rows, target_name, target_values
 from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
 from ..io import load
-from ..metrics import model_metrics
+from ..metrics import model_scores
 
 
 class UsageError(GradwiseError):
@@ -353,15 +353,7 @@ def score(model: Any, X: np.ndarray, y: np.ndarray, class_names: Any = None) -> 
     """cost and accuracy/error (classification) or rmse (regression) on prepared inputs, plus the metrics
     of :mod:`gradwise.metrics` (balanced accuracy, per-class F1, ROC AUC, log loss, confusion matrix; MAE, R²)."""
 
-    if len(y) == 0:
-        return {}
-    result: dict[str, Any] = model.evaluate(X, y)
-    if "accuracy" in result:
-        result["error"] = 1.0 - result["accuracy"]
-    result["examples"] = int(len(y))
-    extra = model_metrics(model, X, y, class_names=class_names)
-    result.update({k: v for k, v in extra.items() if k not in result})
-    return result
+    return model_scores(model, X, y, class_names)
 
 
 def print_warnings(command: str, notes: list[str]) -> None:
