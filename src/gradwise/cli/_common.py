@@ -364,22 +364,6 @@ def print_warnings(command: str, notes: list[str]) -> None:
         print(f"gradwise {command}: warning: {' '.join(note.split())}", file=sys.stderr)
 
 
-def format_metrics(s: dict) -> list[str]:
-    """The table metrics of a score, a few lines for people (the full set is in metrics.json)."""
-    if not s:
-        return []
-    if "rmse" in s and "accuracy" not in s:
-        r2 = "n/a" if s.get("r2") is None else f"{s['r2']:.4f}"
-        return [f"rmse {s['rmse']:.4g}  mae {s['mae']:.4g}  r2 {r2}"]
-    auc = "n/a" if s.get("roc_auc") is None else f"{s['roc_auc']:.4f}"
-    lines = [f"balanced accuracy {s['balanced_accuracy']:.4f}  roc auc {auc}  log loss {s['log_loss']:.4f}  "
-             f"macro f1 {s['f1_macro']:.4f}"]
-    for name, c in list(s.get("per_class", {}).items())[:12]:
-        lines.append(f"  {name:>12}: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
-                     f"f1 {c['f1']:.3f}  ({c['support']})")
-    return lines
-
-
 def format_scores(name: str, s: dict) -> str:
     if not s:
         return f"{name:<6} (empty)"

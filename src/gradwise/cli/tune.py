@@ -3,7 +3,9 @@
 The study lives in a SQLite file in the output directory (a killed study resumes when the same command is
 run again), in a journal file when `--workers K` processes share it, or in any Optuna storage URL
 (`--storage postgresql://…`) when several machines do. The best configuration is retrained, saved as a
-run directory (`OUT/best`) and evaluated once on the test set.
+run directory (`OUT/best`) and evaluated once on the test set. `--metric NAME` chooses what the study
+optimizes on dev; a table (`--data FILE.csv|.tsv|.parquet`) has its column plan fitted on the training split
+and saved with `OUT/best`, so `gradwise predict --model OUT/best` takes raw rows.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
 from ..errors import GradwiseTypeError, GradwiseValueError
+from ..metrics import confusion_lines, metric_lines
 from . import storage as st
 from .final import retrain_and_test
 from .objective import TuningData, check_metric
@@ -61,6 +62,7 @@ class TuneResult:
     models : list of Sequential — the retrained models, one per final seed
     test_mean, test_std : float or None — the test value of :attr:`metric` over the final seeds
     objective : str or None — the metric the study optimized (None: dev error, or RMSE for regression)
+    class_names : tuple of str or None — the labels of the classes, in the order of the model's outputs
     counts : dict — finished trials by state
     coarse_space, fine_space : SearchSpace (fine_space None without a fine stage)
     plots : dict — paths of the PNGs (and the importances)
@@ -86,6 +88,7 @@ class TuneResult:
     seconds: float = 0.0
     worker: WorkerReport | None = None
     objective: str | None = None
+    class_names: tuple | None = None
 
     @property
     def metric(self) -> str:
@@ -114,7 +117,8 @@ class TuneResult:
                  ", ".join(f"{n} {k.lower()}" for k, n in self.counts.items() if n)]
         if self.best_number is not None:
             value = self.best_dev.get(self.metric)
-            dev = f"dev {self.metric} " + ("n/a" if value is None else f"{value:.4g}")
+            shown = "n/a" if value is None else f"{value:.4f}" if self.task != "regression" else f"{value:.4g}"
+            dev = f"dev {self.metric} {shown}"
             lines.append(f"best trial {self.best_number}: {dev}")
             lines.append("  " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.best_config.items()))
         if self.final and self.final[0]["test"] is not None and self.test_mean is not None:
@@ -123,7 +127,7 @@ class TuneResult:
             spread = f" ± {self.test_std:.4f}" if len(values) > 1 else ""
             lines.append(f"test {self.metric} over {len(values)} seed(s): {per_seed}; "
                          f"mean {self.test_mean:.4f}{spread}")
-            lines.extend("  test " + line for line in _table_lines(self.final[0]["test"]))
+            lines.extend("  test " + line for line in _table_lines(self.final[0]["test"], self.class_names))
         if self.out is not None:
             wrote = [SUMMARY, TRIALS] + (["plots/"] if self.plots else []) + (["best/"] if self.final else [])
             lines.append(f"wrote {self.out}/ ({', '.join(wrote)})")
@@ -138,16 +142,12 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def _table_lines(s: dict) -> list[str]:
-    """The table metrics of the first final model's test scores, one line (the full set: metrics.json)."""
-    if "balanced_accuracy" in s:
-        auc = "n/a" if s.get("roc_auc") is None else f"{s['roc_auc']:.4f}"
-        return [f"accuracy {s['accuracy']:.4f}  balanced accuracy {s['balanced_accuracy']:.4f}  roc auc {auc}  "
-                f"log loss {s['log_loss']:.4f}  macro f1 {s['f1_macro']:.4f}"]
-    if "mae" in s:
-        r2 = "n/a" if s.get("r2") is None else f"{s['r2']:.4f}"
-        return [f"rmse {s['rmse']:.4g}  mae {s['mae']:.4g}  r2 {r2}"]
-    return []
+def _table_lines(s: dict, class_names: Any) -> list[str]:
+    """The table metrics of the first final model's test scores (the full set: best/metrics.json)."""
+    lines = metric_lines(s)
+    if "confusion_matrix" in s:
+        lines += confusion_lines(s["confusion_matrix"], class_names)
+    return lines
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -381,7 +381,8 @@ def tune(
         _announce(log, name, spec, plan, a.workers, data, len(y_te), coarse)
         report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, log)
         result = TuneResult(study=study, study_name=name, storage=st.describe(spec), task=data.task,
-                            coarse_space=coarse, out=out_path, worker=report, objective=metric)
+                            coarse_space=coarse, out=out_path, worker=report, objective=metric,
+                            class_names=info["class_names"])
         _fill_best(result, study, plan)
         if worker_only:
             result.seconds = time.perf_counter() - started

@@ -286,12 +286,14 @@ def with_metric(scores: dict[str, float], model: Sequential, X: np.ndarray, y: n
 
 
 class DevMonitor(Callback):
-    """Scores the dev split after every epoch; with an Optuna `trial`, reports the dev cost and prunes.
+    """Scores the dev split after every epoch; with an Optuna `trial`, reports the dev cost — or, with a
+    `metric`, that metric as the study minimizes it (:func:`objective_value`) — and prunes.
 
     Attributes
     ----------
     scores : list of dict
-        One :func:`dev_scores` result per epoch.
+        One :func:`dev_scores` result per epoch, with the scalar metrics of :mod:`gradwise.metrics` when a
+        `metric` is chosen.
     """
 
     def __init__(self, X_dev: np.ndarray, y_dev: np.ndarray, trial=None, report_every: int = 1,
