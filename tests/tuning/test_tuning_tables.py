@@ -15,7 +15,7 @@ from sklearn.metrics import balanced_accuracy_score, log_loss, mean_absolute_err
 
 import gradwise as gw
 from gradwise.data import Preprocessor, load_table
-from gradwise.errors import GradwiseValueError
+from gradwise.errors import GradwiseTypeError, GradwiseValueError
 from gradwise.tuning import prepare_data, tune
 from gradwise.tuning.objective import DevMonitor, train_config
 from gradwise.tuning.tables import _row_splits, table_data
@@ -171,3 +171,29 @@ def test_one_hot_and_indicator_columns_stay_unscaled():
     assert np.all(model.standardizer.mean_[onehot] == 0) and np.all(model.standardizer.scale_[onehot] == 1)
     numeric = data.X_train[:, data.scaled_columns]
     np.testing.assert_allclose(model.standardizer.mean_[data.scaled_columns], numeric.mean(axis=0), rtol=1e-12)
+
+
+def test_tune_takes_a_dataframe_with_gaps_and_its_best_model_predicts_raw_rows():
+    frame = palmerpenguins.load_penguins()
+    X, y = frame.drop(columns=["species"]), frame["species"]
+    result = tune(X, y, metric="f1_macro", trials=2, fine_trials=0, epochs=10, space=SMALL, verbose=False,
+                  plots=False)
+    model = result.models[0]
+    labels = np.unique(y.to_numpy())
+    index = _row_splits(np.searchsorted(labels, y.to_numpy()), np.zeros(len(y), dtype=bool), 0.25, seed=0)
+    on_train = Preprocessor(standardize=False).fit(X.iloc[index["train"]]).get_config()
+    assert model.preprocessor.get_config() == on_train
+    assert set(model.classes_[model.predict(X.iloc[:30])]) <= set(labels)
+    test = X.iloc[index["test"]]
+    from sklearn.metrics import f1_score
+
+    expected = f1_score(y.iloc[index["test"]], model.classes_[model.predict(test)], average="macro")
+    assert result.test_mean == pytest.approx(expected, abs=1e-12)
+    # a DataFrame test set of its own: X is then split train/dev only
+    order = np.random.default_rng(0).permutation(len(X))  # the file is sorted by species
+    first, second = order[:len(X) // 2], order[len(X) // 2:]
+    result = tune(X.iloc[first], y.iloc[first], X_test=X.iloc[second], y_test=y.iloc[second], trials=1,
+                  fine_trials=0, epochs=3, space=SMALL, verbose=False, plots=False)
+    assert result.final[0]["test"]["examples"] == len(second)
+    with pytest.raises(GradwiseTypeError, match="X_test must be a pandas DataFrame"):
+        tune(X.iloc[first], y.iloc[first], X_test=np.zeros((3, 7)), y_test=y.iloc[:3], trials=1, verbose=False)

@@ -23,7 +23,7 @@ from ..data import Preprocessor, read_table, split
 from ..data.files import split_rows, target_name, target_values
 from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
 from ..io import load
-from ..metrics import model_scores
+from ..metrics import metric_lines, model_scores
 
 
 class UsageError(GradwiseError):
@@ -362,6 +362,10 @@ def print_warnings(command: str, notes: list[str]) -> None:
 
     for note in notes:
         print(f"gradwise {command}: warning: {' '.join(note.split())}", file=sys.stderr)
+
+
+#: the table metrics of a score as lines for people (kept under this name for the subcommands that use it)
+format_metrics = metric_lines
 
 
 def format_scores(name: str, s: dict) -> str:

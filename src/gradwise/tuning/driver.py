@@ -20,6 +20,7 @@ import numpy as np
 from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
+from ..data.columns import is_dataframe
 from ..errors import GradwiseTypeError, GradwiseValueError
 from ..metrics import confusion_lines, metric_lines
 from . import storage as st
@@ -37,7 +38,7 @@ from .study import (
     run_worker,
     stage_of,
 )
-from .tables import is_table, table_data
+from .tables import frame_data, is_table, table_data
 
 __all__ = ["tune", "TuneResult", "prepare_data"]
 
@@ -202,6 +203,8 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
         if X_test is not None or y_test is not None:
             raise GradwiseValueError("a table brings its own test rows; X_test/y_test go with arrays")
         return table_data(dataset, target, dev_fraction=dev_fraction, seed=seed, task=task)
+    if is_dataframe(X):
+        return _frame_data(X, y, X_test, y_test, task, dev_fraction, seed)
     if dataset is not None:
         if isinstance(dataset, Dataset):
             ds = dataset
@@ -235,17 +238,7 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
                 Xte = Xte.reshape(-1, 1)
             if Xte.ndim != 2 or Xte.shape[1] != Xtr.shape[1]:
                 raise GradwiseValueError(f"X_test must have shape (m, {Xtr.shape[1]}), got {Xte.shape}")
-            yte = np.asarray(y_test)
-            if yte.ndim == 2 and yte.shape[1] == 1:
-                yte = yte[:, 0]
-            if yte.shape != (len(Xte),):
-                raise GradwiseValueError(f"y_test must have shape ({len(Xte)},), got {yte.shape}")
-            if labels is not None:
-                lookup = {v: i for i, v in enumerate(labels[1].tolist())}
-                unknown = [v for v in np.unique(yte).tolist() if v not in lookup]
-                if unknown:
-                    raise GradwiseValueError(f"y_test holds label(s) {unknown[:5]} absent from y")
-                yte = np.array([lookup[v] for v in yte.tolist()], dtype=np.int64)
+            yte = _encode_test(y_test, len(Xte), labels)
         else:
             Xte, yte = np.empty((0, Xtr.shape[1])), np.empty(0)
     if len(yte):
@@ -258,6 +251,38 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
                       np.ascontiguousarray(parts.X_dev, dtype=np.float64), parts.y_dev, kind, n_classes, name)
     info = {"class_names": class_names, "feature_names": feature_names, "name": name}
     return data, X_test_out, y_test_out, info
+
+
+def _encode_test(y_test: Any, m: int, labels) -> np.ndarray:
+    """y_test (m,) encoded as y was: its labels mapped to y's class indices (an unknown one is an error)."""
+    yte = np.asarray(y_test)
+    if yte.ndim == 2 and yte.shape[1] == 1:
+        yte = yte[:, 0]
+    if yte.shape != (m,):
+        raise GradwiseValueError(f"y_test must have shape ({m},), got {yte.shape}")
+    if labels is not None:
+        lookup = {v: i for i, v in enumerate(labels[1].tolist())}
+        unknown = [v for v in np.unique(yte).tolist() if v not in lookup]
+        if unknown:
+            raise GradwiseValueError(f"y_test holds label(s) {unknown[:5]} absent from y")
+        yte = np.array([lookup[v] for v in yte.tolist()], dtype=np.int64)
+    return yte
+
+
+def _frame_data(X: Any, y: Any, X_test: Any, y_test: Any, task: str | None, dev_fraction: float, seed: int):
+    """A DataFrame X (categories, gaps): its rows split, the column plan fitted on the training rows."""
+    if y is None:
+        raise GradwiseValueError("tune needs y with a DataFrame X: tune(frame, y, ...)")
+    ytr, kind, n_classes, labels = _encode(y, "y", task)
+    if len(ytr) != len(X):
+        raise GradwiseValueError(f"X has {len(X)} rows but y has {len(ytr)}")
+    if (X_test is None) != (y_test is None):
+        raise GradwiseValueError("give both X_test and y_test, or neither")
+    if X_test is not None and not is_dataframe(X_test):
+        raise GradwiseTypeError(f"X_test must be a pandas DataFrame like X, got {type(X_test).__name__}")
+    yte = _encode_test(y_test, len(X_test), labels) if X_test is not None else None
+    return frame_data(X, ytr, kind, n_classes, labels[0] if labels else None, frame_test=X_test, y_test=yte,
+                      dev_fraction=dev_fraction, seed=seed)
 
 
 def _resolve_space(space: Any, epochs: int | None) -> SearchSpace:
@@ -319,9 +344,10 @@ def tune(
 
     Parameters
     ----------
-    X, y : arrays of shape (m, n_x) and (m,), or `dataset`: a built-in name, a .csv/.tsv/.parquet/.npz path or
-        a Dataset. A table may hold categories and missing values: its column plan is fitted on the
-        training split only and saved with the final models, which then predict on raw rows.
+    X, y : arrays of shape (m, n_x) and (m,) — X may be a pandas DataFrame —, or `dataset`: a built-in name,
+        a .csv/.tsv/.parquet/.npz path or a Dataset. A table (file or DataFrame) may hold categories and
+        missing values: its column plan is fitted on the training split only and saved with the final
+        models, which then predict on raw rows.
     X_test, y_test : arrays, optional
         With arrays: the test set, looked at once, by the final models. Without it, (X, y) is split
         60/20/20 (the seeds' rule) and the last 20% is the test set. A data set brings its own.
@@ -516,7 +542,7 @@ def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_te
                   a: _Arguments, plan: StudyPlan, info: dict, log: Callable[[str], None]) -> None:
     """Retrain the best configuration once per final seed and test each model once (fills `result`)."""
 
-    table = {"target": info["target"], "data": info["source"]} if "preprocessor" in info else {}
+    table = {"target": info["target"], "data": info["source"]} if "source" in info else {}
     result.final = retrain_and_test(
         result.best_config, data, X_test, y_test, seeds=[a.seed + k for k in range(a.final_seeds)],
         final_data=a.final_data, dtype=a.dtype, standardize=plan.standardize, out=result.out,
