@@ -13,7 +13,8 @@ import numpy as np
 
 from .errors import GradwiseValueError
 
-__all__ = ["METRICS", "classification_metrics", "regression_metrics", "model_metrics", "metric_value"]
+__all__ = ["METRICS", "classification_metrics", "regression_metrics", "model_metrics", "model_scores",
+           "metric_value", "metric_lines", "confusion_lines"]
 
 #: metric name → (task kind, True when larger is better)
 METRICS: dict[str, tuple[str, bool]] = {
@@ -111,6 +112,24 @@ def model_metrics(model: Any, X: Any, y: np.ndarray, class_names: Any = None) ->
     return classification_metrics(y, model.predict_proba(X), class_names)
 
 
+def model_scores(model: Any, X: Any, y: np.ndarray, class_names: Any = None) -> dict[str, Any]:
+    """Everything a run reports on (X, y): the model's ``cost`` and ``accuracy``/``error`` (or ``rmse``),
+    ``examples``, and the metrics of :func:`model_metrics`; an empty dict when y is empty.
+
+    X is what the model takes (raw rows or arrays: its own column plan and Standardizer apply); y (m,)
+    holds integer labels 0..K-1 or regression targets.
+    """
+    if len(y) == 0:
+        return {}
+    result: dict[str, Any] = model.evaluate(X, y)
+    if "accuracy" in result:
+        result["error"] = 1.0 - result["accuracy"]
+    result["examples"] = int(len(y))
+    extra = model_metrics(model, X, y, class_names=class_names)
+    result.update({k: v for k, v in extra.items() if k not in result})
+    return result
+
+
 def metric_value(name: str, scores: dict[str, Any]) -> float:
     """The number a study minimizes for `name`: the metric itself, negated when larger is better."""
     if name not in METRICS:
@@ -119,3 +138,36 @@ def metric_value(name: str, scores: dict[str, Any]) -> float:
     if value is None:
         raise GradwiseValueError(f"metric {name!r} is undefined here (e.g. ROC AUC with one class in the dev set)")
     return -float(value) if METRICS[name][1] else float(value)
+
+
+def metric_lines(s: dict[str, Any]) -> list[str]:
+    """The table metrics of one score dict, a few lines for people (the full set is in metrics.json):
+    balanced accuracy, ROC AUC, log loss and macro F1, then precision / recall / F1 of each class (up to
+    12); or RMSE, MAE and R²."""
+    if not s:
+        return []
+    if "rmse" in s and "accuracy" not in s:
+        r2 = "n/a" if s.get("r2") is None else f"{s['r2']:.4f}"
+        return [f"rmse {s['rmse']:.4g}  mae {s['mae']:.4g}  r2 {r2}"]
+    auc = "n/a" if s.get("roc_auc") is None else f"{s['roc_auc']:.4f}"
+    lines = [f"balanced accuracy {s['balanced_accuracy']:.4f}  roc auc {auc}  log loss {s['log_loss']:.4f}  "
+             f"macro f1 {s['f1_macro']:.4f}"]
+    for name, c in list(s.get("per_class", {}).items())[:12]:
+        lines.append(f"  {name:>12}: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
+                     f"f1 {c['f1']:.3f}  ({c['support']})")
+    return lines
+
+
+def confusion_lines(matrix: list[list[int]], classes: Any = None) -> list[str]:
+    """A confusion matrix (K × K counts; rows: true class, columns: predicted) as aligned text lines, with
+    the class names as headers; nothing past 12 classes (too wide to read)."""
+    k = len(matrix)
+    if k == 0 or k > 12:
+        return []
+    names = [str(c) for c in classes] if classes is not None and len(classes) == k else [str(i) for i in range(k)]
+    width = max(6, *(len(n) for n in names)) + 1
+    lines = ["confusion matrix (rows: true, columns: predicted):",
+             " " * width + "".join(f"{n:>{width}}" for n in names)]
+    lines.extend(f"{name:>{width}}" + "".join(f"{v:>{width}}" for v in row)
+                 for name, row in zip(names, matrix, strict=True))
+    return lines

@@ -7,7 +7,9 @@ A run directory holds
 - ``history.csv``: one row per epoch (cost, accuracy, dev cost, dev accuracy, learning rate);
 - ``model.safetensors`` + ``model.json``: the trained model (see :mod:`gradwise.io`);
 - ``cost.png`` (training vs dev cost by epoch) and, for 2-D classification data, ``decision_boundary.png``;
-- ``metrics.json``: final cost/accuracy on train, dev and test — written last, it marks a finished run.
+- ``metrics.json``: final cost/accuracy (or RMSE) on train, dev and test, with the table metrics of
+  :mod:`gradwise.metrics` (balanced accuracy, per-class precision/recall/F1, ROC AUC, log loss, confusion
+  matrix; MAE, R²) and the data's warnings — written last, it marks a finished run.
 
 Every file is written atomically (temporary sibling, fsync, rename). Unnamed runs get a unique directory,
 ``runs/<date>-<time>-<pid>-<random>``, created with ``mkdir(exist_ok=False)``, so two processes writing runs

@@ -212,8 +212,15 @@ CASES = [
     CliCase("tune-storage-unknown",
             ("tune", "--dataset", "moons", "--storage", "bogus://x", "--trials", "1", "--out", "../tune-out"),
             r"^gradwise tune: error: storage 'bogus://x' is not a storage this command knows"),
-    CliCase("tune-data-non-numeric", ("tune", "--data", "text.csv"),
-            r"^gradwise tune: error: '.*text\.csv': column 'x2' must be numeric"),
+    # a table's words are categories now (its column plan is fitted on the training split): what is left
+    # to refuse is a table too small to split, or a target it does not have
+    CliCase("tune-table-too-few-rows", ("tune", "--data", "text.csv"),
+            r"^gradwise tune: error: too few samples to split: 2 example\(s\) cannot fill 3 non-empty parts"),
+    CliCase("tune-table-unknown-target", ("tune", "--data", "text.csv", "--target", "nope"),
+            r"^gradwise tune: error: target column 'nope' not found in '.*text\.csv'; its columns are"),
+    CliCase("tune-metric-unknown", ("tune", "--dataset", "moons", "--metric", "speed"),
+            r"^gradwise tune: error: argument --metric: invalid choice: 'speed' \(choose from 'cost', 'accuracy', "
+            r"'balanced_accuracy'"),
     CliCase("tune-space-not-utf8", ("tune", "--dataset", "moons", "--space", "latin1.toml"),
             r"^gradwise tune: error: latin1\.toml is not a UTF-8 text file \(invalid continuation byte at byte 13\)$"),
     CliCase("reproduce-seeds-zero", ("reproduce", "--seeds", "0"),

@@ -86,7 +86,7 @@ def test_local_workers_share_a_journal_study(gradwise_cli, tmp_path):
     import numpy as np
 
     with np.load(next((tmp_path / "workers").glob("data-*.npz"))) as stored:
-        assert set(stored.files) == {"X_train", "y_train", "X_dev", "y_dev", "meta"}
+        assert set(stored.files) == {"X_train", "y_train", "X_dev", "y_dev", "meta", "scaled_columns"}
 
 
 def test_a_killed_study_resumes_without_losing_finished_trials(gradwise_cli, tmp_path):

@@ -35,10 +35,10 @@ def test_tune_runs_the_plan_then_tests_the_best_configuration_once(tmp_path, mon
     seen = []
     real = final.evaluate_test
 
-    def spy(model, X_test, y_test):
+    def spy(model, X_test, y_test, class_names=None):
         # the test set is looked at only once every planned trial is finished
         seen.append([t.state for t in _study(tmp_path, "s").get_trials()])
-        return real(model, X_test, y_test)
+        return real(model, X_test, y_test, class_names)
 
     monkeypatch.setattr(final, "evaluate_test", spy)
     result = tune(dataset="moons", trials=6, fine_trials=3, epochs=4, space=SMALL, out=tmp_path,

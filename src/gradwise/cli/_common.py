@@ -24,7 +24,7 @@ from ..data.files import split_rows, target_name, target_values
 from ..ensemble import Ensemble
 from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
 from ..io import load
-from ..metrics import model_metrics
+from ..metrics import metric_lines, model_scores
 
 
 class UsageError(GradwiseError):
@@ -358,15 +358,7 @@ def score(model: Any, X: np.ndarray, y: np.ndarray, class_names: Any = None) -> 
     """cost and accuracy/error (classification) or rmse (regression) on prepared inputs, plus the metrics
     of :mod:`gradwise.metrics` (balanced accuracy, per-class F1, ROC AUC, log loss, confusion matrix; MAE, R²)."""
 
-    if len(y) == 0:
-        return {}
-    result: dict[str, Any] = model.evaluate(X, y)
-    if "accuracy" in result:
-        result["error"] = 1.0 - result["accuracy"]
-    result["examples"] = int(len(y))
-    extra = model_metrics(model, X, y, class_names=class_names)
-    result.update({k: v for k, v in extra.items() if k not in result})
-    return result
+    return model_scores(model, X, y, class_names)
 
 
 def print_warnings(command: str, notes: list[str]) -> None:
@@ -377,20 +369,8 @@ def print_warnings(command: str, notes: list[str]) -> None:
         print(f"gradwise {command}: warning: {' '.join(note.split())}", file=sys.stderr)
 
 
-def format_metrics(s: dict) -> list[str]:
-    """The table metrics of a score, a few lines for people (the full set is in metrics.json)."""
-    if not s:
-        return []
-    if "rmse" in s and "accuracy" not in s:
-        r2 = "n/a" if s.get("r2") is None else f"{s['r2']:.4f}"
-        return [f"rmse {s['rmse']:.4g}  mae {s['mae']:.4g}  r2 {r2}"]
-    auc = "n/a" if s.get("roc_auc") is None else f"{s['roc_auc']:.4f}"
-    lines = [f"balanced accuracy {s['balanced_accuracy']:.4f}  roc auc {auc}  log loss {s['log_loss']:.4f}  "
-             f"macro f1 {s['f1_macro']:.4f}"]
-    for name, c in list(s.get("per_class", {}).items())[:12]:
-        lines.append(f"  {name:>12}: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
-                     f"f1 {c['f1']:.3f}  ({c['support']})")
-    return lines
+#: the table metrics of a score as lines for people (kept under this name for the subcommands that use it)
+format_metrics = metric_lines
 
 
 def format_scores(name: str, s: dict) -> str:

@@ -12,6 +12,7 @@ import argparse
 import numpy as np
 
 from ..errors import DataWarning
+from ..metrics import confusion_lines, metric_lines
 from . import _common as common
 
 EXAMPLE = """examples:
@@ -64,11 +65,12 @@ def _report(model, X, y: np.ndarray, title: str) -> None:
     scores = common.score(model, X, y, classes)
     print(f"{title}:")
     print("  " + common.format_scores("eval", scores))
-    for line in common.format_metrics(scores):
+    for line in metric_lines(scores):
         print("  " + line)
     if "accuracy" in scores:
         print(f"  error {100 * scores['error']:.2f}%")
-        _confusion(scores["confusion_matrix"], classes)
+        for line in confusion_lines(scores["confusion_matrix"], classes):
+            print("  " + line)
 
 
 def _run_table(model, args: argparse.Namespace) -> int:
@@ -84,15 +86,3 @@ def _run_table(model, args: argparse.Namespace) -> int:
     common.print_warnings("evaluate", [str(w.message) for w in caught if issubclass(w.category, DataWarning)])
     _report(model, X, y, f"{frame.attrs['source']}, {part}")
     return 0
-
-
-def _confusion(matrix: list, classes) -> None:
-    k = len(matrix)
-    if k > 12:
-        return
-    names = [str(c) for c in classes] if classes is not None and len(classes) == k else [str(i) for i in range(k)]
-    width = max(6, *(len(n) for n in names)) + 1
-    print("  confusion matrix (rows: true, columns: predicted):")
-    print("  " + " " * width + "".join(f"{n:>{width}}" for n in names))
-    for name, row in zip(names, matrix, strict=True):
-        print(f"  {name:>{width}}" + "".join(f"{v:>{width}}" for v in row))

@@ -25,6 +25,7 @@ from ..data import Dataset, Standardizer, load_table
 from ..data.columns import numeric_standardizer
 from ..errors import GradwiseValueError
 from ..initializers import NAMES as INITS
+from ..metrics import confusion_lines, metric_lines
 from ..model import mlp
 from ..optim.optimizers import OPTIMIZERS
 from . import _common as common
@@ -430,7 +431,10 @@ def _print_summary(run_dir: Path, model: Any, history: Any, metrics: dict, secon
     for name in ("train", "dev", "test"):
         if metrics[name]:
             print("  " + common.format_scores(name, metrics[name]))
-    if metrics["test"]:
-        print("\n".join("  test   " + line for line in common.format_metrics(metrics["test"])[:1]))
+    if metrics["test"]:  # the test set's table metrics: per-class scores and the confusion matrix too
+        lines = metric_lines(metrics["test"])
+        if "confusion_matrix" in metrics["test"]:
+            lines += confusion_lines(metrics["test"]["confusion_matrix"], model.classes_)
+        print("\n".join("  test   " + line for line in lines))
     print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
           f"metrics.json, plots)")

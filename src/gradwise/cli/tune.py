@@ -3,7 +3,9 @@
 The study lives in a SQLite file in the output directory (a killed study resumes when the same command is
 run again), in a journal file when `--workers K` processes share it, or in any Optuna storage URL
 (`--storage postgresql://…`) when several machines do. The best configuration is retrained, saved as a
-run directory (`OUT/best`) and evaluated once on the test set.
+run directory (`OUT/best`) and evaluated once on the test set. `--metric NAME` chooses what the study
+optimizes on dev; a table (`--data FILE.csv|.tsv|.parquet`) has its column plan fitted on the training split
+and saved with `OUT/best`, so `gradwise predict --model OUT/best` takes raw rows.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from ..errors import GradwiseValueError
 from ..tuning import SearchSpace, tune
+from ..tuning.objective import TUNE_METRICS
 from ..tuning.space import parse_dimension
 from . import _common as common
 from .lrfind import range_test
@@ -21,6 +24,7 @@ EXAMPLE = """examples:
   gradwise tune --dataset moons --trials 30 --epochs 50 --out tune/moons
   gradwise tune --dataset mnist1d --trials 40 --learning-rate 1e-3:1e-1 --batchnorm true --shift 0:6
   gradwise tune --data mine.csv --target label --space space.toml --sampler tpe --workers 2
+  gradwise tune --data penguins.csv --target species --metric balanced_accuracy --class-weight balanced
   gradwise tune --dataset digits --storage postgresql://me:pw@db.lan/tuning --study digits   # each machine
 
 ranges (flags and the [space] table of --space FILE.toml):
@@ -72,7 +76,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(log for α, 1-β on a log scale for β), coarse then fine around the best trials, "
                     "hopeless trials pruned from their dev cost. Trials train on a training split and are "
                     "scored on a dev split; the best configuration is retrained, saved as OUT/best and "
-                    "tested once. Writes summary.json, trials.csv and plots/ into OUT.",
+                    "tested once. Writes summary.json, trials.csv and plots/ into OUT. A table (--data "
+                    "FILE.csv|.tsv|.parquet) may hold categories and gaps: its column plan is fitted on the "
+                    "training split only and saved with OUT/best, which then predicts on raw rows.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_data_flags(p, required=True)
     p.add_argument("--trials", type=common.positive_int, default=20, metavar="N",
@@ -87,6 +93,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, text in RANGE_FLAGS.items():
         p.add_argument("--" + name.replace("_", "-"), dest=f"range_{name}", type=_range(name),
                        metavar="RANGE", help=text)
+    p.add_argument("--metric", choices=tuple(TUNE_METRICS), metavar="NAME",
+                   help="what to optimize on the dev split, and prune on: " + ", ".join(TUNE_METRICS) +
+                        " (maximized or minimized as each requires; default: the dev error, or the dev RMSE "
+                        "for regression, pruned on the dev cost)")
+    p.add_argument("--class-weight", choices=("balanced",),
+                   help="weigh each class's examples m/(K·count) in every trial's and the final models' "
+                        "cost, for imbalanced classes (default: every example weighs 1)")
     p.add_argument("--sampler", choices=("random", "tpe"), default="random",
                    help="random search (default, the seeds' advice) or Optuna's TPE")
     p.add_argument("--pruner", choices=("median", "none"), default="median",
@@ -161,5 +174,5 @@ def run(args: argparse.Namespace) -> int:
          dev_fraction=args.dev_fraction, standardize=args.standardize, dtype=args.dtype,
          final_seeds=args.final_seeds, final_data=args.final_data, heartbeat=args.heartbeat,
          worker_only=args.worker_only, plots=args.plots, threads=args.threads or None,
-         verbose=not args.quiet)
+         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet)
     return 0

@@ -20,10 +20,12 @@ import numpy as np
 from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
+from ..data.columns import is_dataframe
 from ..errors import GradwiseTypeError, GradwiseValueError
+from ..metrics import confusion_lines, metric_lines
 from . import storage as st
 from .final import retrain_and_test
-from .objective import TuningData
+from .objective import TuningData, check_metric
 from .plots import write_plots
 from .space import SearchSpace
 from .study import (
@@ -36,6 +38,7 @@ from .study import (
     run_worker,
     stage_of,
 )
+from .tables import frame_data, is_table, table_data
 
 __all__ = ["tune", "TuneResult", "prepare_data"]
 
@@ -53,10 +56,14 @@ class TuneResult:
     study : optuna.Study
     best_number : int or None — the best trial (lowest dev error / RMSE)
     best_config : dict — its full configuration
-    best_dev : dict — its dev scores (``accuracy`` and ``cost``, or ``rmse`` and ``cost``)
-    final : list of dict — per final seed: ``seed``, ``test`` scores, ``train_seconds``, ``run_dir``
+    best_dev : dict — its dev scores (``accuracy`` and ``cost``, or ``rmse`` and ``cost``; and the
+        chosen metric)
+    final : list of dict — per final seed: ``seed``, ``test`` scores (with the table metrics of
+        :mod:`gradwise.metrics`), ``train_seconds``, ``run_dir``
     models : list of Sequential — the retrained models, one per final seed
-    test_mean, test_std : float or None — test accuracy (RMSE for regression) over the final seeds
+    test_mean, test_std : float or None — the test value of :attr:`metric` over the final seeds
+    objective : str or None — the metric the study optimized (None: dev error, or RMSE for regression)
+    class_names : tuple of str or None — the labels of the classes, in the order of the model's outputs
     counts : dict — finished trials by state
     coarse_space, fine_space : SearchSpace (fine_space None without a fine stage)
     plots : dict — paths of the PNGs (and the importances)
@@ -81,15 +88,21 @@ class TuneResult:
     out: Path | None = None
     seconds: float = 0.0
     worker: WorkerReport | None = None
+    objective: str | None = None
+    class_names: tuple | None = None
 
     @property
     def metric(self) -> str:
+        """The score reported on dev and test: the optimized metric, or accuracy (RMSE for regression)."""
+        if self.objective is not None:
+            return self.objective
         return "accuracy" if self.task != "regression" else "rmse"
 
     def to_dict(self) -> dict:
         return {
             "study": self.study_name, "storage": self.storage, "task": self.task,
-            "best_trial": self.best_number, "best_config": self.best_config, "best_dev": self.best_dev,
+            "metric": self.metric, "best_trial": self.best_number, "best_config": self.best_config,
+            "best_dev": self.best_dev,
             "final": [{k: v for k, v in f.items() if k != "model"} for f in self.final],
             f"test_{self.metric}_mean": self.test_mean, f"test_{self.metric}_std": self.test_std,
             "trials": self.counts,
@@ -104,16 +117,18 @@ class TuneResult:
         lines = [f"study {self.study_name!r} ({self.storage}): " +
                  ", ".join(f"{n} {k.lower()}" for k, n in self.counts.items() if n)]
         if self.best_number is not None:
-            dev = (f"dev accuracy {self.best_dev['accuracy']:.4f}" if "accuracy" in self.best_dev
-                   else f"dev rmse {self.best_dev.get('rmse', float('nan')):.4g}")
+            value = self.best_dev.get(self.metric)
+            shown = "n/a" if value is None else f"{value:.4f}" if self.task != "regression" else f"{value:.4g}"
+            dev = f"dev {self.metric} {shown}"
             lines.append(f"best trial {self.best_number}: {dev}")
             lines.append("  " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.best_config.items()))
-        if self.final and self.final[0]["test"] is not None:
-            values = [f["test"][self.metric] for f in self.final]
+        if self.final and self.final[0]["test"] is not None and self.test_mean is not None:
+            values = [f["test"][self.metric] for f in self.final if f["test"].get(self.metric) is not None]
             per_seed = ", ".join(f"{v:.4f}" for v in values)
             spread = f" ± {self.test_std:.4f}" if len(values) > 1 else ""
             lines.append(f"test {self.metric} over {len(values)} seed(s): {per_seed}; "
                          f"mean {self.test_mean:.4f}{spread}")
+            lines.extend("  test " + line for line in _table_lines(self.final[0]["test"], self.class_names))
         if self.out is not None:
             wrote = [SUMMARY, TRIALS] + (["plots/"] if self.plots else []) + (["best/"] if self.final else [])
             lines.append(f"wrote {self.out}/ ({', '.join(wrote)})")
@@ -126,6 +141,14 @@ class TuneResult:
 
 def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _table_lines(s: dict, class_names: Any) -> list[str]:
+    """The table metrics of the first final model's test scores (the full set: best/metrics.json)."""
+    lines = metric_lines(s)
+    if "confusion_matrix" in s:
+        lines += confusion_lines(s["confusion_matrix"], class_names)
+    return lines
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -165,14 +188,23 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
     A data set (name, file or :class:`~gradwise.data.Dataset`) with a test set has its training part split
     into train / dev (`dev_fraction` to dev, stratified for classification); one without a test set, or
     bare arrays without `X_test`, is split by the seeds' rule (60/20/20; 98/1/1 past a million examples).
+    A table (.csv/.tsv/.parquet) is split the same way (its ``split`` column marks test rows) and typed by
+    a column plan fitted on the training split only (:func:`gradwise.tuning.tables.table_data`).
 
     Returns
     -------
-    data : TuningData;  X_test, y_test : ndarray;  info : dict (class_names, feature_names, name)
+    data : TuningData;  X_test, y_test : ndarray;  info : dict (class_names, feature_names, name; for a
+    table also preprocessor, target, source, notes)
     """
 
     if dataset is not None and (X is not None or y is not None):
         raise GradwiseValueError("give either arrays (X, y) or dataset=, not both")
+    if is_table(dataset):
+        if X_test is not None or y_test is not None:
+            raise GradwiseValueError("a table brings its own test rows; X_test/y_test go with arrays")
+        return table_data(dataset, target, dev_fraction=dev_fraction, seed=seed, task=task)
+    if is_dataframe(X):
+        return _frame_data(X, y, X_test, y_test, task, dev_fraction, seed)
     if dataset is not None:
         if isinstance(dataset, Dataset):
             ds = dataset
@@ -206,17 +238,7 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
                 Xte = Xte.reshape(-1, 1)
             if Xte.ndim != 2 or Xte.shape[1] != Xtr.shape[1]:
                 raise GradwiseValueError(f"X_test must have shape (m, {Xtr.shape[1]}), got {Xte.shape}")
-            yte = np.asarray(y_test)
-            if yte.ndim == 2 and yte.shape[1] == 1:
-                yte = yte[:, 0]
-            if yte.shape != (len(Xte),):
-                raise GradwiseValueError(f"y_test must have shape ({len(Xte)},), got {yte.shape}")
-            if labels is not None:
-                lookup = {v: i for i, v in enumerate(labels[1].tolist())}
-                unknown = [v for v in np.unique(yte).tolist() if v not in lookup]
-                if unknown:
-                    raise GradwiseValueError(f"y_test holds label(s) {unknown[:5]} absent from y")
-                yte = np.array([lookup[v] for v in yte.tolist()], dtype=np.int64)
+            yte = _encode_test(y_test, len(Xte), labels)
         else:
             Xte, yte = np.empty((0, Xtr.shape[1])), np.empty(0)
     if len(yte):
@@ -229,6 +251,38 @@ def prepare_data(X=None, y=None, *, dataset=None, X_test=None, y_test=None, targ
                       np.ascontiguousarray(parts.X_dev, dtype=np.float64), parts.y_dev, kind, n_classes, name)
     info = {"class_names": class_names, "feature_names": feature_names, "name": name}
     return data, X_test_out, y_test_out, info
+
+
+def _encode_test(y_test: Any, m: int, labels) -> np.ndarray:
+    """y_test (m,) encoded as y was: its labels mapped to y's class indices (an unknown one is an error)."""
+    yte = np.asarray(y_test)
+    if yte.ndim == 2 and yte.shape[1] == 1:
+        yte = yte[:, 0]
+    if yte.shape != (m,):
+        raise GradwiseValueError(f"y_test must have shape ({m},), got {yte.shape}")
+    if labels is not None:
+        lookup = {v: i for i, v in enumerate(labels[1].tolist())}
+        unknown = [v for v in np.unique(yte).tolist() if v not in lookup]
+        if unknown:
+            raise GradwiseValueError(f"y_test holds label(s) {unknown[:5]} absent from y")
+        yte = np.array([lookup[v] for v in yte.tolist()], dtype=np.int64)
+    return yte
+
+
+def _frame_data(X: Any, y: Any, X_test: Any, y_test: Any, task: str | None, dev_fraction: float, seed: int):
+    """A DataFrame X (categories, gaps): its rows split, the column plan fitted on the training rows."""
+    if y is None:
+        raise GradwiseValueError("tune needs y with a DataFrame X: tune(frame, y, ...)")
+    ytr, kind, n_classes, labels = _encode(y, "y", task)
+    if len(ytr) != len(X):
+        raise GradwiseValueError(f"X has {len(X)} rows but y has {len(ytr)}")
+    if (X_test is None) != (y_test is None):
+        raise GradwiseValueError("give both X_test and y_test, or neither")
+    if X_test is not None and not is_dataframe(X_test):
+        raise GradwiseTypeError(f"X_test must be a pandas DataFrame like X, got {type(X_test).__name__}")
+    yte = _encode_test(y_test, len(X_test), labels) if X_test is not None else None
+    return frame_data(X, ytr, kind, n_classes, labels[0] if labels else None, frame_test=X_test, y_test=yte,
+                      dev_fraction=dev_fraction, seed=seed)
 
 
 def _resolve_space(space: Any, epochs: int | None) -> SearchSpace:
@@ -281,6 +335,8 @@ def tune(
     worker_only: bool = False,
     plots: bool = True,
     threads: int | None = 1,
+    metric: str | None = None,
+    class_weight: Any = None,
     verbose: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> TuneResult:
@@ -288,7 +344,10 @@ def tune(
 
     Parameters
     ----------
-    X, y : arrays of shape (m, n_x) and (m,), or `dataset`: a built-in name, a .csv/.npz path or a Dataset
+    X, y : arrays of shape (m, n_x) and (m,) — X may be a pandas DataFrame —, or `dataset`: a built-in name,
+        a .csv/.tsv/.parquet/.npz path or a Dataset. A table (file or DataFrame) may hold categories and
+        missing values: its column plan is fitted on the training split only and saved with the final
+        models, which then predict on raw rows.
     X_test, y_test : arrays, optional
         With arrays: the test set, looked at once, by the final models. Without it, (X, y) is split
         60/20/20 (the seeds' rule) and the last 20% is the test set. A data set brings its own.
@@ -315,6 +374,12 @@ def tune(
     heartbeat : int seconds or None — RDB heartbeat for finding dead workers
     worker_only : bool — run trials and return, without the final models and plots (extra machines)
     threads : int or None — BLAS threads per worker while training (None: leave as is)
+    metric : str, optional — what the study optimizes on the dev split, and prunes on epoch by epoch: a
+        name of :data:`gradwise.tuning.objective.TUNE_METRICS` (``accuracy``, ``balanced_accuracy``,
+        ``f1_macro``, ``roc_auc``, ``log_loss``; ``rmse``, ``mae``, ``r2``; ``cost``), maximized or
+        minimized as it requires. None (default): the dev error (RMSE for regression), pruned on the dev
+        cost. The final models' test score reports it too.
+    class_weight : None, "balanced" or {label: weight} — passed to every trial's and final model's ``fit``
 
     Returns
     -------
@@ -328,10 +393,12 @@ def tune(
         log = (lambda line: print(line, flush=True)) if verbose else (lambda line: None)
     data, X_te, y_te, info = prepare_data(X, y, dataset=dataset, X_test=X_test, y_test=y_test, target=target,
                                           task=task, dev_fraction=a.dev_fraction, seed=a.seed)
+    metric = check_metric(metric, data.task)
+    weights = _class_weight(class_weight, data, info)
     coarse = _resolve_space(space, epochs)
     if not coarse.searched:
         raise GradwiseValueError("the search space fixes every hyperparameter: give at least one range")
-    plan = a.plan(coarse, data, bool(standardize))
+    plan = a.plan(coarse, data, bool(standardize), metric, weights)
     out_path, spec = _output(out, storage, a.workers)
     name = study_name or f"gradwise-{data.name}"
     with _optuna_quiet():
@@ -340,7 +407,8 @@ def tune(
         _announce(log, name, spec, plan, a.workers, data, len(y_te), coarse)
         report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, log)
         result = TuneResult(study=study, study_name=name, storage=st.describe(spec), task=data.task,
-                            coarse_space=coarse, out=out_path, worker=report)
+                            coarse_space=coarse, out=out_path, worker=report, objective=metric,
+                            class_names=info["class_names"])
         _fill_best(result, study, plan)
         if worker_only:
             result.seconds = time.perf_counter() - started
@@ -348,10 +416,9 @@ def tune(
         if result.best_number is None:
             raise GradwiseValueError(f"study {name!r} has no completed trial (all pruned or failed)")
         if a.final_seeds:
-            _retrain_best(result, data, X_te, y_te, a, bool(standardize), info, log)
+            _retrain_best(result, data, X_te, y_te, a, plan, info, log)
         if plots and out_path is not None:
-
-            result.plots = write_plots(study, coarse, out_path / "plots", data.task, data.name)
+            result.plots = write_plots(study, coarse, out_path / "plots", data.task, data.name, metric)
         result.seconds = time.perf_counter() - started
         if out_path is not None:
             _write_outputs(result, study, coarse, out_path)
@@ -400,12 +467,38 @@ class _Arguments:
             threads=None if threads is None else check_int("threads", threads, minimum=1),
         )
 
-    def plan(self, coarse: SearchSpace, data: TuningData, standardize: bool) -> StudyPlan:
+    def plan(self, coarse: SearchSpace, data: TuningData, standardize: bool, metric: str | None = None,
+             class_weight: str | dict | None = None) -> StudyPlan:
         """The study these arguments ask for, on `data` and the coarse `space`."""
         return StudyPlan(trials=self.trials, fine_trials=self.fine_trials, top_fraction=self.top_fraction,
                          space=coarse.to_dict(), sampler=self.sampler, pruner=self.pruner, seed=self.seed,
                          standardize=standardize, dtype=self.dtype, data=data.fingerprint(), data_name=data.name,
-                         task=data.task)
+                         task=data.task, metric=metric, class_weight=class_weight)
+
+
+def _class_weight(class_weight: Any, data: TuningData, info: dict) -> str | dict | None:
+    """`class_weight` for the study's plan: None, "balanced", or {class index as text: weight} from a dict
+    keyed by the data's labels (their names, or the integers 0..K-1)."""
+    if class_weight is None:
+        return None
+    if data.task == "regression":
+        raise GradwiseValueError(f"class_weight applies to classification, but the data's task is regression "
+                                 f"(got {class_weight!r})")
+    if isinstance(class_weight, str):
+        return check_choice("class_weight", class_weight, ("balanced",))
+    if not isinstance(class_weight, Mapping):
+        raise GradwiseTypeError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}, got "
+                                f"{class_weight!r}")
+    names = info.get("class_names")
+    labels = [str(c) for c in names] if names is not None else [str(k) for k in range(data.n_outputs)]
+    table = {}
+    for label, weight in class_weight.items():
+        if str(label) not in labels:
+            raise GradwiseValueError(f"class_weight names label {label!r}, which is not a class of the data "
+                                     f"({', '.join(labels[:10])})")
+        table[str(labels.index(str(label)))] = check_float(f"class_weight[{label!r}]", weight, low=0.0,
+                                                           low_open=True)
+    return table
 
 
 def _output(out: str | os.PathLike | None, storage: Any, workers: int) -> tuple[Path | None, str]:
@@ -446,17 +539,21 @@ def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: Tuning
 
 
 def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_test: np.ndarray,
-                  a: _Arguments, standardize: bool, info: dict, log: Callable[[str], None]) -> None:
+                  a: _Arguments, plan: StudyPlan, info: dict, log: Callable[[str], None]) -> None:
     """Retrain the best configuration once per final seed and test each model once (fills `result`)."""
 
+    table = {"target": info["target"], "data": info["source"]} if "source" in info else {}
     result.final = retrain_and_test(
         result.best_config, data, X_test, y_test, seeds=[a.seed + k for k in range(a.final_seeds)],
-        final_data=a.final_data, dtype=a.dtype, standardize=standardize, out=result.out, threads=a.threads,
-        class_names=info["class_names"], feature_names=info["feature_names"],
+        final_data=a.final_data, dtype=a.dtype, standardize=plan.standardize, out=result.out,
+        threads=a.threads, class_names=info["class_names"], feature_names=info["feature_names"],
         study_info={"name": result.study_name, "storage": result.storage, "best_trial": result.best_number,
-                    "best_dev": result.best_dev}, log=log)
+                    "best_dev": result.best_dev, "metric": result.metric}, log=log,
+        class_weight=plan.fit_class_weight, preprocessor=info.get("preprocessor"), metadata=table,
+        notes=info.get("notes", []), metric=result.metric)
     result.models = [f.pop("model") for f in result.final]
-    tests = [f["test"][result.metric] for f in result.final if f["test"] is not None]
+    tests = [f["test"][result.metric] for f in result.final
+             if f["test"] is not None and f["test"].get(result.metric) is not None]
     if tests:
         result.test_mean = float(np.mean(tests))
         result.test_std = float(np.std(tests))
@@ -465,7 +562,7 @@ def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_te
 def _write_outputs(result: TuneResult, study, coarse: SearchSpace, out: Path) -> None:
     """trials.csv and summary.json in the output directory."""
 
-    _write_trials_csv(study, coarse, out / TRIALS)
+    _write_trials_csv(study, coarse, out / TRIALS, result.objective)
     write_json(out / SUMMARY, result.to_dict())
 
 
@@ -525,21 +622,28 @@ def _fill_best(result: TuneResult, study, plan: StudyPlan) -> None:
     result.best_dev = {k[len("dev_"):]: v for k, v in best.user_attrs.items() if k.startswith("dev_")}
 
 
-def _write_trials_csv(study, space: SearchSpace, path: Path) -> None:
-
+def _write_trials_csv(study, space: SearchSpace, path: Path, metric: str | None = None) -> None:
+    """One row per trial: its state, the minimized value, the dev scores, its hyperparameters; with a
+    chosen `metric`, a column ``dev_<metric>`` holds its dev value (with its own sign)."""
     names = space.searched
+    extra = [] if metric in (None, "accuracy", "cost") else [f"dev_{metric}"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["number", "stage", "state", "value", "dev_accuracy", "dev_cost", "seconds", *names,
+    writer.writerow(["number", "stage", "state", "value", "dev_accuracy", "dev_cost", *extra, "seconds", *names,
                      "note"])
     for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
         cfg = t.user_attrs.get(CONFIG_ATTR, {})
         writer.writerow([t.number, STAGE_NAMES.get(stage_of(t), stage_of(t)), t.state.name,
                          "" if t.value is None else repr(t.value),
                          t.user_attrs.get("dev_accuracy", ""), t.user_attrs.get("dev_cost", ""),
-                         f"{t.user_attrs.get('seconds', float('nan')):.3f}",
+                         *(_attr(t, e) for e in extra), f"{t.user_attrs.get('seconds', float('nan')):.3f}",
                          *(cfg.get(n, "") for n in names), t.user_attrs.get("note", "")])
     write_text(path, buffer.getvalue())
+
+
+def _attr(trial, key: str) -> Any:
+    value = trial.user_attrs.get(key)
+    return "" if value is None else value
 
 
 # ---------------------------------------------------------------------------------- worker processes

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import runs
 from ..errors import GradwiseValueError
+from ..metrics import model_scores
 from .objective import TuningData, train_config
 from .study import blas_threads
 
@@ -23,25 +24,29 @@ if TYPE_CHECKING:
 __all__ = ["retrain_and_test", "evaluate_test"]
 
 
-def evaluate_test(model: Sequential, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
-    """The one look at the test set: cost and accuracy/error (or rmse) of the final model.
+def evaluate_test(model: Sequential, X_test: np.ndarray, y_test: np.ndarray, class_names=None) -> dict:
+    """The one look at the test set: cost, accuracy/error (or rmse) and the table metrics of the final
+    model (balanced accuracy, per-class P/R/F1, ROC AUC, log loss, confusion matrix; MAE, R²).
 
-    `X_test` is raw; the model applies its own Standardizer (fitted on its training data).
+    `X_test` (m, n_x) is raw (a table's rows already encoded by its column plan); the model applies its
+    own Standardizer (fitted on its training data).
     """
-    scores = model.evaluate(X_test, y_test)
-    if "accuracy" in scores:
-        scores["error"] = 1.0 - scores["accuracy"]
-    scores["examples"] = int(len(y_test))
-    return scores
+    return model_scores(model, X_test, y_test, class_names)
 
 
 def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarray | None,
                      y_test: np.ndarray | None, *, seeds: list[int], final_data: str, dtype: str,
                      standardize: bool, out: Path | None, threads: int | None, class_names=None,
                      feature_names=None, study_info: dict | None = None,
-                     log: Callable[[str], None] = print) -> list[dict]:
+                     log: Callable[[str], None] = print, class_weight=None, preprocessor=None,
+                     metadata: dict | None = None, notes: list[str] | None = None,
+                     metric: str | None = None) -> list[dict]:
     """Train `config` once per seed on the training split (and the dev split with
     ``final_data="train+dev"``), test each model once, and save each as a run directory under `out`.
+
+    `class_weight` goes to ``fit``; a table's fitted column plan (`preprocessor`) is attached to each
+    model, so the saved model takes raw rows; `metadata` (a table's ``target`` and ``data``) is saved with
+    the model; `notes` (the table's warnings) go into ``metrics.json``; `metric` is the test score logged.
 
     Returns one dict per seed: ``seed``, ``test`` (scores or None without a test set), ``train_seconds``,
     ``run_dir`` (or None), and the ``model`` itself.
@@ -57,22 +62,26 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
         started = time.perf_counter()
         with blas_threads(threads):
             model, history, _ = train_config(config, X, y, task=data.task, n_outputs=data.n_outputs,
-                                             seed=seed, dtype=dtype, standardize=standardize)
+                                             seed=seed, dtype=dtype, standardize=standardize,
+                                             class_weight=class_weight, scaled_columns=data.scaled_columns)
         seconds = time.perf_counter() - started
         if class_names is not None:
             model.classes_ = np.asarray(class_names)
         if feature_names is not None:
             model.feature_names_in_ = list(feature_names)
-        test = (evaluate_test(model, X_test, y_test)
+        model.preprocessor = preprocessor  # raw rows (DataFrames) are typed by the training split's plan
+        test = (evaluate_test(model, X_test, y_test, class_names)
                 if X_test is not None and y_test is not None and len(X_test) else None)
         run_dir = None
         if out is not None:
             run_dir = Path(out) / ("best" if k == 0 else f"best-seed{seed}")
-            _write_run(run_dir, model, history, config, data, seed, final_data, test, seconds, study_info)
+            _write_run(run_dir, model, history, config, data, seed, final_data, test, seconds, study_info,
+                       {"class_names": class_names, "metadata": metadata or {}, "notes": notes or []})
         shown = ""
         if test is not None:
-            shown = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
-                     else f"test rmse {test['rmse']:.4g}")
+            name = metric or ("accuracy" if "accuracy" in test else "rmse")
+            value = test.get(name)
+            shown = f"test {name} " + ("n/a" if value is None else f"{value:.4g}")
         log(f"final seed {seed}: trained on {final_data} ({len(y)} examples) in {seconds:.1f}s  {shown}"
             + (f"  -> {run_dir}" if run_dir else ""))
         results.append({"seed": seed, "test": test, "train_seconds": seconds,
@@ -81,8 +90,11 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
 
 
 def _write_run(run_dir: Path, model, history, config: dict, data: TuningData, seed: int, final_data: str,
-               test: dict | None, seconds: float, study_info: dict | None) -> None:
-    """A run directory as `gradwise train` writes it (config, history, model, cost plot, metrics last)."""
+               test: dict | None, seconds: float, study_info: dict | None, extra: dict) -> None:
+    """A run directory as `gradwise train` writes it (config, history, model, cost plot, metrics last).
+
+    `extra`: ``class_names`` (for the per-class metrics), ``metadata`` saved with the model (a table's
+    target and file, which `gradwise predict`/`evaluate` read) and ``notes`` (the table's warnings)."""
     import shutil
 
 
@@ -99,17 +111,17 @@ def _write_run(run_dir: Path, model, history, config: dict, data: TuningData, se
     })
     runs.write_history(run_dir, history)
     runs.write_model(run_dir, model, metadata={"task": data.task, "dataset": data.name, "tuned": True,
-                                               "run": str(run_dir)})
+                                               "run": str(run_dir), "seed": seed, **extra["metadata"]})
     runs.plot_cost_curves(history, run_dir / runs.COST_PLOT,
                           title=f"{data.name}: best configuration, seed {seed}")
-    train = model.evaluate(np.concatenate([data.X_train, data.X_dev]) if final_data == "train+dev"
-                           else data.X_train,
-                           np.concatenate([data.y_train, data.y_dev]) if final_data == "train+dev"
-                           else data.y_train)
+    names = extra["class_names"]
+    both = final_data == "train+dev"
+    train = model_scores(model, np.concatenate([data.X_train, data.X_dev]) if both else data.X_train,
+                         np.concatenate([data.y_train, data.y_dev]) if both else data.y_train, names)
     metrics = {"train": train, "test": test, "task": data.task, "epochs_trained": model.epochs_trained,
-               "n_parameters": model.n_parameters, "train_seconds": seconds}
+               "n_parameters": model.n_parameters, "train_seconds": seconds, "warnings": extra["notes"]}
     if final_data == "train":
-        metrics["dev"] = model.evaluate(data.X_dev, data.y_dev)
+        metrics["dev"] = model_scores(model, data.X_dev, data.y_dev, names)
     runs.write_metrics(run_dir, metrics)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import write_bytes
+from .objective import metric_score
 from .space import SearchSpace
 from .study import stage_of
 
@@ -35,8 +36,15 @@ def _save(fig, path: Path) -> None:
     write_bytes(path, buffer.getvalue())
 
 
-def _score(value: float, task: str) -> float:
-    return 1.0 - value if task != "regression" else value
+def _score(value: float, task: str, metric: str | None = None) -> float:
+    """A study's minimized value as the score people read (dev accuracy, RMSE or the chosen metric)."""
+    return metric_score(value, metric, task)[1]
+
+
+def _label(task: str, metric: str | None) -> str:
+    if metric is None:
+        return "dev accuracy" if task != "regression" else "dev RMSE"
+    return f"dev {metric}"
 
 
 def _finished(study):
@@ -48,17 +56,17 @@ def _finished(study):
     return complete, pruned, stage_of
 
 
-def plot_history(study, path: Path, task: str, title: str = "") -> None:
+def plot_history(study, path: Path, task: str, title: str = "", metric: str | None = None) -> None:
     """Dev accuracy (or RMSE) of every finished trial by trial number, with the best so far as a line."""
     plt = _pyplot()
     complete, pruned, stage_of = _finished(study)
-    ylabel = "dev accuracy" if task != "regression" else "dev RMSE"
+    ylabel = _label(task, metric)
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     try:
         for stage in (1, 2):
             ts = [t for t in complete if stage_of(t) == stage]
             if ts:
-                ax.scatter([t.number for t in ts], [_score(t.value, task) for t in ts], s=22,
+                ax.scatter([t.number for t in ts], [_score(t.value, task, metric) for t in ts], s=22,
                            color=_COLORS[stage], label=f"{_LABELS[stage]} trials", zorder=3)
         if complete:
             order = sorted(complete, key=lambda t: t.number)
@@ -66,7 +74,7 @@ def plot_history(study, path: Path, task: str, title: str = "") -> None:
             for t in order:
                 best = min(best, t.value)
                 xs.append(t.number)
-                ys.append(_score(best, task))
+                ys.append(_score(best, task, metric))
             last = max(t.number for t in complete + pruned)
             if last > xs[-1]:
                 xs.append(last)
@@ -119,7 +127,8 @@ def _set_axis(ax, dim, scale: str) -> None:
         ax.set_xlim(lo - pad, hi + pad)
 
 
-def plot_sampled(study, space: SearchSpace, path: Path, task: str, title: str = "") -> None:
+def plot_sampled(study, space: SearchSpace, path: Path, task: str, title: str = "",
+                 metric: str | None = None) -> None:
     """One panel per searched numeric hyperparameter: sampled value (log axis where it is sampled on a
     log scale) against dev accuracy — the seeds' picture of random search on the right scale."""
     plt = _pyplot()
@@ -130,7 +139,7 @@ def plot_sampled(study, space: SearchSpace, path: Path, task: str, title: str = 
     cols = min(4, max(1, len(names)))
     rows = math.ceil(len(names) / cols) if names else 1
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False)
-    ylabel = "dev accuracy" if task != "regression" else "dev RMSE"
+    ylabel = _label(task, metric)
     try:
         best = min(complete, key=lambda t: t.value) if complete else None
         for ax in axes.flat[len(names):]:
@@ -149,13 +158,13 @@ def plot_sampled(study, space: SearchSpace, path: Path, task: str, title: str = 
                         continue
                     scale = scale_t if scale_t != "linear" else scale
                     xs.append(x)
-                    ys.append(_score(t.value, task))
+                    ys.append(_score(t.value, task, metric))
                 if xs:
                     ax.scatter(xs, ys, s=16, color=_COLORS[stage], alpha=0.8, label=_LABELS[stage])
             if best is not None:
                 x, _ = _axis_values(name, space, best.user_attrs.get("config", {}))
                 if x is not None:
-                    ax.scatter([x], [_score(best.value, task)], marker="*", s=160, color="red",
+                    ax.scatter([x], [_score(best.value, task, metric)], marker="*", s=160, color="red",
                                edgecolor="black", zorder=4, label="best")
             _set_axis(ax, space[name], scale)
             label = f"1 − {name}" if space[name].scale == "one_minus_log" else name
@@ -229,7 +238,8 @@ def plot_importances(values: dict[str, float], path: Path, title: str = "") -> N
         plt.close(fig)
 
 
-def write_plots(study, space: SearchSpace, directory: Path, task: str, name: str = "") -> dict[str, Any]:
+def write_plots(study, space: SearchSpace, directory: Path, task: str, name: str = "",
+                metric: str | None = None) -> dict[str, Any]:
     """All three plots into `directory`; returns {"history": path, "sampled": path, "importance": path
     or None, "importances": {param: value}}."""
     directory = Path(directory)
@@ -237,9 +247,9 @@ def write_plots(study, space: SearchSpace, directory: Path, task: str, name: str
     out: dict[str, Any] = {}
     prefix = f"{name}: " if name else ""
     out["history"] = directory / "history.png"
-    plot_history(study, out["history"], task, prefix + "optimization history")
+    plot_history(study, out["history"], task, prefix + "optimization history", metric)
     out["sampled"] = directory / "sampled_values.png"
-    plot_sampled(study, space, out["sampled"], task, prefix + "sampled values vs dev score")
+    plot_sampled(study, space, out["sampled"], task, prefix + "sampled values vs dev score", metric)
     values = importances(study, space)
     out["importances"] = values
     out["importance"] = None

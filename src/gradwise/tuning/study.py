@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import GradwiseValueError, TrainingDivergedError
 from . import storage as st
-from .objective import TuningData, objective_value, train_config
+from .objective import TUNE_METRICS, TuningData, metric_score, objective_value, train_config
 from .space import SearchSpace
 
 __all__ = ["StudyPlan", "open_study", "run_worker", "fine_space", "stage_of"]
@@ -67,6 +67,15 @@ class StudyPlan:
     data_name: str
     task: str
     version: int = PLAN_VERSION
+    metric: str | None = None  # None: dev error (classification) or dev RMSE
+    class_weight: str | dict | None = None  # "balanced" or {class index as text: weight}
+
+    @property
+    def fit_class_weight(self) -> str | dict[int, float] | None:
+        """`class_weight` as ``fit`` takes it (JSON keeps dict keys as text: back to class indices)."""
+        if isinstance(self.class_weight, dict):
+            return {int(k): float(v) for k, v in self.class_weight.items()}
+        return self.class_weight
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -82,7 +91,8 @@ class StudyPlan:
 
 _FLAG = {"trials": "--trials", "fine_trials": "--fine-trials", "top_fraction": "--top-fraction",
          "space": "the search space", "sampler": "--sampler", "pruner": "--pruner", "seed": "--seed",
-         "standardize": "--no-standardize", "dtype": "--dtype", "data": "the data", "task": "the task"}
+         "standardize": "--no-standardize", "dtype": "--dtype", "data": "the data", "task": "the task",
+         "metric": "--metric", "class_weight": "--class-weight"}
 
 
 def _check_same(name: str, stored: StudyPlan, mine: StudyPlan) -> None:
@@ -154,10 +164,17 @@ def open_study(storage, name: str, plan: StudyPlan, *, wait: float = 120.0, log:
         return study
     study.set_user_attr(PLAN_ATTR, plan.to_dict())
     with st._quiet():
-        study.set_metric_names(["dev_error" if plan.task != "regression" else "dev_rmse"])
+        study.set_metric_names([_objective_name(plan)])
     _top_up(study, plan)
     study.set_user_attr(READY_ATTR, True)
     return study
+
+
+def _objective_name(plan: StudyPlan) -> str:
+    """What the study's values are: dev_error, dev_rmse, dev_<metric> or minus_dev_<metric>."""
+    if plan.metric is None:
+        return "dev_error" if plan.task != "regression" else "dev_rmse"
+    return ("minus_" if TUNE_METRICS[plan.metric][1] else "") + f"dev_{plan.metric}"
 
 
 def _top_up(study, plan: StudyPlan) -> None:
@@ -313,9 +330,10 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan,
             _, history, monitor = train_config(
                 config, data.X_train, data.y_train, task=data.task, n_outputs=data.n_outputs,
                 seed=plan.seed, dtype=plan.dtype, standardize=plan.standardize,
-                dev=(data.X_dev, data.y_dev), trial=trial)
+                dev=(data.X_dev, data.y_dev), trial=trial, metric=plan.metric,
+                class_weight=plan.fit_class_weight, scaled_columns=data.scaled_columns)
             scores = monitor.scores[-1]
-            value = objective_value(scores)
+            value = objective_value(scores, plan.metric)
             for key, v in scores.items():
                 trial.set_user_attr(f"dev_{key}", v)
             trial.set_user_attr("train_cost", history["cost"][-1])
@@ -345,7 +363,7 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan,
     else:
         study.tell(trial, state=state)
     log(_trial_line(frozen.number, stage, state.name, value, trial.user_attrs.get(CONFIG_ATTR, {}),
-                    space, seconds, note, data.task))
+                    space, seconds, note, data.task, plan.metric))
     return state.name
 
 
@@ -366,10 +384,11 @@ def short_config(config: dict, space: SearchSpace) -> str:
     return " ".join(parts)
 
 
-def _trial_line(number, stage, state, value, config, space, seconds, note, task) -> str:
+def _trial_line(number, stage, state, value, config, space, seconds, note, task, metric=None) -> str:
     tag = f"[{STAGE_NAMES.get(stage, str(stage))}]"
     if state == "COMPLETE":
-        score = f"dev accuracy {1 - value:.4f}" if task != "regression" else f"dev rmse {value:.4g}"
+        name, shown = metric_score(value, metric, task)
+        score = f"dev {name} {shown:.4f}" if name != "rmse" else f"dev rmse {shown:.4g}"
     else:
         score = state.lower() + (f" ({note.split(':')[0]})" if note.startswith("diverged") else "")
     return f"trial {number:>4} {tag:<8} {score:<22} {seconds:6.1f}s  {short_config(config, space)}"
