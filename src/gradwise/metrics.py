@@ -52,6 +52,8 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, class_names: Any = 
 
     y = np.asarray(y, dtype=np.int64)
     proba = np.asarray(proba, dtype=np.float64)
+    # float32 rows sum to 1 only within ~1e-7, beyond scikit-learn's check (√eps of float64): it would warn
+    proba = proba / proba.sum(axis=1, keepdims=True)
     k = proba.shape[1]
     labels = np.arange(k)
     names = [str(c) for c in class_names] if class_names is not None else [str(i) for i in labels]

@@ -225,15 +225,17 @@ def table_parts(table: Any, seed: int, dtype: str = "float64"):
     parts: dict[str, np.ndarray] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        plan = Preprocessor(standardize=False).fit(table.frame.iloc[index["train"]])
+        plan = Preprocessor(standardize=False).fit(table.frame, rows=index["train"])
         if len(plan.get_feature_names_out()) == 0:
             raise GradwiseValueError(f"{table.source!r}: no column is left to learn from ({len(index['train'])} "
                                      f"training rows): {'; '.join(plan.notes_)}")
-        for name in ("train", "dev", "test"):
-            rows = index[name]
-            parts[f"X_{name}"] = plan.transform(table.frame.iloc[rows], dtype=dtype) if len(rows) else \
-                np.empty((0, len(plan.get_feature_names_out())), dtype=dtype)
+        # one matrix with the rows in split order, each split a view of it: no copy of the frame per split
+        encoded = plan.transform(table.frame, dtype=dtype, rows=np.concatenate(list(index.values())))
+        start = 0
+        for name, rows in index.items():
+            parts[f"X_{name}"] = encoded[start:start + len(rows)]
             parts[f"y_{name}"] = table.y[rows]
+            start += len(rows)
     notes = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
     return parts, plan, notes
 

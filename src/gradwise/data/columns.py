@@ -80,15 +80,38 @@ def _as_text(column):
     return column.astype(str).str.strip()
 
 
+def _codes(column) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code into the column's distinct texts: (codes (m,) int64, -1 for a gap; texts (k,) object).
+
+    The column is factorized once and only its distinct values are turned into text (:func:`_as_text`;
+    values equal after stripping share one code): a million rows of a few words cost one hash pass, not
+    a million string operations.
+    """
+    import pandas as pd
+
+    raw, uniques = pd.factorize(column, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.full(len(column), -1, dtype=np.int64), np.empty(0, dtype=object)
+    merged, texts = pd.factorize(_as_text(pd.Series(uniques)).to_numpy(dtype=object))
+    codes = np.where(raw >= 0, merged[raw], -1).astype(np.int64, copy=False)
+    return codes, np.asarray(texts, dtype=object)
+
+
+def _parse_numbers(texts: np.ndarray) -> np.ndarray:
+    """float64 of each text (NaN where it is not a number)."""
+    import pandas as pd
+
+    return pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 # --------------------------------------------------------------------------------------- fitting
-def _fit_numeric(name: str, values, source: str, words: int = 0, example: str = "") -> dict:
-    """values: the column as float (NaN for gaps) on the training rows."""
-    arr = values.to_numpy(dtype=np.float64)
+def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, words: int = 0, example: str = "") -> dict:
+    """arr: the column as float64 (NaN for gaps) on the training rows, `index` their row labels."""
     bad = np.isinf(arr)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {arr[r]} at "
-                                 f"{_where(values.index, r)}")
+                                 f"{_where(index, r)}")
     present = arr[~np.isnan(arr)]
     spec = {"name": name, "kind": "numeric", "median": float(np.median(present)),
             "indicator": bool(len(present) < len(arr))}
@@ -98,53 +121,69 @@ def _fit_numeric(name: str, values, source: str, words: int = 0, example: str = 
     return spec
 
 
-def _fit_boolean(name: str, truth) -> dict:
-    """truth: 1.0 / 0.0 / NaN per training row."""
-    arr = truth.to_numpy(dtype=np.float64)
+def _fit_boolean(name: str, arr: np.ndarray) -> dict:
+    """arr: 1.0 / 0.0 / NaN per training row."""
     present = arr[~np.isnan(arr)]
     fill = float(present.mean() >= 0.5)
     return {"name": name, "kind": "boolean", "fill": fill, "indicator": bool(len(present) < len(arr))}
-
-
-def _boolean_truth(text):
-    lowered = text.str.lower()
-    return lowered.map(lambda v: 1.0 if v in TRUE_WORDS else 0.0)
 
 
 def _dropped(name: str, reason: str) -> dict:
     return {"name": name, "kind": "dropped", "reason": reason}
 
 
-def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: int) -> dict:
-    """A text column: booleans, numbers written as text, identifiers, free text or categories."""
+def _text_numbers(texts: np.ndarray, codes: np.ndarray) -> tuple[float, np.ndarray]:
+    """(share of the present rows `codes` that are numbers, number per distinct text with NaN for words).
+
+    Parsing a million words to learn that they are words costs more than reading the file: the first
+    SAMPLE rows decide when they are mostly words (a column that is >= 90% numbers cannot look so)."""
+    parsed = np.full(len(texts), np.nan)
+    sample = codes[:SAMPLE]
+    looked = np.unique(sample)
+    parsed[looked] = _parse_numbers(texts[looked])
+    share = float(np.mean(~np.isnan(parsed[sample])))
+    if len(codes) <= SAMPLE:
+        return share, parsed
+    if share < 0.5:
+        return 0.0, parsed
+    rest = np.setdiff1d(np.unique(codes), looked, assume_unique=True)
+    parsed[rest] = _parse_numbers(texts[rest])
+    return float(np.mean(~np.isnan(parsed[codes]))), parsed
+
+
+def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any) -> dict:
+    """A text column: booleans, numbers written as text, identifiers, free text or categories.
+
+    `rows` (positions, or None for all) are the training rows; the column is not copied for them."""
     import pandas as pd
 
-    present = column.dropna()
-    text = _as_text(present)
-    counts = text.value_counts()
-    if set(counts.index.str.lower()) in BOOLEAN_PAIRS:
-        truth = pd.Series(np.nan, index=column.index)
-        truth[present.index] = _boolean_truth(text).to_numpy()
-        return _fit_boolean(name, truth)
-    # Parsing a million words to learn that they are words costs more than reading the file: the first
-    # SAMPLE values decide when they are mostly words (a column that is >= 90% numbers cannot look so).
-    sample = pd.to_numeric(text.iloc[:SAMPLE], errors="coerce")
-    numbers = sample if len(text) <= SAMPLE or sample.notna().mean() < 0.5 else pd.to_numeric(text, errors="coerce")
-    share = float(numbers.notna().mean()) if len(numbers) == len(text) else 0.0
+    all_codes, texts = _codes(column)
+    codes = all_codes if rows is None else all_codes[rows]
+    present = codes >= 0
+    m, k = len(codes), int(present.sum())
+    if k == 0:
+        return _dropped(name, "missing on every training row")
+    tally = np.bincount(codes[present], minlength=len(texts))
+    seen = np.flatnonzero(tally)
+    counts = pd.Series(tally[seen], index=pd.Index(texts[seen], dtype=object))
+    if len(counts) == 2 and {str(t).lower() for t in counts.index} in BOOLEAN_PAIRS:
+        truth = np.array([1.0 if str(t).lower() in TRUE_WORDS else 0.0 for t in texts])
+        return _fit_boolean(name, np.where(present, truth[codes], np.nan))
+    share, parsed = _text_numbers(texts, codes[present])
     if share >= NUMERIC_SHARE:
-        words = numbers.isna()
-        full = pd.Series(np.nan, index=column.index)
-        full[present.index] = numbers.to_numpy()
+        values = np.where(present, parsed[codes], np.nan)
+        words = present & np.isnan(values)
+        index = column.index if rows is None else column.index[rows]
         example = ""
         if words.any():
-            r = column.index.get_loc(words.index[np.argmax(words.to_numpy())])
-            example = f"{text[words].iloc[0]!r} at {_where(column.index, r)}"
-        return _fit_numeric(name, full, source, int(words.sum()), example)
-    m, k = len(column), len(present)
+            r = int(np.argmax(words))
+            example = f"{texts[codes[r]]!r} at {_where(index, r)}"
+        return _fit_numeric(name, values, index, source, int(words.sum()), example)
     if len(counts) == 1 and k == m:
         return _dropped(name, f"constant (every training row holds {counts.index[0]!r})")
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))  # _as_text made them str
     if m >= MIN_ROWS_TO_JUDGE and len(counts) > FREE_TEXT_DISTINCT * k \
-            and float(text.str.len().median()) >= FREE_TEXT_LENGTH:
+            and float(np.median(lengths[codes[present]])) >= FREE_TEXT_LENGTH:
         return _dropped(name, f"free text ({len(counts)} distinct values in {k} rows)")
     if m >= MIN_ROWS_TO_JUDGE and len(counts) == m:
         return _dropped(name, "an identifier (one distinct value per row)")
@@ -162,23 +201,25 @@ def _fit_levels(name: str, counts, *, gaps: bool, max_levels: int, min_frequency
             "missing": bool(gaps)}
 
 
-def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: int) -> dict:
+def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any = None) -> dict:
     kind = column.dtype.kind
-    present = int(column.notna().sum())
+    if kind not in "biuf":
+        return _fit_text(name, column, source, max_levels, min_frequency, rows)
+    train = column if rows is None else column.iloc[rows]  # numbers: a cheap take of one array
+    present = int(train.notna().sum())
     if present == 0:
         return _dropped(name, "missing on every training row")
     if kind == "b":
-        return _fit_boolean(name, column.astype(np.float64))
-    if kind in "iuf":
-        distinct = int(column.nunique())
-        if distinct == 1 and present == len(column):
-            return _dropped(name, f"constant (every training row holds {column.iloc[0]!r})")
-        if kind in "iu" and len(column) >= MIN_ROWS_TO_JUDGE and distinct == len(column):
-            ordered = column.sort_index()  # a split shuffles rows; the index keeps the file's order
-            if ordered.is_monotonic_increasing or ordered.is_monotonic_decreasing:
-                return _dropped(name, "an identifier (a distinct number per row, counting row by row)")
-        return _fit_numeric(name, column.astype(np.float64), source)
-    return _fit_text(name, column, source, max_levels, min_frequency)
+        return _fit_boolean(name, train.to_numpy(dtype=np.float64, na_value=np.nan))
+    values = train.to_numpy(dtype=np.float64, na_value=np.nan)
+    # min == max and strict monotonicity answer "constant?" and "a serial number?" without hashing every value
+    if present == len(train) and np.min(values) == np.max(values):
+        return _dropped(name, f"constant (every training row holds {train.iloc[0]!r})")
+    if kind in "iu" and len(train) >= MIN_ROWS_TO_JUDGE and present == len(train):
+        steps = np.diff(train.sort_index().to_numpy())  # a split shuffles rows; the index keeps the file's order
+        if (steps > 0).all() or (steps < 0).all():  # distinct and counting: an identifier
+            return _dropped(name, "an identifier (a distinct number per row, counting row by row)")
+    return _fit_numeric(name, values, train.index, source)
 
 
 # ------------------------------------------------------------------------------------ encoding
@@ -198,16 +239,14 @@ def _warn(message: str) -> None:
 
 def _numbers(column, name: str, source: str):
     """(float64 values with NaN for gaps and words, mask of words) of a column meant to hold numbers."""
-    import pandas as pd
-
     if column.dtype.kind in "iufb":
         values = column.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         words = np.zeros(len(values), dtype=bool)
     else:
-        parsed = pd.to_numeric(_as_text(column.dropna()), errors="coerce")
-        values = np.full(len(column), np.nan)
-        values[column.notna().to_numpy()] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
-        words = column.notna().to_numpy() & np.isnan(values)
+        codes, texts = _codes(column)
+        parsed = _parse_numbers(texts)
+        values = np.where(codes >= 0, parsed[codes] if len(texts) else np.nan, np.nan)
+        words = (codes >= 0) & np.isnan(values)
     if np.isinf(values).any():
         r = int(np.flatnonzero(np.isinf(values))[0])
         raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {values[r]} at "
@@ -215,7 +254,15 @@ def _numbers(column, name: str, source: str):
     return values, words
 
 
-def _encode_numeric(spec: dict, column, out: np.ndarray, j: int, source: str) -> None:
+def _place(out: np.ndarray, j: int, values: np.ndarray, gaps: np.ndarray, indicator: bool,
+           order: np.ndarray | None) -> None:
+    """Write a column (and its missing indicator) into `out`, rows taken in `order` when given."""
+    out[:, j] = values if order is None else values[order]
+    if indicator:
+        out[:, j + 1] = gaps if order is None else gaps[order]
+
+
+def _encode_numeric(spec: dict, column, out: np.ndarray, j: int, source: str, order: np.ndarray | None) -> None:
     values, words = _numbers(column, spec["name"], source)
     if words.any():
         r = int(np.flatnonzero(words)[0])
@@ -223,38 +270,43 @@ def _encode_numeric(spec: dict, column, out: np.ndarray, j: int, source: str) ->
               f"{str(column.iloc[r])!r} at {_where(column.index, r)}) read as missing")
     gaps = np.isnan(values)
     values[gaps] = spec["median"] if spec["kind"] == "numeric" else spec["fill"]
-    out[:, j] = values
-    if spec["indicator"]:
-        out[:, j + 1] = gaps
+    _place(out, j, values, gaps, spec["indicator"], order)
 
 
-def _encode_boolean(spec: dict, column, out: np.ndarray, j: int, source: str) -> None:
+def _encode_boolean(spec: dict, column, out: np.ndarray, j: int, source: str, order: np.ndarray | None) -> None:
     if column.dtype.kind in "biuf":
-        _encode_numeric(spec, column, out, j, source)
+        _encode_numeric(spec, column, out, j, source, order)
         return
-    text = _as_text(column.dropna()).str.lower()
-    truth = np.full(len(column), np.nan)
-    known = text.isin(TRUE_WORDS | {w for pair in BOOLEAN_PAIRS for w in pair})
-    truth[column.notna().to_numpy()] = np.where(known, text.isin(TRUE_WORDS), np.nan)
-    if not known.all():
-        _warn(f"column {spec['name']!r}: {int((~known).sum())} value(s) that are not yes/no or true/false "
-              f"(e.g. {text[~known].iloc[0]!r}) read as missing")
+    codes, texts = _codes(column)
+    lowered = [str(t).lower() for t in texts]
+    answers = TRUE_WORDS | {w for pair in BOOLEAN_PAIRS for w in pair}
+    truth_of = np.array([(1.0 if t in TRUE_WORDS else 0.0) if t in answers else np.nan for t in lowered] + [np.nan])
+    truth = truth_of[codes]  # code -1 (a gap) picks the NaN at the end
+    unknown = (codes >= 0) & np.isnan(truth)
+    if unknown.any():
+        r = int(np.argmax(unknown))
+        _warn(f"column {spec['name']!r}: {int(unknown.sum())} value(s) that are not yes/no or true/false "
+              f"(e.g. {lowered[codes[r]]!r}) read as missing")
     gaps = np.isnan(truth)
     truth[gaps] = spec["fill"]
-    out[:, j] = truth
-    if spec["indicator"]:
-        out[:, j + 1] = gaps
+    _place(out, j, truth, gaps, spec["indicator"], order)
 
 
-def _encode_category(spec: dict, column, out: np.ndarray, j: int) -> None:
+def _encode_category(spec: dict, column, out: np.ndarray, j: int, order: np.ndarray | None) -> None:
     import pandas as pd
 
     levels, rare = spec["levels"], spec["rare"]
     width = len(_output_names(spec))
     out[:, j:j + width] = 0
-    present = column.notna().to_numpy()
-    codes = np.full(len(column), -2, dtype=np.int64)  # -2: missing
-    codes[present] = pd.Index(levels + rare).get_indexer(_as_text(column[present]))
+    text_codes, texts = _codes(column)
+    level_of = np.append(pd.Index(levels + rare).get_indexer(pd.Index(texts, dtype=object)), -2)  # -2: missing
+    codes = level_of[text_codes]  # text code -1 (a gap) picks the -2 at the end; -1: unseen in training
+    unseen = np.flatnonzero(codes == -1)
+    if len(unseen):
+        _warn(f"column {spec['name']!r}: {len(unseen)} row(s) hold a category unseen in training (e.g. "
+              f"{str(column.iloc[unseen[0]])!r} at {_where(column.index, int(unseen[0]))}), encoded as all zeros")
+    if order is not None:
+        codes = codes[order]
     rows = np.flatnonzero((codes >= 0) & (codes < len(levels)))
     out[rows, j + codes[rows]] = 1
     after = j + len(levels)
@@ -262,14 +314,24 @@ def _encode_category(spec: dict, column, out: np.ndarray, j: int) -> None:
         out[codes >= len(levels), after] = 1
         after += 1
     if spec["missing"]:
-        out[~present, after] = 1
-    unseen = np.flatnonzero(codes == -1)
-    if len(unseen):
-        _warn(f"column {spec['name']!r}: {len(unseen)} row(s) hold a category unseen in training (e.g. "
-              f"{str(column.iloc[unseen[0]])!r} at {_where(column.index, int(unseen[0]))}), encoded as all zeros")
+        out[codes == -2, after] = 1
 
 
 _ENCODERS = {"numeric": _encode_numeric, "boolean": _encode_boolean}
+
+
+def _check_rows(rows: object, m: int) -> np.ndarray | None:
+    """`rows` as an int array of positions in 0..m-1 (None stays None)."""
+    if rows is None:
+        return None
+    order = np.asarray(rows)
+    if order.ndim != 1 or order.dtype.kind not in "iu":
+        raise GradwiseTypeError(f"rows must be a 1-D array of integer row positions, got {order.dtype} of shape "
+                                f"{order.shape}")
+    if len(order) and (order.min() < 0 or order.max() >= m):
+        raise GradwiseValueError(f"rows must be positions in 0..{m - 1}, got values from {order.min()} to "
+                                 f"{order.max()}")
+    return order.astype(np.intp, copy=False)
 
 
 def _check_frame(X: Any, method: str) -> Any:
@@ -370,7 +432,7 @@ class Preprocessor:
         if self.columns_ is None:
             raise GradwiseValueError(f"Preprocessor.{what} needs a fitted plan: call fit(training_frame) first")
 
-    def fit(self, X: object, y: object = None) -> Preprocessor:
+    def fit(self, X: object, y: object = None, *, rows: object = None) -> Preprocessor:
         """Learn the plan from the training rows.
 
         Parameters
@@ -378,6 +440,9 @@ class Preprocessor:
         X : pandas.DataFrame of shape (m, n_columns)
             Training rows only (fitting on dev or test rows would leak them into the plan).
         y : ignored
+        rows : array of int, shape (m_train,), optional
+            Fit on these row positions of `X` only — ``fit(X.iloc[rows])`` without copying the frame (the
+            command line fits a whole file's training split this way).
 
         Returns
         -------
@@ -387,8 +452,9 @@ class Preprocessor:
         max_levels = check_int("max_levels", self.max_levels, minimum=1)
         min_frequency = check_int("min_frequency", self.min_frequency, minimum=1)
         frame = _check_frame(X, "fit")
+        order = _check_rows(rows, len(frame))
         source = frame.attrs.get("source", "X")
-        self.columns_ = [_fit_column(name, frame[name], source, max_levels, min_frequency)
+        self.columns_ = [_fit_column(name, frame[name], source, max_levels, min_frequency, order)
                          for name in frame.columns]
         for note in self.notes_:
             _warn(note)
@@ -397,7 +463,7 @@ class Preprocessor:
         if self.standardize and len(numeric):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)  # already said once, above
-                raw = self._encode(frame, np.dtype(np.float64), standardized=False)
+                raw = self._encode(frame, np.dtype(np.float64), standardized=False, order=order)
             self.standardizer_ = Standardizer().fit(raw[:, numeric])
         return self
 
@@ -414,7 +480,7 @@ class Preprocessor:
             start += len(_output_names(spec))
         return np.asarray(index, dtype=np.intp)
 
-    def transform(self, X: object, dtype: Any = np.float64) -> np.ndarray:
+    def transform(self, X: object, dtype: Any = np.float64, *, rows: object = None) -> np.ndarray:
         """Encode rows with the fitted plan.
 
         Parameters
@@ -422,10 +488,13 @@ class Preprocessor:
         X : pandas.DataFrame of shape (m, n_columns')
             Rows with (at least) the training columns, in any order; other columns are ignored.
         dtype : float64 or float32
+        rows : array of int, shape (m_rows,), optional
+            Encode these row positions of `X`, in this order — ``transform(X.iloc[rows])`` without copying
+            the frame: one preallocated matrix whose consecutive blocks can be the splits.
 
         Returns
         -------
-        ndarray of shape (m, n_out)
+        ndarray of shape (m, n_out), or (m_rows, n_out) with `rows`
             ``n_out = len(get_feature_names_out())``.
 
         Raises
@@ -442,19 +511,19 @@ class Preprocessor:
             raise GradwiseValueError(
                 f"{source} lacks the model's feature column(s) {missing[:5]}{' …' if len(missing) > 5 else ''}"
                 f"; its columns are {list(frame.columns)[:10]}")
-        return self._encode(frame, np.dtype(dtype), standardized=True)
+        return self._encode(frame, np.dtype(dtype), standardized=True, order=_check_rows(rows, len(frame)))
 
-    def _encode(self, frame, dtype: np.dtype, standardized: bool) -> np.ndarray:
+    def _encode(self, frame, dtype: np.dtype, standardized: bool, order: np.ndarray | None = None) -> np.ndarray:
         source = frame.attrs.get("source", "X")
         names = self.get_feature_names_out()
-        out = np.empty((len(frame), len(names)), dtype=dtype)
+        out = np.empty((len(frame) if order is None else len(order), len(names)), dtype=dtype)
         j = 0
         for spec in self._columns:
             kind = spec["kind"]
             if kind == "category":
-                _encode_category(spec, frame[spec["name"]], out, j)
+                _encode_category(spec, frame[spec["name"]], out, j, order)
             elif kind != "dropped":
-                _ENCODERS[kind](spec, frame[spec["name"]], out, j, source)
+                _ENCODERS[kind](spec, frame[spec["name"]], out, j, source, order)
             j += len(_output_names(spec))
         st = self.standardizer_
         if standardized and st is not None and st.mean_ is not None and st.scale_ is not None:

@@ -158,7 +158,10 @@ def encode_target(values: np.ndarray, name: str, source: str, task: str | None =
         classes, y = np.unique(numeric, return_inverse=True)
         class_names = tuple(str(int(c)) if c == int(c) else repr(float(c)) for c in classes)
     else:
-        classes, y = np.unique(values, return_inverse=True)
+        import pandas as pd
+
+        # factorize hashes the labels once; np.unique would sort a million strings (same sorted classes)
+        y, classes = pd.factorize(values, sort=True)
         class_names = tuple(str(c) for c in classes)
     if len(classes) < 2:
         raise GradwiseValueError(
