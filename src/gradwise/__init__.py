@@ -24,6 +24,7 @@ from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .model import Sequential, mlp
 from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
+from .tracking import CSVLogger, TensorBoard
 from .training import History, fit
 from .tuning import SearchSpace, TuneResult, tune
 
@@ -42,7 +43,7 @@ __all__ = [
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",
     "Initializer",
     "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
-    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint",
+    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint", "CSVLogger", "TensorBoard",
     "gradcheck", "gradcheck_fn", "GradCheckReport",
     "tune", "TuneResult", "SearchSpace",
     "datasets", "split", "Standardizer", "Preprocessor", "augment", "save", "load", "diagnose",

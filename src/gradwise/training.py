@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ import numpy as np
 
 from ._validation import all_finite, as_2d_float, check_float, check_int
 from .batches import Augment, Batches, Shuffle
-from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressLogger, TerminateOnNaN
+from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .checkpoint import (
     CheckpointData,
     load_checkpoint,
@@ -34,6 +33,7 @@ from .history import History
 from .layers.base import TRAINING, Mode
 from .optim import optimizers as optim
 from .optim import schedules
+from .progress import progress_callback, someone_watches
 from .weights import check_sample_weight, class_weight_table, example_weights
 
 if TYPE_CHECKING:  # the model calls the loop (Sequential.fit), not the other way round
@@ -44,8 +44,7 @@ if TYPE_CHECKING:  # the model calls the loop (Sequential.fit), not the other wa
 def _resolve_verbose(verbose: int | str) -> int:
     if isinstance(verbose, str) and verbose == "auto":
         # Keras' "auto": a live display on a terminal, nothing in logs, pipes and CI.
-        isatty = getattr(sys.stderr, "isatty", None)
-        return 1 if isatty is not None and isatty() else 0
+        return 1 if someone_watches() else 0  # a terminal or a Jupyter kernel
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise GradwiseValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
     return int(verbose)
@@ -403,7 +402,7 @@ def _start_callbacks(model: Sequential, callbacks: list[Callback], verbose: int,
     counters included); the progress display is not part of that state.
     """
     if verbose:
-        callbacks.append(ProgressLogger(verbose))
+        callbacks.append(progress_callback(verbose))
     callbacks.sort(key=lambda cb: isinstance(cb, Checkpoint))
     for cb in callbacks:
         cb.model = model
