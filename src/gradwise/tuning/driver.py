@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _html
 from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
@@ -118,6 +119,12 @@ class TuneResult:
             wrote = [SUMMARY, TRIALS] + (["plots/"] if self.plots else []) + (["best/"] if self.final else [])
             lines.append(f"wrote {self.out}/ ({', '.join(wrote)})")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary, and the best trial's configuration as a table."""
+        best = _html.table(["setting", "value"], [(k, _fmt(v)) for k, v in self.best_config.items()],
+                           caption=f"best trial {self.best_number}") if self.best_config else ""
+        return _html.heading(f"TuneResult: study {self.study_name!r}") + _html.text(self.summary()) + best
 
     def __repr__(self) -> str:
         return (f"TuneResult(study={self.study_name!r}, best_trial={self.best_number}, "
