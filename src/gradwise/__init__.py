@@ -22,6 +22,7 @@ from .gradcheck import GradCheckReport, gradcheck, gradcheck_fn
 from .initializers import Initializer
 from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .liveplot import LivePlot
 from .model import Sequential, mlp
 from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
 from .tracking import CSVLogger, TensorBoard
@@ -43,7 +44,7 @@ __all__ = [
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",
     "Initializer",
     "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay",
-    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint", "CSVLogger", "TensorBoard",
+    "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint", "CSVLogger", "TensorBoard", "LivePlot",
     "gradcheck", "gradcheck_fn", "GradCheckReport",
     "tune", "TuneResult", "SearchSpace",
     "datasets", "split", "Standardizer", "Preprocessor", "augment", "save", "load", "diagnose",
