@@ -158,7 +158,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     augment: Augment | None = None,
     shuffle: Shuffle = True,
-    verbose: int | str = 0,
+    verbose: int | str = "auto",
     terminate_on_nan: bool = True,
     resume_from: str | os.PathLike | None = None,
     class_weight: str | dict | None = None,
@@ -193,8 +193,9 @@ def fit(
         Applied to every training batch (never to validation data); see `gradwise.augment`.
     shuffle : bool or callable (epoch, m) -> permutation of range(m)
         A callable reproduces a given shuffling protocol (e.g. the course's reseeded permutations).
-    verbose : 0, 1, 2 or "auto"
-        Progress on stderr: 1 a live line, 2 one line per epoch, "auto" 1 on a terminal and 0 otherwise.
+    verbose : 0, 1, 2 or "auto" (default)
+        Progress: 1 a live display (a tqdm bar in a Jupyter kernel, a rewritten line on stderr elsewhere),
+        2 one line per epoch; "auto" is 1 on a terminal or in Jupyter and 0 in logs, pipes and CI.
     terminate_on_nan : bool
         A non-finite cost (or non-finite weights after an epoch) stops training and raises
         `TrainingDivergedError` naming the epoch and batch. The model is rolled back to the last
