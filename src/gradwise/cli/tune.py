@@ -119,6 +119,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--worker-only", action="store_true",
                    help="run trials and exit, without the final models and plots (extra machines)")
     p.add_argument("--no-plots", dest="plots", action="store_false", help="skip the plots")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="each trial writes TensorBoard event files (scalars, per-layer weight and gradient "
+                        "histograms) under OUT/tensorboard/trial-N; needs the tensorboard extra")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 
@@ -142,5 +145,5 @@ def run(args: argparse.Namespace) -> int:
          dev_fraction=args.dev_fraction, standardize=args.standardize, dtype=args.dtype,
          final_seeds=args.final_seeds, final_data=args.final_data, heartbeat=args.heartbeat,
          worker_only=args.worker_only, plots=args.plots, threads=args.threads or None,
-         verbose=not args.quiet)
+         verbose=not args.quiet, tensorboard=args.tensorboard)
     return 0
