@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,14 @@ def _no_errors(nb) -> None:
                 assert "Warning" not in out["text"] and "Traceback" not in out["text"], out["text"]
 
 
-def test_quickstart_shows_progress_a_live_figure_updated_in_place_and_html_displays(tmp_path):
-    nb = _execute("01_quickstart.ipynb", tmp_path)
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory):
+    """The quickstart executed once; its outputs are checked, and it is rendered for the screenshot."""
+    return _execute("01_quickstart.ipynb", tmp_path_factory.mktemp("quickstart"))
+
+
+def test_quickstart_shows_progress_a_live_figure_updated_in_place_and_html_displays(quickstart):
+    nb = quickstart
     _no_errors(nb)
     assert "<table" in _html(_cell(nb, "model = gw.mlp("))[0]
     fit = _cell(nb, "history = model.fit(")
@@ -94,3 +101,25 @@ def test_tuning_displays_the_result(tmp_path):
     _no_errors(nb)
     result = _html(_cell(nb, "result = gw.tune("))[0]
     assert "TuneResult" in result and "learning_rate" in result and "best trial" in result
+
+
+def test_the_executed_quickstart_renders_to_html_and_a_screenshot(quickstart, tmp_path):
+    """nbconvert's HTML of the executed notebook, photographed by headless Chromium (skipped without it)."""
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(quickstart)
+    assert html.count("<img") == 1 and html.count("<polyline") == 4  # the live figure; the History curves
+    page = tmp_path / "quickstart.html"
+    page.write_text(html, encoding="utf-8")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no headless Chromium on this machine (apt-get install chromium)")
+    shot = tmp_path / "quickstart.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1100,1500", f"--screenshot={shot}", page.as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (1500, 1100)
+    assert pixels[..., :3].std() > 0.05  # a rendered page (text, tables, the figure), not a blank one
