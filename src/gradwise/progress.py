@@ -60,3 +60,42 @@ class ProgressBar(Callback):
 def progress_callback(verbose: int) -> Callback:
     """The display for `verbose` 1 or 2: a bar in a notebook at 1, the Keras-like lines otherwise."""
     return ProgressBar() if verbose == 1 and in_notebook() else ProgressLogger(verbose)
+
+
+class UnitProgress:
+    """A bar over `total` units of work (reproduce's runs, tune's trials) when someone watches, else nothing.
+
+    The lines the caller logs go through `say`, which keeps them above the bar (tqdm's external write mode)
+    instead of breaking it; `advance()` counts one finished unit.
+
+    Parameters
+    ----------
+    total : int;  desc : str — the bar's label;  unit : str — "run", "trial";  initial : int — already done
+    enabled : bool — False never shows a bar (quiet runs)
+    """
+
+    def __init__(self, total: int, desc: str, unit: str, initial: int = 0, enabled: bool = True):
+        self._bar: Any = None
+        if enabled and someone_watches():
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, dynamic_ncols=True)
+
+    def say(self, log: Any) -> Any:
+        """`log` wrapped so its lines print above the bar."""
+        def write(line: str) -> None:
+            if self._bar is None:
+                log(line)
+                return
+            with self._bar.external_write_mode():
+                log(line)
+        return write
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

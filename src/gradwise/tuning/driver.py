@@ -22,6 +22,7 @@ from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
 from ..errors import GradwiseTypeError, GradwiseValueError
+from ..progress import UnitProgress
 from ..tracking import TensorBoard
 from . import storage as st
 from .final import retrain_and_test
@@ -354,7 +355,9 @@ def tune(
         raw = st.open_storage(spec, a.heartbeat)
         study = open_study(raw, name, plan, log=log)
         _announce(log, name, spec, plan, a.workers, data, len(y_te), coarse)
-        report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, log, tracking)
+        with _trial_bar(study, plan, a.workers, verbose, tracking) as bar:
+            report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, bar.say(log),
+                                  tracking)
         result = TuneResult(study=study, study_name=name, storage=st.describe(spec), task=data.task,
                             coarse_space=coarse, out=out_path, worker=report)
         _fill_best(result, study, plan)
@@ -456,6 +459,22 @@ def _tracking(out: Path | None, tensorboard: bool, callbacks: Any) -> TrialTrack
     if callbacks is not None and not isinstance(callbacks, list | tuple):
         raise GradwiseTypeError(f"callbacks must be a list of callables, got {type(callbacks).__name__}")
     return TrialTracking.checked(log_dir, callbacks)
+
+
+@contextlib.contextmanager
+def _trial_bar(study, plan: StudyPlan, workers: int, verbose: bool, tracking: TrialTracking):
+    """A bar over the planned trials when someone watches and this process runs them all (one worker)."""
+    from optuna.trial import TrialState
+
+    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    bar = UnitProgress(plan.trials + plan.fine_trials, "tune", "trial", initial=done,
+                       enabled=bool(verbose) and workers == 1)
+    tracking.on_trial = bar.advance
+    try:
+        yield bar
+    finally:
+        tracking.on_trial = None
+        bar.close()
 
 
 def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,

@@ -21,10 +21,12 @@ class TrialTracking:
         (N the trial's number), so TensorBoard shows the trials side by side; None: no event files.
     study_callbacks : called after each trial this process runs has been told to the study — Optuna's own
         semantics with several processes: each process's callbacks see the trials it ran.
+    on_trial : called after each trial too (the progress bar's count).
     """
 
     tensorboard_dir: Path | None = None
     study_callbacks: list[Callable[[Any, Any], None]] = field(default_factory=list)
+    on_trial: Callable[[], None] | None = None  # the progress bar's count, when one is shown
 
     @classmethod
     def checked(cls, tensorboard_dir: Path | None, study_callbacks: Sequence[Any] | None) -> TrialTracking:
@@ -41,6 +43,8 @@ class TrialTracking:
         return [TensorBoard(self.tensorboard_dir / f"trial-{number}", histogram_freq=1)]
 
     def after_trial(self, study: Any, trial_id: int) -> None:
+        if self.on_trial is not None:
+            self.on_trial()
         if self.study_callbacks:
             frozen = study._storage.get_trial(trial_id)  # the finished trial, as Optuna hands it over
             for cb in self.study_callbacks:
