@@ -25,7 +25,7 @@ def _check_path(name: str, path: Any) -> Path:
 
 
 class CSVLogger(Callback):
-    """Append one row per epoch to `path`, flushed and fsynced as soon as the epoch ends.
+    """Append one row per epoch to `path`, flushed as soon as the epoch ends.
 
     Columns: `epoch` (1-based, global) and the metrics `fit` records (`cost`, `accuracy`, `val_*`,
     `learning_rate`), floats written exactly (`repr`), the format of a run's `history.csv`. A fit that
@@ -75,8 +75,9 @@ class CSVLogger(Callback):
         if self._handle is None:
             return
         self._writer.writerow([epoch + 1, *(repr(float(logs[k])) if k in logs else "" for k in self._columns[1:])])
+        # flushed to the OS: a killed process keeps the finished epoch. No fsync per row: it cost ~5 ms an
+        # epoch (8x a small network's epoch); the checkpoint, which resume relies on, is fsynced.
         self._handle.flush()
-        os.fsync(self._handle.fileno())  # a killed process (or machine) keeps the finished epoch
 
     def on_train_end(self, logs=None) -> None:
         if self._handle is not None:
