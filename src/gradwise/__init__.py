@@ -24,10 +24,12 @@ from .gradcheck import GradCheckReport, gradcheck, gradcheck_fn
 from .initializers import Initializer
 from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .liveplot import LivePlot
 from .lr_find import LRFindResult, lr_find
 from .model import Sequential, mlp
 from .optim import GD, Adam, CosineDecay, ExponentialDecay, InverseTimeDecay, Momentum, OneCycle, RMSprop, StepDecay
 from .plateau import ReduceLROnPlateau
+from .tracking import CSVLogger, TensorBoard
 from .training import History, fit
 from .tuning import SearchSpace, TuneResult, tune
 
@@ -47,6 +49,7 @@ __all__ = [
     "Initializer",
     "GD", "Momentum", "RMSprop", "Adam", "InverseTimeDecay", "ExponentialDecay", "StepDecay", "CosineDecay", "OneCycle",
     "Callback", "EarlyStopping", "TerminateOnNaN", "Checkpoint", "ReduceLROnPlateau", "BatchLog",
+    "CSVLogger", "TensorBoard", "LivePlot",
     "gradcheck", "gradcheck_fn", "GradCheckReport", "lr_find", "LRFindResult",
     "tune", "TuneResult", "SearchSpace",
     "datasets", "split", "Standardizer", "Preprocessor", "augment", "save", "load", "diagnose",

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import plots
+from . import _html, plots
 from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
 from .layers import CHECKING, Activation, Dense, Dropout
@@ -118,6 +118,10 @@ class Diagnosis:
         out = {k: getattr(self, k) for k in keys}
         out["health"] = self.health.to_dict() if self.health is not None else None
         return out
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the verdict as a heading, then the plain report."""
+        return _html.heading(f"verdict: {self.verdict}") + _html.text(str(self))
 
     def __str__(self) -> str:
         lines = [

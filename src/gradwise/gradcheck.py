@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _html
 from ._random import make_rng
 from ._validation import check_float, check_int
 from .errors import GradwiseTypeError, GradwiseValueError
@@ -86,6 +87,9 @@ class GradCheckReport:
             "notes": self.notes,
         }
 
+    def _repr_html_(self) -> str:
+        return _report_html(self)
+
     def __str__(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED: there is a mistake in the backward propagation"
         lines = [
@@ -104,6 +108,22 @@ class GradCheckReport:
                 lines.append(f"    {c.parameter}[{idx}]: {c.grad:+.6e} vs {c.approx:+.6e} (|diff| {c.abs_error:.2e})")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+
+def _report_html(report: GradCheckReport) -> str:
+    """The report as Jupyter shows it: the verdict, one row per parameter (flagged rows marked), the worst."""
+    verdict = "PASSED" if report.passed else "FAILED: there is a mistake in the backward propagation"
+    names = list(report.per_parameter)
+    rows = [(n, f"{d:.3e}", "look here" if n in report.flagged else "") for n, d in report.per_parameter.items()]
+    worst = [(f"{c.parameter}[{','.join(map(str, c.index))}]", f"{c.grad:+.6e}", f"{c.approx:+.6e}",
+              f"{c.abs_error:.2e}") for c in report.worst]
+    return (_html.heading(f"gradient check {verdict}", "#2a7d2a" if report.passed else "#c0392b")
+            + _html.text(f"difference = {report.difference:.3e} (threshold {report.threshold:.0e}, epsilon "
+                         f"{report.epsilon:.0e}, {report.n_checked} of {report.n_total} coordinates)")
+            + _html.table(["parameter", "difference", ""], rows,
+                          marked=[names.index(n) for n in report.flagged if n in names])
+            + (_html.table(["worst coordinate", "backprop", "numerical", "|diff|"], worst) if worst else "")
+            + "".join(_html.text(f"note: {n}") for n in report.notes))
 
 
 def _scaled(grad: np.ndarray, approx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@ checkpoints and the model without any of them importing the others."""
 
 from __future__ import annotations
 
+from . import _html
 from .errors import GradwiseTypeError
 
 
@@ -57,6 +58,15 @@ class History:
         h.epoch = [int(e) for e in data.get("epoch", [])]
         h.history = {k: [float(x) for x in v] for k, v in data.items() if k != "epoch"}
         return h
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the cost and accuracy curves (train and dev) and the last epoch's values."""
+        groups = {"cost": ("cost", "val_cost"), "accuracy": ("accuracy", "val_accuracy"), "rmse": ("val_rmse",)}
+        plots = "".join(_html.curves({k: self.history[k] for k in keys if k in self.history}, title)
+                        for title, keys in groups.items())
+        last = [(k, f"{v[-1]:.6g}") for k, v in self.history.items() if v]
+        return (_html.heading(f"History: {len(self)} epochs") + f"<div>{plots}</div>"
+                + _html.table(["last epoch", "value"], last))
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self)}, keys={list(self.history)})"

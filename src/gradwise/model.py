@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from . import losses, regularizers
+from . import _html, losses, regularizers
 from ._random import RNG, make_rng
 from ._validation import as_2d_float, check_choice, check_dtype, check_float, check_int
 from .data.columns import is_dataframe
@@ -540,19 +540,32 @@ class Sequential:
         return cls(layers, input_dim=config.get("input_dim"), loss=config["loss"], l2=config.get("l2", 0.0),
                    l1=config.get("l1", 0.0), seed=seed, dtype=config.get("dtype", "float64"))
 
-    def summary(self) -> str:
-        """A table of layers, output sizes and parameter counts."""
-        lines = [f"{'layer':<28}{'output':>10}{'parameters':>12}"]
-        dim = self.input_dim
-        total = 0
+    def _summary_rows(self) -> list[tuple[str, int | None, int]]:
+        """(layer, output size or None before build, parameter count) for each layer."""
+        rows, dim = [], self.input_dim
         for layer in self.layers:
             n = sum(s.size for s in layer.param_specs(dim)) if dim else 0
             dim = layer.output_dim(dim) if dim else None
-            total += n
-            lines.append(f"{repr(layer):<28.28}{dim if dim else '?':>10}{n:>12}")
-        lines.append(f"{'total':<28}{'':>10}{total:>12}   loss={self.loss}, l2={self.l2}, l1={self.l1}, "
-                     f"dtype={self.dtype.name}")
+            rows.append((repr(layer), dim, n))
+        return rows
+
+    def _settings_line(self) -> str:
+        return f"loss={self.loss}, l2={self.l2}, l1={self.l1}, dtype={self.dtype.name}"
+
+    def summary(self) -> str:
+        """A table of layers, output sizes and parameter counts."""
+        lines = [f"{'layer':<28}{'output':>10}{'parameters':>12}"]
+        rows = self._summary_rows()
+        lines += [f"{name:<28.28}{dim if dim else '?':>10}{n:>12}" for name, dim, n in rows]
+        lines.append(f"{'total':<28}{'':>10}{sum(r[2] for r in rows):>12}   {self._settings_line()}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary as a table."""
+        rows = [(name, dim if dim else "?", n) for name, dim, n in self._summary_rows()]
+        rows.append(("total", "", sum(r[2] for r in rows)))
+        caption = f"Sequential, input {self.input_dim or '?'}: {self._settings_line()}"
+        return _html.table(["layer", "output", "parameters"], rows, caption=caption)
 
     def __repr__(self) -> str:
         return f"Sequential({self.layers!r}, input_dim={self.input_dim}, loss={self.loss!r})"

@@ -33,6 +33,7 @@ from . import plots
 from ._atomic import write_json, write_text
 from .errors import GradwiseValueError
 from .io import save
+from .tracking import CSVLogger, TensorBoard
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG", "CHECKPOINT", "HISTORY", "METRICS", "MODEL",
     "new_run_dir", "claim_run_dir", "write_config", "read_json", "write_history", "read_history",
+    "tracking_callbacks", "TENSORBOARD",
     "write_metrics", "write_model", "plot_cost_curves", "plot_decision_boundary",
 ]
 
@@ -50,6 +52,7 @@ METRICS = "metrics.json"
 MODEL = "model.safetensors"
 COST_PLOT = "cost.png"
 BOUNDARY_PLOT = "decision_boundary.png"
+TENSORBOARD = "tensorboard"
 #: created exclusively (O_EXCL) by the process that owns a run directory given by name
 _CLAIM = ".gradwise-run"
 
@@ -141,6 +144,15 @@ def write_history(run_dir: Path, history: Any) -> None:
     for i, epoch in enumerate(epochs):
         writer.writerow([int(epoch) + 1, *(repr(float(data[k][i])) for k in keys)])
     write_text(Path(run_dir) / HISTORY, buffer.getvalue())
+
+
+def tracking_callbacks(run_dir: Path, tensorboard: bool = False) -> list:
+    """history.csv written one flushed row per epoch (a running or killed run shows its progress), and
+    TensorBoard event files under RUN_DIR/tensorboard/ when asked."""
+    callbacks: list = [CSVLogger(Path(run_dir) / HISTORY)]
+    if tensorboard:
+        callbacks.append(TensorBoard(Path(run_dir) / TENSORBOARD))
+    return callbacks
 
 
 def read_history(path: str | os.PathLike) -> dict[str, list[float]]:

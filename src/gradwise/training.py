@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ import numpy as np
 
 from ._validation import all_finite, as_2d_float, check_float, check_int
 from .batches import Augment, Batches, Shuffle
-from .callbacks import Callback, Checkpoint, EarlyStopping, ProgressLogger, TerminateOnNaN
+from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .checkpoint import (
     CheckpointData,
     load_checkpoint,
@@ -34,6 +33,7 @@ from .history import History
 from .layers.base import TRAINING, Mode
 from .optim import optimizers as optim
 from .optim import schedules
+from .progress import progress_callback, someone_watches
 from .steps import StepControl
 from .weights import check_sample_weight, class_weight_table, example_weights
 
@@ -45,8 +45,7 @@ if TYPE_CHECKING:  # the model calls the loop (Sequential.fit), not the other wa
 def _resolve_verbose(verbose: int | str) -> int:
     if isinstance(verbose, str) and verbose == "auto":
         # Keras' "auto": a live display on a terminal, nothing in logs, pipes and CI.
-        isatty = getattr(sys.stderr, "isatty", None)
-        return 1 if isatty is not None and isatty() else 0
+        return 1 if someone_watches() else 0  # a terminal or a Jupyter kernel
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise GradwiseValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
     return int(verbose)
@@ -145,7 +144,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     augment: Augment | None = None,
     shuffle: Shuffle = True,
-    verbose: int | str = 0,
+    verbose: int | str = "auto",
     terminate_on_nan: bool = True,
     resume_from: str | os.PathLike | None = None,
     class_weight: str | dict | None = None,
@@ -181,8 +180,9 @@ def fit(
         Applied to every training batch (never to validation data); see `gradwise.augment`.
     shuffle : bool or callable (epoch, m) -> permutation of range(m)
         A callable reproduces a given shuffling protocol (e.g. the course's reseeded permutations).
-    verbose : 0, 1, 2 or "auto"
-        Progress on stderr: 1 a live line, 2 one line per epoch, "auto" 1 on a terminal and 0 otherwise.
+    verbose : 0, 1, 2 or "auto" (default)
+        Progress: 1 a live display (a tqdm bar in a Jupyter kernel, a rewritten line on stderr elsewhere),
+        2 one line per epoch; "auto" is 1 on a terminal or in Jupyter and 0 in logs, pipes and CI.
     terminate_on_nan : bool
         A non-finite cost (or non-finite weights after an epoch) stops training and raises
         `TrainingDivergedError` naming the epoch and batch. The model is rolled back to the last
@@ -412,7 +412,7 @@ def _start_callbacks(model: Sequential, callbacks: list[Callback], verbose: int,
     counters included); the progress display is not part of that state.
     """
     if verbose:
-        callbacks.append(ProgressLogger(verbose))
+        callbacks.append(progress_callback(verbose))
     callbacks.sort(key=lambda cb: isinstance(cb, Checkpoint))
     for cb in callbacks:
         cb.model = model

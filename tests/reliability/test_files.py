@@ -413,6 +413,9 @@ WRITE_EXCEPTIONS = {
     # tuning.driver._spawn: the live log of a worker subprocess (its stdout), an append-only stream;
     # a log may end in a torn line, and nothing ever loads it back.
     ("driver.py", "open"),
+    # tracking.CSVLogger: history.csv appended one flushed row per epoch so a running or killed run
+    # shows its progress (its rewrite at the start of a fit is atomic); a torn last row is dropped on resume.
+    ("tracking.py", "open"),
 }
 
 

@@ -267,3 +267,16 @@ def test_progress_logger_writes_to_a_given_stream(blobs):
     assert stream.getvalue().count("\n") == 2 and "Epoch 2/2" in stream.getvalue()
     with pytest.raises(gw.GradwiseValueError, match="verbose must be 1 or 2, got 0"):
         ProgressLogger(0)
+
+
+def test_verbose_auto_in_a_notebook_is_a_tqdm_bar(blobs, capsys, monkeypatch):
+    from gradwise import progress
+
+    X, y = blobs
+    assert not progress.in_notebook()  # pytest is no Jupyter kernel
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    gw.mlp([2, 3, 1], seed=0).fit(X, y, epochs=3, verbose="auto")
+    err = capsys.readouterr().err  # outside a kernel tqdm.auto falls back to the text bar
+    assert "3/3" in err and "epoch" in err and "cost=" in err and "Epoch 1/3" not in err
+    gw.mlp([2, 3, 1], seed=0).fit(X, y, epochs=2, verbose=2)  # explicit lines stay lines
+    assert "Epoch 2/2 - " in capsys.readouterr().err

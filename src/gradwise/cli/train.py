@@ -103,6 +103,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint (same settings; --epochs "
                         "may grow)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="write TensorBoard event files (per-epoch scalars, per-layer weight and gradient "
+                        "histograms) under RUN_DIR/tensorboard/; needs the tensorboard extra")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 
@@ -308,7 +311,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_start(settings, ds, parts, run_dir, resumed is not None)
     start = time.perf_counter()
-    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet)
+    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet, args.tensorboard)
     seconds = time.perf_counter() - start
     if ds.class_names is not None:
         model.classes_ = np.asarray(ds.class_names)
@@ -365,7 +368,8 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
           f"{settings['epochs']} epochs")
 
 
-def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
+def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
+         tensorboard: bool = False):
     """Train on the training split, watching the dev split; returns the History."""
 
     callbacks: list[Callback] = []
@@ -373,6 +377,7 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
         callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
     if settings["checkpoint_every"]:
         callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
+    callbacks += runs.tracking_callbacks(run_dir, tensorboard=tensorboard)
     return model.fit(
         parts["X_train"], parts["y_train"], epochs=settings["epochs"],
         batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],

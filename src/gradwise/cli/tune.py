@@ -136,6 +136,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr-from-lrfind", action="store_true",
                    help="search α from a tenth to ten times the suggestion of a learning-rate range test "
                         "(gradwise lrfind, Adam, the default network) instead of 1e-4:1e-1")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="each trial writes TensorBoard event files (scalars, per-layer weight and gradient "
+                        "histograms) under OUT/tensorboard/trial-N; needs the tensorboard extra")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 
@@ -174,5 +177,5 @@ def run(args: argparse.Namespace) -> int:
          dev_fraction=args.dev_fraction, standardize=args.standardize, dtype=args.dtype,
          final_seeds=args.final_seeds, final_data=args.final_data, heartbeat=args.heartbeat,
          worker_only=args.worker_only, plots=args.plots, threads=args.threads or None,
-         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet)
+         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet, tensorboard=args.tensorboard)
     return 0

@@ -64,7 +64,8 @@ def train(mode: str, seed: int, epochs: int) -> dict:
     X, y, Xt = data.X_train[rows] / PIXEL_MAX, data.y_train[rows], data.X_test / PIXEL_MAX
     model = mlp(LAYERS, output="softmax", seed=int(s_init.generate_state(1)[0]))
     aug = _geometry() if mode == "augmented" else None
-    model.fit(X, y, epochs=epochs, batch_size=32, optimizer="adam", learning_rate=0.003, augment=aug)
+    model.fit(X, y, epochs=epochs, batch_size=32, optimizer="adam", learning_rate=0.003, augment=aug,
+              verbose=0)
     return {"test_accuracy": model.evaluate(Xt, data.y_test)["accuracy"],
             "train_accuracy": model.evaluate(X, y)["accuracy"]}
 

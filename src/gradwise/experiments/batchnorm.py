@@ -53,7 +53,7 @@ def train(hidden: str, batchnorm: bool, learning_rate: float, epochs: int) -> di
         # a learning-rate sweep is meant to find where training blows up: overflow on the way is expected
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             history = model.fit(X, y, epochs=epochs, batch_size=BATCH, learning_rate=learning_rate,
-                                shuffle=True)
+                                shuffle=True, verbose=0)
     except TrainingDivergedError:
         return {"diverged": True, "cost": [], "test_accuracy": None}
     cost = [float(c) for c in history["cost"]]

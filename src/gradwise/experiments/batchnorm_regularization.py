@@ -56,7 +56,8 @@ def train(batch: int, batchnorm: bool, seed: int, updates: int) -> dict:
     s_init, s_draw = streams(KEY, seed, 2)
     model = mlp(LAYERS, output="softmax", batchnorm=batchnorm, seed=int(s_init.generate_state(1)[0]))
     epochs = max(1, round(updates * batch / X.shape[0]))
-    model.fit(X, data.y_train, epochs=epochs, batch_size=batch, optimizer="adam", learning_rate=0.003)
+    model.fit(X, data.y_train, epochs=epochs, batch_size=batch, optimizer="adam", learning_rate=0.003,
+              verbose=0)
     out = {"train_accuracy": model.evaluate(X, data.y_train)["accuracy"],
            "test_accuracy": model.evaluate(Xt, data.y_test)["accuracy"], "epochs": epochs}
     if batchnorm:

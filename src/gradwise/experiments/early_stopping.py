@@ -60,11 +60,12 @@ def train(seed: int, iterations: int) -> dict:
     X, y, Xd, yd, Xt, yt = _moons(seed)
     init_seed = int(streams(KEY, seed, 4)[3].generate_state(1)[0])
     full = mlp(LAYERS, seed=init_seed)
-    history = full.fit(X, y, epochs=iterations, optimizer="adam", learning_rate=LEARNING_RATE, validation_data=(Xd, yd))
+    settings = {"epochs": iterations, "optimizer": "adam", "learning_rate": LEARNING_RATE,
+                "validation_data": (Xd, yd), "verbose": 0}
+    history = full.fit(X, y, **settings)
     stopper = EarlyStopping(monitor="val_cost", patience=PATIENCE, restore_best=True)
     stopped = mlp(LAYERS, seed=init_seed)
-    stopped.fit(X, y, epochs=iterations, optimizer="adam", learning_rate=LEARNING_RATE, validation_data=(Xd, yd),
-                callbacks=[stopper])
+    stopped.fit(X, y, callbacks=[stopper], **settings)
     return {"cost": np.asarray(history["cost"]), "val_cost": np.asarray(history["val_cost"]),
             "best_epoch": stopper.best_epoch, "stopped_epoch": stopper.stopped_epoch,
             "restored_val_cost": stopped.evaluate(Xd, yd)["cost"],

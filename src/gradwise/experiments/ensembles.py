@@ -57,7 +57,7 @@ def train(seed: int, epochs: int) -> dict:
     for model in models:
         model.standardizer = Standardizer()  # fitted by fit on the 300 training rows
     ensemble = Ensemble(models)
-    ensemble.fit(X, y, epochs=epochs, batch_size=32, optimizer="adam", learning_rate=0.003)
+    ensemble.fit(X, y, epochs=epochs, batch_size=32, optimizer="adam", learning_rate=0.003, verbose=0)
     members = [m.evaluate(data.X_test, data.y_test) for m in ensemble.members]
     together = ensemble.evaluate(data.X_test, data.y_test)
     return {"member_accuracy": [s["accuracy"] for s in members], "member_cost": [s["cost"] for s in members],

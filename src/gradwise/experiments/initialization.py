@@ -76,7 +76,7 @@ def train(init: str, iterations: int, seed: int | None = None) -> dict:
     """Train one network; seed None is the course protocol. Returns accuracies, costs and θ."""
     X, y, Xt, yt = _circles(seed)
     model = build(init, seed)
-    history = model.fit(X, y, epochs=iterations, learning_rate=LEARNING_RATE)
+    history = model.fit(X, y, epochs=iterations, learning_rate=LEARNING_RATE, verbose=0)
     W1 = model.parameters()["W1"]
     return {
         "train_accuracy": model.evaluate(X, y)["accuracy"],

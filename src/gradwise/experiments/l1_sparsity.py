@@ -52,7 +52,7 @@ def train(mode: str, seed: int, iterations: int) -> dict:
     (s_init,) = streams(KEY, seed, 1)
     model = mlp(LAYERS, hidden="relu", output="sigmoid", init="he", seed=int(s_init.generate_state(1)[0]),
                 l2=LAMBDA if mode == "l2" else 0.0, l1=LAMBDA if mode == "l1" else 0.0)
-    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE)
+    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE, verbose=0)
     weights = np.concatenate([v.ravel() for k, v in model.parameters().items() if k.startswith("W")])
     return {"abs_weights": np.abs(weights), "train_accuracy": model.evaluate(data.X_train, data.y_train)["accuracy"],
             "test_accuracy": model.evaluate(data.X_test, data.y_test)["accuracy"]}

@@ -75,7 +75,7 @@ def train(lam: float, seed: int, iterations: int) -> dict:
     data = load_dataset("football")
     (s_init,) = streams(KEY, seed, 1)
     model = mlp(LAYERS, hidden="tanh", output="sigmoid", init="he", l2=lam, seed=int(s_init.generate_state(1)[0]))
-    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE)
+    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE, verbose=0)
     weights = [v for k, v in model.parameters().items() if k.startswith("W")]
     return {"linear_share": _linear_share(model, data.X_train),
             "boundary_linearity": _boundary_linearity(model, data.X_train),

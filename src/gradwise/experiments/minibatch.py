@@ -78,7 +78,7 @@ def _train(X, y, batch, learning_rate: float, epochs: int) -> tuple[list[float],
     with np.errstate(over="ignore", invalid="ignore"):
         try:
             model.fit(X, y, epochs=epochs, batch_size=batch, learning_rate=learning_rate, callbacks=[clock],
-                      shuffle=lambda epoch, m: shuffle_rng.permutation(m))
+                      shuffle=lambda epoch, m: shuffle_rng.permutation(m), verbose=0)
         except Exception as exc:  # a diverging trial α: TrainingDivergedError or a non-finite cost
 
             if not isinstance(exc, GradwiseError):

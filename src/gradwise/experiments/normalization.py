@@ -92,7 +92,7 @@ def linear_runs(standardize: bool, cap: int) -> dict:
         rec = _Path(X, y, j_star, j0)
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                model.fit(X, y, epochs=cap, learning_rate=float(lr), callbacks=[rec])
+                model.fit(X, y, epochs=cap, learning_rate=float(lr), callbacks=[rec], verbose=0)
         except TrainingDivergedError:
             rec.diverged = True
         if rec.diverged:
@@ -117,7 +117,7 @@ def net_run(standardize: bool, learning_rate: float, iterations: int) -> dict:
     model = mlp(NET_LAYERS, hidden="relu", output="sigmoid", init="he", seed=1)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            history = model.fit(X, data.y_train, epochs=iterations, learning_rate=learning_rate)
+            history = model.fit(X, data.y_train, epochs=iterations, learning_rate=learning_rate, verbose=0)
     except TrainingDivergedError:
         return {"diverged": True, "cost": [], "test_accuracy": None}
     return {"diverged": False, "cost": [float(c) for c in history["cost"]],

@@ -115,7 +115,7 @@ def train(name: str, epochs: int, seed: int | None = None, decay: bool = False) 
     shuffle = CourseShuffle(11) if seed is None else SeededShuffle(streams(KEY, seed, 4)[2])
     schedule = CourseDecay(InverseTimeDecay(1.0, decay_steps=1000, staircase=True)) if decay else None
     history = model.fit(X, y, epochs=epochs, batch_size=BATCH, optimizer=optimizer(name, DECAY_LR0 if decay
-                        else LEARNING_RATE), schedule=schedule, shuffle=shuffle)
+                        else LEARNING_RATE), schedule=schedule, shuffle=shuffle, verbose=0)
     return {
         "train_accuracy": model.evaluate(X, y)["accuracy"],
         "test_accuracy": model.evaluate(Xt, yt)["accuracy"],

@@ -116,7 +116,8 @@ def train(mode: str, iterations: int, seed: int | None = None) -> dict:
         model = course_dropout_model(data.X_train.shape[0])
     else:
         model = build(mode, seed)
-    history = model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE)
+    history = model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE,
+                        verbose=0)
     params = model.parameters()
     return {
         "train_accuracy": model.evaluate(data.X_train, data.y_train)["accuracy"],

@@ -24,6 +24,7 @@ from .._atomic import write_json
 from .._validation import check_int
 from .._version import __version__
 from ..errors import GradwiseValueError
+from ..progress import UnitProgress
 from . import (
     augmentation,
     batchnorm,
@@ -48,6 +49,17 @@ EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, 
                normalization, minibatch, ensembles, l1_sparsity, early_stopping, l2_linear_regime,
                augmentation, batchnorm_regularization)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
+
+
+def _counting(bar: UnitProgress, say: Callable[[str], None]) -> Callable[[str], None]:
+    """`say` for the runners: lines above the bar; a finished run's line ("  name: 1.2 s …") advances it."""
+    above = bar.say(say)
+
+    def counted(line: str) -> None:
+        above(line)
+        if line.startswith("  "):
+            bar.advance()
+    return counted
 
 
 def _stderr(line: str) -> None:
@@ -113,10 +125,15 @@ def reproduce(
     say(f"gradwise reproduce: {len(modules)} experiments, {n_jobs} runs, {seeds} fresh seed(s)"
         f"{', QUICK (reduced iterations)' if quick else ''}, {workers} worker process(es) -> {out}")
     start = time.perf_counter()
-    if workers > 1:
-        sections = _run_parallel(modules, plan, settings, plot_dir, workers, say, start)
-    else:
-        sections = _run_here(modules, plan, settings, plot_dir, say, start)
+    bar = UnitProgress(n_jobs, "reproduce", "run", enabled=log is not None)  # a bar when someone watches
+    try:
+        counted = _counting(bar, say)
+        if workers > 1:
+            sections = _run_parallel(modules, plan, settings, plot_dir, workers, counted, start)
+        else:
+            sections = _run_here(modules, plan, settings, plot_dir, counted, start)
+    finally:
+        bar.close()
     elapsed = time.perf_counter() - start
 
 

@@ -10,19 +10,22 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import _html
 from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
 from ..data.columns import is_dataframe
 from ..errors import GradwiseTypeError, GradwiseValueError
 from ..metrics import confusion_lines, metric_lines
+from ..progress import UnitProgress
+from ..tracking import TensorBoard
 from . import storage as st
 from .final import retrain_and_test
 from .objective import TuningData, check_metric
@@ -39,6 +42,7 @@ from .study import (
     stage_of,
 )
 from .tables import frame_data, is_table, table_data
+from .tracking import TrialTracking
 
 __all__ = ["tune", "TuneResult", "prepare_data"]
 
@@ -133,6 +137,12 @@ class TuneResult:
             wrote = [SUMMARY, TRIALS] + (["plots/"] if self.plots else []) + (["best/"] if self.final else [])
             lines.append(f"wrote {self.out}/ ({', '.join(wrote)})")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary, and the best trial's configuration as a table."""
+        best = _html.table(["setting", "value"], [(k, _fmt(v)) for k, v in self.best_config.items()],
+                           caption=f"best trial {self.best_number}") if self.best_config else ""
+        return _html.heading(f"TuneResult: study {self.study_name!r}") + _html.text(self.summary()) + best
 
     def __repr__(self) -> str:
         return (f"TuneResult(study={self.study_name!r}, best_trial={self.best_number}, "
@@ -339,6 +349,8 @@ def tune(
     class_weight: Any = None,
     verbose: bool = True,
     log: Callable[[str], None] | None = None,
+    tensorboard: bool = False,
+    callbacks: Sequence[Callable[[Any, Any], None]] | None = None,
 ) -> TuneResult:
     """Random search (or TPE) over the seeds' hyperparameters, coarse then fine, on Optuna.
 
@@ -380,6 +392,10 @@ def tune(
         minimized as it requires. None (default): the dev error (RMSE for regression), pruned on the dev
         cost. The final models' test score reports it too.
     class_weight : None, "balanced" or {label: weight} — passed to every trial's and final model's ``fit``
+    tensorboard : bool — each trial writes TensorBoard event files (per-epoch scalars, per-layer weight and
+        gradient histograms) under ``out/tensorboard/trial-N``; needs `out` and the tensorboard extra
+    callbacks : Optuna study callbacks, ``callback(study, frozen_trial)``, called after each trial this
+        process runs (as ``study.optimize(callbacks=…)`` does); the workers it spawns do not call them
 
     Returns
     -------
@@ -400,12 +416,15 @@ def tune(
         raise GradwiseValueError("the search space fixes every hyperparameter: give at least one range")
     plan = a.plan(coarse, data, bool(standardize), metric, weights)
     out_path, spec = _output(out, storage, a.workers)
+    tracking = _tracking(out_path, tensorboard, callbacks)
     name = study_name or f"gradwise-{data.name}"
     with _optuna_quiet():
         raw = st.open_storage(spec, a.heartbeat)
         study = open_study(raw, name, plan, log=log)
         _announce(log, name, spec, plan, a.workers, data, len(y_te), coarse)
-        report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, log)
+        with _trial_bar(study, plan, a.workers, verbose, tracking) as bar:
+            report = _run_workers(study, raw, spec, name, plan, data, out_path, a, worker_only, bar.say(log),
+                                  tracking)
         result = TuneResult(study=study, study_name=name, storage=st.describe(spec), task=data.task,
                             coarse_space=coarse, out=out_path, worker=report, objective=metric,
                             class_names=info["class_names"])
@@ -522,15 +541,45 @@ def _announce(log: Callable[[str], None], name: str, spec: str, plan: StudyPlan,
     log("search space:\n" + coarse.describe())
 
 
-def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
-                 a: _Arguments, worker_only: bool, log: Callable[[str], None]) -> WorkerReport:
-    """Run the study's trials here and in `workers - 1` spawned processes; return when all are done."""
-    children = _spawn(a.workers - 1, spec, name, plan, data, out, a.threads, a.heartbeat) \
-        if a.workers > 1 else []
+def _tracking(out: Path | None, tensorboard: bool, callbacks: Any) -> TrialTracking:
+    """The per-trial tracking of this process, checked before any trial runs."""
+    log_dir = None
+    if tensorboard:
+        if out is None:
+            raise GradwiseValueError("tensorboard=True writes under out/tensorboard/: pass out=DIRECTORY")
+        log_dir = out / "tensorboard"
+        TensorBoard(log_dir)  # fails now, not after a first trial, when tensorboardX is missing
+    if callbacks is not None and not isinstance(callbacks, list | tuple):
+        raise GradwiseTypeError(f"callbacks must be a list of callables, got {type(callbacks).__name__}")
+    return TrialTracking.checked(log_dir, callbacks)
+
+
+@contextlib.contextmanager
+def _trial_bar(study, plan: StudyPlan, workers: int, verbose: bool, tracking: TrialTracking):
+    """A bar over the planned trials when someone watches and this process runs them all (one worker)."""
+    from optuna.trial import TrialState
+
+    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    bar = UnitProgress(plan.trials + plan.fine_trials, "tune", "trial", initial=done,
+                       enabled=bool(verbose) and workers == 1)
+    tracking.on_trial = bar.advance
     try:
-        report = run_worker(study, raw, data, plan, threads=a.threads, log=log)
+        yield bar
+    finally:
+        tracking.on_trial = None
+        bar.close()
+
+
+def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
+                 a: _Arguments, worker_only: bool, log: Callable[[str], None],
+                 tracking: TrialTracking) -> WorkerReport:
+    """Run the study's trials here and in `workers - 1` spawned processes; return when all are done."""
+    children = _spawn(a.workers - 1, spec, name, plan, data, out, a.threads, a.heartbeat,
+                      tracking.tensorboard_dir) if a.workers > 1 else []
+    try:
+        report = run_worker(study, raw, data, plan, threads=a.threads, log=log, tracking=tracking)
         if not worker_only:
-            report = _finish_queue(study, raw, data, plan, a.threads, log, report)
+            report = _finish_queue(study, raw, data, plan, a.threads, log, report, tracking)
     except BaseException:
         _stop(children)
         raise
@@ -579,7 +628,8 @@ def _optuna_quiet():
         optuna.logging.set_verbosity(before)
 
 
-def _finish_queue(study, raw, data, plan, threads, log, report: WorkerReport) -> WorkerReport:
+def _finish_queue(study, raw, data, plan, threads, log, report: WorkerReport,
+                  tracking: TrialTracking) -> WorkerReport:
     """Run what is left (trials re-queued after a worker died) and wait for the other workers' trials."""
     from optuna.trial import TrialState
 
@@ -589,7 +639,7 @@ def _finish_queue(study, raw, data, plan, threads, log, report: WorkerReport) ->
         if not busy:
             return report
         if any(t.state == TrialState.WAITING for t in busy):
-            more = run_worker(study, raw, data, plan, threads=threads, log=log)
+            more = run_worker(study, raw, data, plan, threads=threads, log=log, tracking=tracking)
             report.ran += more.ran
             report.complete += more.complete
             report.pruned += more.pruned
@@ -650,7 +700,8 @@ def _attr(trial, key: str) -> Any:
 
 
 def _spawn(n: int, spec: str, name: str, plan: StudyPlan, data: TuningData, out: Path | None,
-           threads: int | None, heartbeat: int | None) -> list[tuple[subprocess.Popen, Path]]:
+           threads: int | None, heartbeat: int | None,
+           tensorboard_dir: Path | None = None) -> list[tuple[subprocess.Popen, Path]]:
     """Start `n` worker processes on the study; each gets the train/dev splits only (never the test set)."""
 
     base = (out if out is not None else Path.cwd()) / "workers"
@@ -660,7 +711,8 @@ def _spawn(n: int, spec: str, name: str, plan: StudyPlan, data: TuningData, out:
         data.save(data_path)
     job = base / "job.json"
     write_json(job, {"storage": spec, "study": name, "plan": plan.to_dict(), "data": str(data_path),
-                     "threads": threads, "heartbeat": heartbeat})
+                     "threads": threads, "heartbeat": heartbeat,
+                     "tensorboard": str(tensorboard_dir) if tensorboard_dir is not None else None})
     children = []
     for k in range(n):
         log_path = base / f"worker-{k + 1}.log"
@@ -707,8 +759,10 @@ def run_job(job_path: str | os.PathLike) -> int:
     with _optuna_quiet():
         raw = st.open_storage(job["storage"], job.get("heartbeat"))
         study = open_study(raw, job["study"], plan, log=lambda line: print(line, flush=True))
+        tensorboard = job.get("tensorboard")
         report = run_worker(study, raw, data, plan, threads=job.get("threads"),
-                            log=lambda line: print(line, flush=True))
+                            log=lambda line: print(line, flush=True),
+                            tracking=TrialTracking(Path(tensorboard) if tensorboard else None))
     print(f"worker {os.getpid()}: ran {report.ran} trial(s) ({report.complete} complete, "
           f"{report.pruned} pruned)", flush=True)
     return 0

@@ -36,6 +36,7 @@ from ..errors import GradwiseValueError, TrainingDivergedError
 from . import storage as st
 from .objective import TUNE_METRICS, TuningData, metric_score, objective_value, train_config
 from .space import SearchSpace
+from .tracking import TrialTracking
 
 __all__ = ["StudyPlan", "open_study", "run_worker", "fine_space", "stage_of"]
 
@@ -273,12 +274,14 @@ class WorkerReport:
 
 def run_worker(study, storage, data: TuningData, plan: StudyPlan, *, threads: int | None = 1,
                log: Callable[[str], None] = print, poll: float = 0.5,
-               max_trials: int | None = None) -> WorkerReport:
+               max_trials: int | None = None, tracking: TrialTracking | None = None) -> WorkerReport:
     """Claim and run tickets until the queue is empty (or `max_trials` ran); return what this worker did.
 
     `storage` is the raw storage object (for its heartbeat); `threads` limits BLAS threads while training
-    (None: leave them alone) — one per worker process is fastest on a shared machine.
+    (None: leave them alone) — one per worker process is fastest on a shared machine. `tracking`: event
+    files and Optuna callbacks around each trial.
     """
+    tracking = tracking if tracking is not None else TrialTracking()
     if data.fingerprint() != plan.data:
         raise GradwiseValueError("these data are not the data the study was planned on")
     report = WorkerReport()
@@ -294,7 +297,7 @@ def run_worker(study, storage, data: TuningData, plan: StudyPlan, *, threads: in
         if claimed == _WAIT:
             time.sleep(poll)
             continue
-        state = _run_trial(study, storage, claimed, data, plan, identity, threads, log)
+        state = _run_trial(study, storage, claimed, data, plan, identity, threads, log, tracking)
         report.ran += 1
         report.complete += state == "COMPLETE"
         report.pruned += state == "PRUNED"
@@ -311,7 +314,7 @@ def blas_threads(threads: int | None) -> contextlib.AbstractContextManager:
 
 
 def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan, identity: dict,
-               threads: int | None, log) -> str:
+               threads: int | None, log, tracking: TrialTracking) -> str:
     import optuna
     from optuna.trial import TrialState
 
@@ -331,7 +334,8 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan,
                 config, data.X_train, data.y_train, task=data.task, n_outputs=data.n_outputs,
                 seed=plan.seed, dtype=plan.dtype, standardize=plan.standardize,
                 dev=(data.X_dev, data.y_dev), trial=trial, metric=plan.metric,
-                class_weight=plan.fit_class_weight, scaled_columns=data.scaled_columns)
+                class_weight=plan.fit_class_weight, scaled_columns=data.scaled_columns,
+                callbacks=tracking.fit_callbacks(frozen.number))
             scores = monitor.scores[-1]
             value = objective_value(scores, plan.metric)
             for key, v in scores.items():
@@ -362,6 +366,7 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan,
         study.tell(trial, value)
     else:
         study.tell(trial, state=state)
+    tracking.after_trial(study, trial_id)
     log(_trial_line(frozen.number, stage, state.name, value, trial.user_attrs.get(CONFIG_ATTR, {}),
                     space, seconds, note, data.task, plan.metric))
     return state.name
