@@ -46,6 +46,7 @@ import numpy as np
 
 from . import plots
 from ._validation import check_float, check_int
+from .doctor import Finding, RunFacts, examine, json_safe
 from .errors import GradwiseTypeError, GradwiseValueError
 from .layers import CHECKING, Activation, Dense, Dropout
 from .model import Sequential
@@ -111,16 +112,25 @@ class Diagnosis:
     suggestions: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     health: LayerHealth | None = None
+    findings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-able and always valid JSON: non-finite statistics become null (their findings say why)."""
         keys = ("train_error", "dev_error", "human_error", "avoidable_bias", "variance", "threshold",
                 "high_bias", "high_variance", "verdict", "recipe", "suggestions", "notes")
         out = {k: getattr(self, k) for k in keys}
         out["health"] = self.health.to_dict() if self.health is not None else None
-        return out
+        out["findings"] = [f.to_dict() for f in self.findings]
+        return json_safe(out)
 
     def __str__(self) -> str:
-        lines = [
+        lines = [f"finding {i}: {f}" for i, f in enumerate(self.findings, start=1)]
+        if any(f.code not in ("high_bias", "high_variance", "overfitting") for f in self.findings):
+            lines.append(f"bias/variance verdict withheld: training errors of {_pct(self.train_error)} / "
+                         f"{_pct(self.dev_error)} (dev) say little until finding 1 is fixed")
+            lines.extend(f"note: {n}" for n in self.notes)
+            return "\n".join(lines + ([str(self.health)] if self.health is not None else []))
+        lines += [
             f"verdict: {self.verdict}",
             f"  training error {_pct(self.train_error)}, dev error {_pct(self.dev_error)}, "
             f"human-level error {_pct(self.human_error)}",
@@ -158,6 +168,7 @@ def diagnose(
     training: dict | None = None,
     X: Any = None,
     y: Any = None,
+    facts: RunFacts | None = None,
 ) -> Diagnosis:
     """Bias/variance verdict against a human-level (≈ Bayes) error, with the seeds' recipe.
 
@@ -176,6 +187,10 @@ def diagnose(
         "early_stopping", "batch_size", "l2", "keep_prob", "layers"), for the recipe.
     X, y : arrays of shape (m, n_x) and (m,), optional
         A batch, as the model takes it: adds `layer_health(model, X, y)`.
+    facts : doctor.RunFacts, optional
+        The run's Monitor records, cost curves and class shares: adds the doctor's `findings` (codes of
+        docs/doctor.md, root cause first); a training pathology or a majority-class model replaces the
+        high-bias/high-variance findings, which only mean something for a network that trains.
 
     Returns
     -------
@@ -222,12 +237,34 @@ def diagnose(
                      "different distributions, or dropout/regularization inflates the training error")
     diagnosis = Diagnosis(train_error, dev_error, human_error, bias, variance, threshold, high_bias,
                           high_variance, verdict, recipe, suggestions, notes)
+    diagnosis.findings = _findings(diagnosis, facts)
     if X is not None or y is not None:
         if model is None or X is None or y is None:
             raise GradwiseValueError("per-layer health needs model=, X= and y= together")
         diagnosis.health = layer_health(model, X, y,
                                         learning_rate=(training or {}).get("learning_rate"))
     return diagnosis
+
+
+def _findings(d: Diagnosis, facts: RunFacts | None) -> list[Finding]:
+    """The doctor's findings on the run, then high_bias / high_variance when nothing comes before them."""
+    found = examine(facts) if facts is not None else []
+    if any(f.code != "overfitting" for f in found):
+        return found
+    if d.high_bias:
+        found.append(Finding(
+            "high_bias", "warning", None, None,
+            {"train_error": d.train_error, "human_error": d.human_error, "avoidable_bias": d.avoidable_bias},
+            "the training error is well above the human-level error: the model does not fit the training set",
+            "; ".join(d.recipe[:3]) or "a bigger network, train longer"))
+    if d.high_variance:
+        found.append(Finding(
+            "high_variance", "warning", None, None,
+            {"train_error": d.train_error, "dev_error": d.dev_error, "variance": d.variance},
+            "the dev error is well above the training error: the model does not generalize from the training set",
+            "more data, regularization (l2, dropout, early stopping)" if not d.high_bias else
+            "fix the bias first, then: more data, regularization"))
+    return found
 
 
 def noise_threshold(dev_error: float, m_dev: int, floor: float = DEFAULT_THRESHOLD) -> float:

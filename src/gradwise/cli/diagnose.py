@@ -17,6 +17,7 @@ from .. import runs
 from .._atomic import write_json
 from ..checkpoint import load_checkpoint
 from ..diagnose import DEFAULT_THRESHOLD, diagnose, layer_health, noise_threshold, plot_layer_health
+from ..doctor import run_facts
 from ..errors import GradwiseError, ModelFileError
 from ..optim import optimizers
 from . import _common as common
@@ -110,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
     settings = saved_settings(config, run_dir / runs.CONFIG, complete=False)
     notes: list[str] = []
     threshold = _threshold(args, metrics, run_dir / runs.METRICS, dev_error, notes)
+    facts = run_facts(_monitor(run_dir, notes), runs.read_history(run_dir / runs.HISTORY)
+                      if (run_dir / runs.HISTORY).exists() else None, metrics)
     result = diagnose(train_error, dev_error, args.human_error, model=model, threshold=threshold,
-                      training=settings)
+                      training=settings, facts=facts)
     print(f"{run_dir}: errors are {what}")
     print(result)
     result.health = _layer_health(args, run_dir, model, settings, notes)
@@ -121,6 +124,16 @@ def run(args: argparse.Namespace) -> int:
     payload["notes"] = payload["notes"] + notes
     write_json(run_dir / "diagnosis.json", payload)
     return 0
+
+
+def _monitor(run_dir: Path, notes: list[str]) -> dict | None:
+    """monitor.json of the run (per-layer statistics through training), None with a note when absent."""
+    path = run_dir / runs.MONITOR
+    if not path.exists():
+        notes.append("no monitor.json (a run from before gradwise kept one): the doctor sees only the cost "
+                     "curves and the scores")
+        return None
+    return runs.read_json(path, "per-layer statistics")
 
 
 def _layer_health(args: argparse.Namespace, run_dir: Path, model: Any, settings: dict, notes: list[str]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,12 +21,16 @@ from typing import Any
 import numpy as np
 
 from .. import runs
+from .._atomic import write_json
 from ..callbacks import Callback, Checkpoint, EarlyStopping
 from ..data import Dataset, Standardizer, load_table
 from ..data.columns import numeric_standardizer
-from ..errors import GradwiseValueError
+from ..doctor import examine, json_safe, run_facts
+from ..errors import GradwiseValueError, TrainingDivergedError
+from ..history import History
 from ..initializers import NAMES as INITS
 from ..model import mlp
+from ..monitor import Monitor
 from ..optim import InverseTimeDecay
 from ..optim.optimizers import OPTIMIZERS
 from . import _common as common
@@ -299,16 +304,45 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_start(settings, ds, parts, run_dir, resumed is not None)
     start = time.perf_counter()
-    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet)
+    monitor = Monitor()
+    diverged = _fit_or_diverge(model, settings, parts, run_dir, resumed is not None, args.quiet, monitor)
+    history = model.history or History()
     seconds = time.perf_counter() - start
     if ds.class_names is not None:
         model.classes_ = np.asarray(ds.class_names)
     model.feature_names_in_ = list(ds.feature_names)
     metrics = _metrics(model, ds, parts, seconds, notes)
+    metrics["diverged"] = diverged is not None
+    write_json(run_dir / runs.MONITOR, json_safe(monitor.to_dict()))
     _write_results(run_dir, model, history, metrics, settings, ds, parts)
+    if diverged is not None:
+        print(f"gradwise train: {diverged} The run directory {run_dir} holds the history to the divergence "
+              f"and those weights: see gradwise diagnose {run_dir}", file=sys.stderr)
+        return 1
     if not args.quiet:
         _print_summary(run_dir, model, history, metrics, seconds)
+        _print_hint(run_dir, monitor, history, metrics)
     return 0
+
+
+def _fit_or_diverge(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
+                    monitor: Monitor) -> TrainingDivergedError | None:
+    """Train with the Monitor; a divergence is returned (the model holds the last finite weights), not raised,
+    so the run directory is still written and can be diagnosed."""
+    try:
+        _fit(model, settings, parts, run_dir, resuming, quiet, monitor)
+    except TrainingDivergedError as exc:
+        return exc
+    return None
+
+
+def _print_hint(run_dir: Path, monitor: Monitor, history: Any, metrics: dict) -> None:
+    """One line naming the doctor's first finding, if it has one."""
+    found = examine(run_facts(monitor.to_dict(), history.to_dict(), metrics))
+    if found:
+        first = found[0]
+        since = f" since epoch {first.epoch}" if first.epoch else ""
+        print(f"  diagnose: {first.code.replace('_', ' ')}{since} — see gradwise diagnose {run_dir}")
 
 
 def _prepare(settings: dict, resumed: dict | None):
@@ -355,10 +389,11 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
           f"{settings['epochs']} epochs")
 
 
-def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
+def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
+         monitor: Monitor | None = None):
     """Train on the training split, watching the dev split; returns the History."""
 
-    callbacks: list[Callback] = []
+    callbacks: list[Callback] = [monitor] if monitor is not None else []
     if settings["early_stopping"] is not None:
         callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
     if settings["checkpoint_every"]:
