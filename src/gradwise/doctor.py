@@ -31,6 +31,7 @@ EXPLAINS = {
     "unnormalized_inputs": {"saturated_units", "exploding_gradients", "learning_rate_too_high", "dead_relu",
                             "learning_rate_too_low", "vanishing_gradients"},
     "saturated_units": {"vanishing_gradients"},
+    "dead_relu": {"learning_rate_too_low", "vanishing_gradients"},
 }
 # A network that does not train predicts one class whatever the class shares: the training pathology is
 # the cause, the majority-class model its symptom.
@@ -127,13 +128,23 @@ def examine(facts: RunFacts) -> list[Finding]:
     """Every rule of the catalogue on one run; findings root cause first, the explained ones hidden."""
     by_layer = _by_layer(facts.records)
     found: list[Finding] = []
-    for rule in (_symmetry, _unnormalized, _lr_high, _exploding, _saturated, _vanishing, _dead, _lr_low,
-                 _majority, _overfitting):
+    rules = (_symmetry, _unnormalized, _exploding_by_depth, _lr_high, _exploding, _saturated, _vanishing,
+             _dead, _lr_low, _majority, _overfitting)
+    for rule in rules:
         finding = rule(facts, by_layer)
         if finding is not None:
             found.append(finding)
+    if any("grad_norm_first_over_last" in f.evidence for f in found if f.code == "exploding_gradients"):
+        # gradients that grow layer after layer are the cause; a step that overshoots is their symptom
+        found = [f for f in found if f.code not in ("learning_rate_too_high", "dead_relu", "saturated_units")]
     hidden = set().union(*(EXPLAINS.get(f.code, set()) for f in found))
-    return [f for f in found if f.code not in hidden]
+    seen: set[str] = set()
+    out = []
+    for f in found:
+        if f.code not in hidden and f.code not in seen:
+            seen.add(f.code)
+            out.append(f)
+    return out
 
 
 def _by_layer(records: list[dict]) -> dict[int, list[dict]]:
@@ -148,7 +159,10 @@ def _hidden(by_layer: dict[int, list[dict]]) -> list[int]:
 
 
 def _values(rows: list[dict], key: str) -> list[float]:
-    """The recorded values of `key`; non-finite (None) ones as inf."""
+    """The recorded values of `key`; non-finite (None) ones as inf. Update ratios skip the measurement of
+    the starting weights (nothing was updated yet)."""
+    if key == "update_ratio":
+        rows = [r for r in rows if not r.get("initial")]
     return [math.inf if r.get(key) is None else float(r[key]) for r in rows if key in r]
 
 
@@ -196,7 +210,8 @@ def _cost_rise(facts: RunFacts) -> tuple[int, float, float] | None:
 
 def _lr_high(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
     rise = _cost_rise(facts)
-    first = [rows[0] for rows in by_layer.values() if rows]
+    trained = [[r for r in rows if not r.get("initial")] for rows in by_layer.values()]
+    first = [rows[0] for rows in trained if rows]
     ratios = _values(first, "update_ratio")
     big = max(ratios) if ratios else 0.0
     if not (facts.diverged or rise is not None or big > UPDATE_HIGH):
@@ -229,7 +244,13 @@ def _exploding(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | No
                     "network) until a step throws the weights far away",
                     "use He/Xavier initialization (variance 2/n or 1/n), batch norm, gradient clipping "
                     "(clipnorm), or a smaller learning rate")
-    ratio = _gradient_ratio(by_layer)
+    return None
+
+
+def _exploding_by_depth(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
+    """‖dW^[1]‖ ≫ ‖dW^[L]‖ at the starting weights: the gradients grow on the way back before any step
+    (the initialization's doing, whatever the learning rate)."""
+    ratio = _gradient_ratio({k: [r for r in rows if r.get("initial")] for k, rows in by_layer.items()})
     if ratio is not None and ratio > GRADIENT_RATIO:
         return Finding("exploding_gradients", "error", 1, None, {"grad_norm_first_over_last": ratio},
                        "the first layer's gradient is far larger than the last one's: gradients grow "
@@ -244,7 +265,8 @@ def _gradient_ratio(by_layer: dict[int, list[dict]]) -> float | None:
     if len(layers) < 3:
         return None
     first, last = _values(by_layer[layers[0]], "grad_norm"), _values(by_layer[layers[-1]], "grad_norm")
-    ratios = [a / b for a, b in zip(first, last, strict=False) if math.isfinite(a) and math.isfinite(b) and b > 0]
+    ratios = [a / b for a, b in zip(first, last, strict=False)
+              if math.isfinite(a) and math.isfinite(b) and b > 0]
     return statistics.median(ratios) if ratios else None
 
 
@@ -292,7 +314,8 @@ def _dead(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
 
 def _lr_low(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
     costs = [c for c in facts.history.get("cost") or [] if math.isfinite(c)]
-    medians = [statistics.median(_values(rows, "update_ratio")) for rows in by_layer.values() if rows]
+    medians = [statistics.median(_values(rows, "update_ratio")) for rows in by_layer.values()
+               if _values(rows, "update_ratio")]
     if len(costs) < 2 or not medians or max(medians) >= UPDATE_LOW:
         return None
     drop = (costs[0] - costs[-1]) / abs(costs[0]) if costs[0] else 0.0

@@ -92,6 +92,13 @@ class Monitor(Callback):
                        "steps_per_epoch": self._steps_per_epoch}
         self._last_theta = self.model.theta.copy()
         self._last_epoch = int(logs.get("initial_epoch", 0)) - 1
+        # The starting weights too: a run that diverges in its first epoch still shows its gradients.
+        initial = self.measure(self._last_epoch)
+        for r in initial:
+            r["initial"] = True
+        self.records.extend(initial)
+        if self.model.history is not None:
+            self.model.history.layers.extend(initial)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if epoch % self.every and epoch != self._total - 1:
