@@ -134,7 +134,7 @@ def examine(facts: RunFacts) -> list[Finding]:
         finding = rule(facts, by_layer)
         if finding is not None:
             found.append(finding)
-    if any("grad_norm_first_over_last" in f.evidence for f in found if f.code == "exploding_gradients"):
+    if any(f.evidence.get("at") == "starting weights" for f in found if f.code == "exploding_gradients"):
         # gradients that grow layer after layer are the cause; a step that overshoots is their symptom
         found = [f for f in found if f.code not in ("learning_rate_too_high", "dead_relu", "saturated_units")]
     hidden = set().union(*(EXPLAINS.get(f.code, set()) for f in found))
@@ -248,15 +248,27 @@ def _exploding(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | No
 
 
 def _exploding_by_depth(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
-    """‖dW^[1]‖ ≫ ‖dW^[L]‖ at the starting weights: the gradients grow on the way back before any step
-    (the initialization's doing, whatever the learning rate)."""
-    ratio = _gradient_ratio({k: [r for r in rows if r.get("initial")] for k, rows in by_layer.items()})
+    """At the starting weights (the initialization's doing, whatever the learning rate): the hidden
+    activations' spread grows more than GRADIENT_RATIO× from the first hidden layer to the last, or
+    ‖dW^[1]‖ ≫ ‖dW^[L]‖."""
+    initial = {k: [r for r in rows if r.get("initial")] for k, rows in by_layer.items()}
+    hidden = [initial[k][0] for k in _hidden(by_layer) if initial.get(k)]
+    evidence: dict[str, Any] = {}
+    if len(hidden) >= 2:
+        first, last = hidden[0].get("std"), hidden[-1].get("std")
+        if last is None or (first and last / first > GRADIENT_RATIO):
+            evidence = {"activation_std_first_hidden": first, "activation_std_last_hidden": last}
+    ratio = _gradient_ratio(initial)
     if ratio is not None and ratio > GRADIENT_RATIO:
-        return Finding("exploding_gradients", "error", 1, None, {"grad_norm_first_over_last": ratio},
-                       "the first layer's gradient is far larger than the last one's: gradients grow "
-                       "layer after layer on the way back",
-                       "use He/Xavier initialization (variance 2/n or 1/n) or batch norm")
-    return None
+        evidence["grad_norm_first_over_last"] = ratio
+    if not evidence:
+        return None
+    evidence["at"] = "starting weights"
+    return Finding("exploding_gradients", "error", 1, None, evidence,
+                   "with weights too large for the layer widths, activations and gradients are multiplied by "
+                   "W^[l] layer after layer and grow exponentially with depth until the cost overflows",
+                   "use He/Xavier initialization (variance 2/n or 1/n: W·√(2/n^[l−1])) or batch norm; "
+                   "gradient clipping (clipnorm) bounds the steps")
 
 
 def _gradient_ratio(by_layer: dict[int, list[dict]]) -> float | None:

@@ -18,6 +18,9 @@ def xor(m: int = 400, seed: int = 0):
 
 
 PLANTED = {
+    "exploding_gradients": [(blobs, {}, dict(init="random", layers=(64,) * 6, lr=1e-4)),
+                            (blobs, dict(classes=3, seed=4), dict(init="random", hidden="leaky_relu",
+                                                                   layers=(32,) * 4, lr=1e-3))],
     "symmetry_not_broken": [(blobs, {}, dict(init="zeros")), (blobs, {}, dict(init="zeros", hidden="tanh"))],
     "learning_rate_too_high": [(blobs, {}, dict(lr=50.0)), (blobs, {}, dict(optimizer="adam", lr=5.0))],
     "learning_rate_too_low": [(blobs, {}, dict(lr=1e-6)), (blobs, {}, dict(optimizer="adam", lr=1e-7))],
@@ -70,6 +73,8 @@ def test_healthy_run_has_no_finding(case):
 
 @pytest.mark.parametrize(("before", "after", "code"), [
     (dict(init="zeros"), dict(init="he"), "symmetry_not_broken"),
+    (dict(init="random", layers=(64,) * 6, lr=1e-4), dict(init="he", layers=(64,) * 6, lr=0.01),
+     "exploding_gradients"),
     (dict(lr=50.0), dict(lr=0.1), "learning_rate_too_high"),
     (dict(lr=1e-6), dict(lr=0.1), "learning_rate_too_low"),
     (dict(hidden="tanh", init="random", layers=(64, 64)), dict(hidden="tanh", init="xavier", layers=(64, 64)),
