@@ -154,6 +154,11 @@ def _by_layer(records: list[dict]) -> dict[int, list[dict]]:
     return out
 
 
+def _epoch(record: dict) -> int:
+    """The 1-based epoch of a record; the starting weights' measurement counts as epoch 1."""
+    return max(1, int(record["epoch"]) + 1)
+
+
 def _hidden(by_layer: dict[int, list[dict]]) -> list[int]:
     return sorted(by_layer)[:-1]
 
@@ -172,7 +177,7 @@ def _symmetry(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | Non
         spread = last.get("unit_spread")
         if last["units"] > 1 and spread is not None and spread <= SYMMETRY_SPREAD:
             return Finding(
-                "symmetry_not_broken", "error", layer, by_layer[layer][0]["epoch"] + 1,
+                "symmetry_not_broken", "error", layer, _epoch(by_layer[layer][0]),
                 {"unit_spread": float(spread), "units": last["units"]},
                 "every unit of the layer started with the same weights, so each gets the same gradient and "
                 "they stay identical: the layer computes one feature however many units it has",
@@ -217,7 +222,7 @@ def _lr_high(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None
     if not (facts.diverged or rise is not None or big > UPDATE_HIGH):
         return None
     evidence: dict[str, Any] = {"first_update_ratio": big}
-    epoch = first[0]["epoch"] + 1 if first else 1
+    epoch = _epoch(first[0]) if first else 1
     if rise is not None:
         evidence.update(first_cost=rise[1], cost_then=rise[2])
         epoch = rise[0] + 1
@@ -238,7 +243,7 @@ def _exploding(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | No
             g, w = r.get("grad_norm"), r.get("weight_norm")
             if g is None or (w and g > 1e3 * w):
                 return Finding(
-                    "exploding_gradients", "error", layer, r["epoch"] + 1,
+                    "exploding_gradients", "error", layer, _epoch(r),
                     {"grad_norm": math.inf if g is None else g, "weight_norm": w},
                     "gradients grow layer after layer (products of weights larger than 1 in a deep "
                     "network) until a step throws the weights far away",
@@ -289,7 +294,7 @@ def _saturated(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | No
         if known and statistics.median(known) > SATURATED_LIMIT:
             start = next(i for i, s in enumerate(shares) if s is not None and s > SATURATED_LIMIT)
             return Finding(
-                "saturated_units", "warning", layer, by_layer[layer][start]["epoch"] + 1,
+                "saturated_units", "warning", layer, _epoch(by_layer[layer][start]),
                 {"saturated_fraction": statistics.median(known), "activation": by_layer[layer][0]["activation"]},
                 "large pre-activations push sigmoid/tanh into their flat tails where g'(z) ≈ 0, so almost "
                 "no gradient flows through the layer (large random weights, or unscaled inputs)",
@@ -303,7 +308,7 @@ def _vanishing(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | No
     if ratio is None or ratio >= 1 / GRADIENT_RATIO:
         return None
     return Finding(
-        "vanishing_gradients", "error", sorted(by_layer)[0], by_layer[sorted(by_layer)[0]][0]["epoch"] + 1,
+        "vanishing_gradients", "error", sorted(by_layer)[0], _epoch(by_layer[sorted(by_layer)[0]][0]),
         {"grad_norm_first_over_last": ratio, "depth": len(by_layer)},
         "each layer multiplies the gradient by W·g'(z) on the way back; with sigmoid (g' ≤ 1/4) or small "
         "weights it shrinks exponentially with depth and the first layers stop learning",
@@ -317,7 +322,7 @@ def _dead(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
         if last is not None and last > DEAD_LIMIT:
             start = next(i for i, r in enumerate(rows) if (r.get("dead_fraction") or 0) > DEAD_LIMIT)
             return Finding(
-                "dead_relu", "warning", layer, rows[start]["epoch"] + 1, {"dead_fraction": last},
+                "dead_relu", "warning", layer, _epoch(rows[start]), {"dead_fraction": last},
                 "a ReLU unit whose input is negative on every example outputs 0 and gets no gradient: it "
                 "never recovers (often after a too-large step, or biases pushed negative)",
                 "lower the learning rate, use He initialization, or LeakyReLU (--hidden leaky_relu)")
