@@ -23,6 +23,7 @@ from .initializers import Initializer
 from .io import load, save
 from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .model import Sequential, mlp
+from .monitor import Monitor
 from .optim import GD, Adam, ExponentialDecay, InverseTimeDecay, Momentum, RMSprop, StepDecay
 from .training import History, fit
 from .tuning import SearchSpace, TuneResult, tune
@@ -37,6 +38,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gradwise' has no attribute {name!r}")
 
 __all__ = [
+    "Monitor",
     "__version__",
     "Sequential", "mlp", "fit", "History",
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",

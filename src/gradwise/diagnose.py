@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from .model import Sequential
 
 __all__ = ["Diagnosis", "LayerHealth", "LayerStats", "diagnose", "layer_health", "noise_threshold",
-           "plot_layer_health"]
+           "plot_layer_health", "plot_training_health"]
 
 #: a gap (avoidable bias or variance) above this many error points counts as "high"
 DEFAULT_THRESHOLD = 0.02
@@ -577,6 +577,56 @@ def plot_layer_health(health: LayerHealth, path: Any = None):
     for a in axes.ravel():
         a.set_xlabel("layer")
         a.set_xticks(idx)
+    if path is not None:
+        plots.save_figure(fig, path)
+    return fig
+
+
+def plot_training_health(monitor: dict, history: dict[str, list], findings: list[Finding] | None = None,
+                         path: Any = None):
+    """Heat maps of the Monitor's records over epochs and the cost curves with each finding's onset.
+
+    Panels: log10 ‖dW^[l]‖ (layer × epoch), the activations' std, the dead-ReLU / saturated share, and the
+    training and dev cost by epoch with a dashed line at the epoch each finding started. Non-finite values
+    are left blank. Returns the Figure (Agg canvas); with `path`, also writes it there as a PNG, atomically.
+    """
+    records = [r for r in monitor.get("records") or [] if not r.get("initial")]
+    layers = sorted({int(r["layer"]) for r in records})
+    epochs = sorted({int(r["epoch"]) for r in records})
+    fig, axes = plots.subplots(2, 2, figsize=(10, 7))
+    panels = [("grad_norm", "log10 ‖dW‖", True), ("std", "activation std", False),
+              ("share", "dead ReLU / saturated share", False)]
+    for ax, (key, title, log) in zip(axes.ravel()[:3], panels, strict=True):
+        grid = np.full((len(layers), len(epochs)), np.nan)
+        for r in records:
+            value = r.get(key) if key != "share" else (r.get("dead_fraction") if r.get("dead_fraction")
+                                                       is not None else r.get("saturated_fraction"))
+            if value is not None and (value > 0 or not log):
+                grid[layers.index(int(r["layer"])), epochs.index(int(r["epoch"]))] = \
+                    math.log10(value) if log else value
+        ax.set_title(title)
+        if not grid.size:  # a run that diverged in its first epoch: only the starting weights were measured
+            ax.text(0.5, 0.5, "no epoch recorded", ha="center", va="center", transform=ax.transAxes)
+            continue
+        image = ax.imshow(grid, aspect="auto", origin="lower", interpolation="nearest",
+                          extent=(0.5, len(epochs) + 0.5, 0.5, len(layers) + 0.5))
+        fig.colorbar(image, ax=ax)
+        ax.set_xlabel("recorded epoch")
+        ax.set_ylabel("layer")
+    ax = axes[1, 1]
+    for key, label in (("cost", "training cost"), ("val_cost", "dev cost")):
+        values = [v if v is not None and math.isfinite(v) else np.nan for v in history.get(key) or []]
+        if values:
+            ax.plot(range(1, len(values) + 1), values, label=label)
+    for f in findings or []:
+        if f.epoch:
+            ax.axvline(f.epoch, color="tab:red", linestyle="--", alpha=0.6)
+            ax.annotate(f.code, (f.epoch, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                        va="top", color="tab:red")
+    ax.set_title("cost by epoch (dashed: where a finding started)")
+    ax.set_xlabel("epoch")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     if path is not None:
         plots.save_figure(fig, path)
     return fig

@@ -35,7 +35,7 @@ from .layers import CHECKING, Activation, Dense
 __all__ = ["Monitor"]
 
 #: rows of the training data in the probe batch (a fixed prefix: the same examples every epoch)
-PROBE_ROWS = 256
+PROBE_ROWS = 64
 #: a sigmoid output within 0.01 of 0 or 1 (tanh within 0.01 of ±1) sits where g'(z) < ~0.01
 SATURATION_LEVEL = 0.99
 
@@ -52,7 +52,7 @@ class Monitor(Callback):
     ----------
     every : int, default 1
         Record at the end of epochs 0, every, 2·every, … and the last one.
-    probe_rows : int, default 256
+    probe_rows : int, default 64
         Training rows (the first ones) in the probe batch.
 
     Attributes
