@@ -63,8 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train", help="train a network and write a run directory",
         description="Train a fully connected network on a built-in data set or your own CSV/NPZ file. "
-                    "Writes config.json, history.csv, model.safetensors + model.json, metrics.json and "
-                    "plots into the run directory.",
+                    "Writes config.json, history.csv, model.safetensors + model.json, metrics.json, "
+                    "monitor.json (per-layer statistics each epoch, for gradwise diagnose) and plots into the "
+                    "run directory. A run that diverges keeps its directory (the last finite weights) and "
+                    "exits 1.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_data_flags(p, required=False)
 
@@ -452,4 +454,4 @@ def _print_summary(run_dir: Path, model: Any, history: Any, metrics: dict, secon
     if metrics["test"]:
         print("\n".join("  test   " + line for line in common.format_metrics(metrics["test"])[:1]))
     print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
-          f"metrics.json, plots)")
+          f"metrics.json, monitor.json, plots)")
