@@ -6,13 +6,15 @@ stuck in the flat tails where g'(z) ≈ 0, ReLU units that never fire, hidden un
 because the weights started equal ("Random Initialization": symmetry is not broken), and updates that are
 too large or too small for the weights they change (a healthy step moves W by about 1e-3 of ‖W‖).
 
-Each `every` epochs the Monitor runs one forward and backward pass on a fixed probe batch of the
-training data (dropout off, batch-norm running averages untouched) and records per Dense layer [l]:
+At the starting weights and then each `every` epochs the Monitor runs a forward pass on a fixed probe
+batch of the training data (dropout off, batch-norm running averages untouched) and records per Dense
+layer [l]:
 
     mean, std          of A^[l] = g(Z^[l]) on the probe batch
     dead_fraction      ReLU units whose output is 0 on every probe example
     saturated_fraction sigmoid outputs outside [0.01, 0.99], tanh outside [−0.99, 0.99]
-    grad_norm          ‖dW^[l]‖_F on the probe batch;  weight_norm ‖W^[l]‖_F
+    grad_norm          ‖dW^[l]‖_F of the epoch's last training step (of the probe batch for the starting
+                       weights);  weight_norm ‖W^[l]‖_F
     update_ratio       ‖W^[l]_now − W^[l]_before‖_F / ‖W^[l]_before‖_F over the recorded epochs, per step
     unit_spread        max over units j of ‖W^[l]_j − W^[l]_0‖ / (‖W^[l]‖ + 1e-12): 0 when every unit of the
                        layer has the same weights (symmetry not broken)
@@ -103,14 +105,19 @@ class Monitor(Callback):
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if epoch % self.every and epoch != self._total - 1:
             return
-        records = self.measure(epoch)
+        records = self.measure(epoch, float(logs.get("cost", math.nan)))
         self.records.extend(records)
         history = self.model.history
         if history is not None:
             history.layers.extend(records)
 
-    def measure(self, epoch: int) -> list[dict[str, Any]]:
-        """One forward/backward pass on the probe batch; one record per Dense layer (and its activation)."""
+    def measure(self, epoch: int, cost: float | None = None) -> list[dict[str, Any]]:
+        """A forward pass on the probe batch; one record per Dense layer (and its activation).
+
+        With `cost` (the epoch's training cost, at an epoch's end) the gradients are those the epoch's last
+        training step left in `model.grad`, which costs nothing; without it (the starting weights) a
+        backward pass on the probe batch computes them and the probe's cost.
+        """
         assert self._probe is not None and self._last_theta is not None  # set in on_train_begin
         model = self.model
         X, t = self._probe
@@ -119,7 +126,7 @@ class Monitor(Callback):
             for layer in model.layers:
                 out = layer.forward(out, CHECKING)
                 outputs.append(out)
-            J, _ = model.loss_and_gradient(X, t, CHECKING)
+            J = cost if cost is not None else model.loss_and_gradient(X, t, CHECKING)[0]
             model.clear_cache()
             steps = max(1, (epoch - (self._last_epoch if self._last_epoch is not None else -1)))
             steps *= self._steps_per_epoch
