@@ -27,6 +27,7 @@ from .layers import BatchNorm, Dense, Dropout, LeakyReLU, Linear, ReLU, Sigmoid,
 from .liveplot import LivePlot
 from .lr_find import LRFindResult, lr_find
 from .model import Sequential, mlp
+from .monitor import Monitor
 from .optim import GD, Adam, CosineDecay, ExponentialDecay, InverseTimeDecay, Momentum, OneCycle, RMSprop, StepDecay
 from .plateau import ReduceLROnPlateau
 from .tracking import CSVLogger, TensorBoard
@@ -43,6 +44,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gradwise' has no attribute {name!r}")
 
 __all__ = [
+    "Monitor",
     "__version__",
     "Sequential", "mlp", "fit", "History", "Ensemble", "Ensemble",
     "Dense", "Dropout", "BatchNorm", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax",

@@ -28,7 +28,8 @@ class Callback:
     """Hooks called by `fit`. `self.model` is set before `on_train_begin`.
 
     `on_train_begin(logs)` receives `{"epochs": total epochs to reach, "initial_epoch": first epoch of
-    this call, "metrics": keys fit records each epoch}`; `on_epoch_end(epoch, logs)` receives that
+    this call, "metrics": keys fit records each epoch, "training_data": the prepared (X, y),
+    "steps_per_epoch"}`; `on_epoch_end(epoch, logs)` receives that
     epoch's metrics (`cost`, `accuracy`, `val_cost`, `val_accuracy`, `learning_rate`, …).
     """
 

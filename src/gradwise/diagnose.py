@@ -46,6 +46,7 @@ import numpy as np
 
 from . import _html, plots
 from ._validation import check_float, check_int
+from .doctor import Finding, RunFacts, examine, json_safe
 from .errors import GradwiseTypeError, GradwiseValueError
 from .layers import CHECKING, Activation, Dense, Dropout
 from .model import Sequential
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from .model import Sequential
 
 __all__ = ["Diagnosis", "LayerHealth", "LayerStats", "diagnose", "layer_health", "noise_threshold",
-           "plot_layer_health"]
+           "plot_layer_health", "plot_training_health"]
 
 #: a gap (avoidable bias or variance) above this many error points counts as "high"
 DEFAULT_THRESHOLD = 0.02
@@ -111,20 +112,29 @@ class Diagnosis:
     suggestions: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     health: LayerHealth | None = None
+    findings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-able and always valid JSON: non-finite statistics become null (their findings say why)."""
         keys = ("train_error", "dev_error", "human_error", "avoidable_bias", "variance", "threshold",
                 "high_bias", "high_variance", "verdict", "recipe", "suggestions", "notes")
         out = {k: getattr(self, k) for k in keys}
         out["health"] = self.health.to_dict() if self.health is not None else None
-        return out
+        out["findings"] = [f.to_dict() for f in self.findings]
+        return json_safe(out)
 
     def _repr_html_(self) -> str:
         """Jupyter's display: the verdict as a heading, then the plain report."""
         return _html.heading(f"verdict: {self.verdict}") + _html.text(str(self))
 
     def __str__(self) -> str:
-        lines = [
+        lines = [f"finding {i}: {f}" for i, f in enumerate(self.findings, start=1)]
+        if any(f.code not in ("high_bias", "high_variance", "overfitting") for f in self.findings):
+            lines.append(f"bias/variance verdict withheld: training errors of {_pct(self.train_error)} / "
+                         f"{_pct(self.dev_error)} (dev) say little until finding 1 is fixed")
+            lines.extend(f"note: {n}" for n in self.notes)
+            return "\n".join(lines + ([str(self.health)] if self.health is not None else []))
+        lines += [
             f"verdict: {self.verdict}",
             f"  training error {_pct(self.train_error)}, dev error {_pct(self.dev_error)}, "
             f"human-level error {_pct(self.human_error)}",
@@ -162,6 +172,7 @@ def diagnose(
     training: dict | None = None,
     X: Any = None,
     y: Any = None,
+    facts: RunFacts | None = None,
 ) -> Diagnosis:
     """Bias/variance verdict against a human-level (≈ Bayes) error, with the seeds' recipe.
 
@@ -180,6 +191,10 @@ def diagnose(
         "early_stopping", "batch_size", "l2", "keep_prob", "layers"), for the recipe.
     X, y : arrays of shape (m, n_x) and (m,), optional
         A batch, as the model takes it: adds `layer_health(model, X, y)`.
+    facts : doctor.RunFacts, optional
+        The run's Monitor records, cost curves and class shares: adds the doctor's `findings` (codes of
+        docs/doctor.md, root cause first); a training pathology or a majority-class model replaces the
+        high-bias/high-variance findings, which only mean something for a network that trains.
 
     Returns
     -------
@@ -226,12 +241,34 @@ def diagnose(
                      "different distributions, or dropout/regularization inflates the training error")
     diagnosis = Diagnosis(train_error, dev_error, human_error, bias, variance, threshold, high_bias,
                           high_variance, verdict, recipe, suggestions, notes)
+    diagnosis.findings = _findings(diagnosis, facts)
     if X is not None or y is not None:
         if model is None or X is None or y is None:
             raise GradwiseValueError("per-layer health needs model=, X= and y= together")
         diagnosis.health = layer_health(model, X, y,
                                         learning_rate=(training or {}).get("learning_rate"))
     return diagnosis
+
+
+def _findings(d: Diagnosis, facts: RunFacts | None) -> list[Finding]:
+    """The doctor's findings on the run, then high_bias / high_variance when nothing comes before them."""
+    found = examine(facts) if facts is not None else []
+    if any(f.code != "overfitting" for f in found):
+        return found
+    if d.high_bias:
+        found.append(Finding(
+            "high_bias", "warning", None, None,
+            {"train_error": d.train_error, "human_error": d.human_error, "avoidable_bias": d.avoidable_bias},
+            "the training error is well above the human-level error: the model does not fit the training set",
+            "; ".join(d.recipe[:3]) or "a bigger network, train longer"))
+    if d.high_variance:
+        found.append(Finding(
+            "high_variance", "warning", None, None,
+            {"train_error": d.train_error, "dev_error": d.dev_error, "variance": d.variance},
+            "the dev error is well above the training error: the model does not generalize from the training set",
+            "more data, regularization (l2, dropout, early stopping)" if not d.high_bias else
+            "fix the bias first, then: more data, regularization"))
+    return found
 
 
 def noise_threshold(dev_error: float, m_dev: int, floor: float = DEFAULT_THRESHOLD) -> float:
@@ -544,6 +581,56 @@ def plot_layer_health(health: LayerHealth, path: Any = None):
     for a in axes.ravel():
         a.set_xlabel("layer")
         a.set_xticks(idx)
+    if path is not None:
+        plots.save_figure(fig, path)
+    return fig
+
+
+def plot_training_health(monitor: dict, history: dict[str, list], findings: list[Finding] | None = None,
+                         path: Any = None):
+    """Heat maps of the Monitor's records over epochs and the cost curves with each finding's onset.
+
+    Panels: log10 ‖dW^[l]‖ (layer × epoch), the activations' std, the dead-ReLU / saturated share, and the
+    training and dev cost by epoch with a dashed line at the epoch each finding started. Non-finite values
+    are left blank. Returns the Figure (Agg canvas); with `path`, also writes it there as a PNG, atomically.
+    """
+    records = [r for r in monitor.get("records") or [] if not r.get("initial")]
+    layers = sorted({int(r["layer"]) for r in records})
+    epochs = sorted({int(r["epoch"]) for r in records})
+    fig, axes = plots.subplots(2, 2, figsize=(10, 7))
+    panels = [("grad_norm", "log10 ‖dW‖", True), ("std", "activation std", False),
+              ("share", "dead ReLU / saturated share", False)]
+    for ax, (key, title, log) in zip(axes.ravel()[:3], panels, strict=True):
+        grid = np.full((len(layers), len(epochs)), np.nan)
+        for r in records:
+            value = r.get(key) if key != "share" else (r.get("dead_fraction") if r.get("dead_fraction")
+                                                       is not None else r.get("saturated_fraction"))
+            if value is not None and (value > 0 or not log):
+                grid[layers.index(int(r["layer"])), epochs.index(int(r["epoch"]))] = \
+                    math.log10(value) if log else value
+        ax.set_title(title)
+        if not grid.size:  # a run that diverged in its first epoch: only the starting weights were measured
+            ax.text(0.5, 0.5, "no epoch recorded", ha="center", va="center", transform=ax.transAxes)
+            continue
+        image = ax.imshow(grid, aspect="auto", origin="lower", interpolation="nearest",
+                          extent=(0.5, len(epochs) + 0.5, 0.5, len(layers) + 0.5))
+        fig.colorbar(image, ax=ax)
+        ax.set_xlabel("recorded epoch")
+        ax.set_ylabel("layer")
+    ax = axes[1, 1]
+    for key, label in (("cost", "training cost"), ("val_cost", "dev cost")):
+        values = [v if v is not None and math.isfinite(v) else np.nan for v in history.get(key) or []]
+        if values:
+            ax.plot(range(1, len(values) + 1), values, label=label)
+    for f in findings or []:
+        if f.epoch:
+            ax.axvline(f.epoch, color="tab:red", linestyle="--", alpha=0.6)
+            ax.annotate(f.code, (f.epoch, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                        va="top", color="tab:red")
+    ax.set_title("cost by epoch (dashed: where a finding started)")
+    ax.set_xlabel("epoch")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     if path is not None:
         plots.save_figure(fig, path)
     return fig

@@ -18,6 +18,7 @@ class History:
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.layers: list[dict] = []  # per-layer statistics a Monitor records (not in to_dict: not per epoch)
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch.append(int(epoch))

@@ -49,6 +49,7 @@ CONFIG = "config.json"
 CHECKPOINT = "checkpoint.safetensors"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
+MONITOR = "monitor.json"  # per-layer statistics through training (gw.Monitor), read by gradwise diagnose
 MODEL = "model.safetensors"
 COST_PLOT = "cost.png"
 BOUNDARY_PLOT = "decision_boundary.png"

@@ -223,7 +223,7 @@ def fit(
     history, opt, total = _training_state(model, opt, checkpoint, epochs)
     guard = _divergence_guard(callbacks, terminate_on_nan, history)
     metrics = _metric_names(model, validation is not None)
-    _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint)
+    _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint, (X, y, batch_size))
     batches = Batches(X, y, batch_size, shuffle, model.rng, augment, weights)
     control = _step_control(schedule, opt, callbacks, batches, total)
     accuracy = _Accuracy(model.loss, y) if model.loss != "mse" else None
@@ -405,7 +405,7 @@ def _divergence_guard(callbacks: list[Callback], terminate_on_nan: bool, history
 
 
 def _start_callbacks(model: Sequential, callbacks: list[Callback], verbose: int, total: int,
-                     metrics: list[str], checkpoint: CheckpointData | None) -> None:
+                     metrics: list[str], checkpoint: CheckpointData | None, data: tuple) -> None:
     """Order the callbacks, call `on_train_begin`, and give them their checkpointed state.
 
     Checkpoints run after every other callback so they capture the epoch's final state (EarlyStopping's
@@ -418,7 +418,9 @@ def _start_callbacks(model: Sequential, callbacks: list[Callback], verbose: int,
         cb.model = model
         if isinstance(cb, Checkpoint):
             cb.trainer_callbacks = callbacks
-    begin_logs = {"epochs": total, "initial_epoch": model.epochs_trained, "metrics": metrics}
+    X, y, batch_size = data  # the prepared training data, for callbacks that measure on it (Monitor)
+    begin_logs = {"epochs": total, "initial_epoch": model.epochs_trained, "metrics": metrics,
+                  "training_data": (X, y), "steps_per_epoch": -(-len(X) // (batch_size or len(X)))}
     for cb in callbacks:
         cb.on_train_begin(dict(begin_logs))
     if checkpoint is not None:

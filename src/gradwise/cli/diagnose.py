@@ -3,7 +3,9 @@
 Reads the run's metrics (training and dev error), compares them with the human-level error you give,
 prints the verdict and concrete next steps for this model, then measures one training batch layer by
 layer (activations, dead/saturated units, gradient norms, update/weight ratios) and writes
-RUN_DIR/diagnosis.json and RUN_DIR/layers.png.
+RUN_DIR/diagnosis.json and RUN_DIR/layers.png. With the run's monitor.json (gradwise train keeps one), the
+training doctor's findings come first, root cause first (codes in docs/doctor.md), and
+RUN_DIR/training_health.png shows per-layer heat maps over epochs and the cost curves with each onset.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Any
 from .. import runs
 from .._atomic import write_json
 from ..checkpoint import load_checkpoint
-from ..diagnose import DEFAULT_THRESHOLD, diagnose, layer_health, noise_threshold, plot_layer_health
+from ..diagnose import (
+    DEFAULT_THRESHOLD,
+    diagnose,
+    layer_health,
+    noise_threshold,
+    plot_layer_health,
+    plot_training_health,
+)
+from ..doctor import run_facts
 from ..errors import GradwiseError, ModelFileError
 from ..optim import optimizers
 from . import _common as common
@@ -27,6 +37,8 @@ EXAMPLE = """examples:
   gradwise diagnose runs/digits --human-error 0.5%
 """
 
+#: the Monitor's heat maps over epochs and the cost curves with each finding's onset
+TRAINING_PLOT = "training_health.png"
 #: examples of the training split measured by the per-layer health check
 HEALTH_BATCH = 256
 
@@ -44,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=common.fraction, default=None, metavar="T",
                    help="a gap above T is 'high' (default 0.02, i.e. 2 points, raised to two standard "
                         "errors of the dev error for small dev sets)")
-    p.add_argument("--no-plot", action="store_true", help="do not write layers.png")
+    p.add_argument("--no-plot", action="store_true", help="do not write layers.png and training_health.png")
     p.set_defaults(func=run)
 
 
@@ -110,8 +122,12 @@ def run(args: argparse.Namespace) -> int:
     settings = saved_settings(config, run_dir / runs.CONFIG, complete=False)
     notes: list[str] = []
     threshold = _threshold(args, metrics, run_dir / runs.METRICS, dev_error, notes)
+    monitor = _monitor(run_dir, notes)
+    history = runs.read_history(run_dir / runs.HISTORY) if (run_dir / runs.HISTORY).exists() else None
     result = diagnose(train_error, dev_error, args.human_error, model=model, threshold=threshold,
-                      training=settings)
+                      training=settings, facts=run_facts(monitor, history, metrics))
+    if monitor is not None and not args.no_plot:
+        plot_training_health(monitor, history or {}, result.findings, run_dir / TRAINING_PLOT)
     print(f"{run_dir}: errors are {what}")
     print(result)
     result.health = _layer_health(args, run_dir, model, settings, notes)
@@ -121,6 +137,16 @@ def run(args: argparse.Namespace) -> int:
     payload["notes"] = payload["notes"] + notes
     write_json(run_dir / "diagnosis.json", payload)
     return 0
+
+
+def _monitor(run_dir: Path, notes: list[str]) -> dict | None:
+    """monitor.json of the run (per-layer statistics through training), None with a note when absent."""
+    path = run_dir / runs.MONITOR
+    if not path.exists():
+        notes.append("no monitor.json (a run from before gradwise kept one): the doctor sees only the cost "
+                     "curves and the scores")
+        return None
+    return runs.read_json(path, "per-layer statistics")
 
 
 def _layer_health(args: argparse.Namespace, run_dir: Path, model: Any, settings: dict, notes: list[str]):

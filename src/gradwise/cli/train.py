@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,13 +21,17 @@ from typing import Any
 import numpy as np
 
 from .. import runs
+from .._atomic import write_json
 from ..callbacks import Callback, Checkpoint, EarlyStopping
 from ..data import Dataset, Standardizer, load_table
 from ..data.columns import numeric_standardizer
-from ..errors import GradwiseValueError
+from ..doctor import examine, json_safe, run_facts
+from ..errors import GradwiseValueError, TrainingDivergedError
+from ..history import History
 from ..initializers import NAMES as INITS
 from ..metrics import confusion_lines, metric_lines
 from ..model import mlp
+from ..monitor import Monitor
 from ..optim.optimizers import OPTIMIZERS
 from . import _common as common
 from . import _controls as controls
@@ -59,8 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train", help="train a network and write a run directory",
         description="Train a fully connected network on a built-in data set or your own CSV/NPZ file. "
-                    "Writes config.json, history.csv, model.safetensors + model.json, metrics.json and "
-                    "plots into the run directory.",
+                    "Writes config.json, history.csv, model.safetensors + model.json, metrics.json, "
+                    "monitor.json (per-layer statistics each epoch, for gradwise diagnose) and plots into the "
+                    "run directory. A run that diverges keeps its directory (the last finite weights) and "
+                    "exits 1.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_data_flags(p, required=False)
 
@@ -311,16 +318,46 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_start(settings, ds, parts, run_dir, resumed is not None)
     start = time.perf_counter()
-    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet, args.tensorboard)
+    monitor = Monitor()
+    diverged = _fit_or_diverge(model, settings, parts, run_dir, resumed is not None, args.quiet, monitor,
+                               args.tensorboard)
+    history = model.history or History()
     seconds = time.perf_counter() - start
     if ds.class_names is not None:
         model.classes_ = np.asarray(ds.class_names)
     model.feature_names_in_ = list(ds.feature_names)
     metrics = _metrics(model, ds, parts, seconds, notes)
+    metrics["diverged"] = diverged is not None
+    write_json(run_dir / runs.MONITOR, json_safe(monitor.to_dict()))
     _write_results(run_dir, model, history, metrics, settings, ds, parts)
+    if diverged is not None:
+        print(f"gradwise train: {diverged} The run directory {run_dir} holds the history to the divergence "
+              f"and those weights: see gradwise diagnose {run_dir}", file=sys.stderr)
+        return 1
     if not args.quiet:
         _print_summary(run_dir, model, history, metrics, seconds)
+        _print_hint(run_dir, monitor, history, metrics)
     return 0
+
+
+def _fit_or_diverge(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
+                    monitor: Monitor, tensorboard: bool) -> TrainingDivergedError | None:
+    """Train with the Monitor; a divergence is returned (the model holds the last finite weights), not raised,
+    so the run directory is still written and can be diagnosed."""
+    try:
+        _fit(model, settings, parts, run_dir, resuming, quiet, tensorboard, monitor)
+    except TrainingDivergedError as exc:
+        return exc
+    return None
+
+
+def _print_hint(run_dir: Path, monitor: Monitor, history: Any, metrics: dict) -> None:
+    """One line naming the doctor's first finding, if it has one."""
+    found = examine(run_facts(monitor.to_dict(), history.to_dict(), metrics))
+    if found:
+        first = found[0]
+        since = f" since epoch {first.epoch}" if first.epoch else ""
+        print(f"  diagnose: {first.code.replace('_', ' ')}{since} — see gradwise diagnose {run_dir}")
 
 
 def prepare(settings: dict, resumed: dict | None):
@@ -369,10 +406,10 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
 
 
 def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
-         tensorboard: bool = False):
+         tensorboard: bool = False, monitor: Monitor | None = None):
     """Train on the training split, watching the dev split; returns the History."""
 
-    callbacks: list[Callback] = []
+    callbacks: list[Callback] = [monitor] if monitor is not None else []
     if settings["early_stopping"] is not None:
         callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
     if settings["checkpoint_every"]:
@@ -442,4 +479,4 @@ def _print_summary(run_dir: Path, model: Any, history: Any, metrics: dict, secon
             lines += confusion_lines(metrics["test"]["confusion_matrix"], model.classes_)
         print("\n".join("  test   " + line for line in lines))
     print(f"  wrote {run_dir}/ (config.json, history.csv, model.safetensors, model.json, "
-          f"metrics.json, plots)")
+          f"metrics.json, monitor.json, plots)")
