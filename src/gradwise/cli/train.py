@@ -4,7 +4,8 @@ The data are split into train/dev(/test) with `gw.split`; the model's `Standardi
 training split only (unless --no-standardize) and applied by the model to every input; the network is
 trained and the run written atomically (see `gradwise.runs`). `--checkpoint-every K` keeps a checkpoint
 in the run; `--resume` continues a killed run from it and ends with exactly the weights an uninterrupted
-run would have.
+run would have. SIGTERM or Ctrl-C finishes the current epoch, writes the checkpoint and exits with code 75
+(`gradwise.preemption`); `--resume` continues from there.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +30,7 @@ from ..initializers import NAMES as INITS
 from ..model import mlp
 from ..optim import InverseTimeDecay
 from ..optim.optimizers import OPTIMIZERS
+from ..preemption import PREEMPTED_EXIT_CODE, Preemption, stop_on_signals
 from . import _common as common
 from ._common import UsageError
 
@@ -36,6 +39,9 @@ EXAMPLE = """examples:
   gradwise train --data measurements.csv --target label --l2 0.7 --keep-prob 0.86 --early-stopping 20
   gradwise train --dataset digits --epochs 1000 --checkpoint-every 50 --out runs/digits
   gradwise train --out runs/digits --resume            # after a crash: continue from the checkpoint
+
+SIGTERM or Ctrl-C: the current epoch finishes, RUN_DIR/checkpoint.safetensors is written and train exits
+with code 75; --resume then ends with exactly the weights of an uninterrupted run.
 """
 
 #: defaults of the training flags; the parser's defaults are None so a resume can tell what was given
@@ -299,7 +305,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_start(settings, ds, parts, run_dir, resumed is not None)
     start = time.perf_counter()
-    history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet)
+    preemption = Preemption(run_dir / runs.CHECKPOINT)
+    with stop_on_signals(preemption, "gradwise train"):
+        history = _fit(model, settings, parts, run_dir, resumed is not None, args.quiet, preemption)
+    if preemption.preempted_at is not None:
+        return _preempted(run_dir, preemption.preempted_at)
     seconds = time.perf_counter() - start
     if ds.class_names is not None:
         model.classes_ = np.asarray(ds.class_names)
@@ -355,7 +365,8 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
           f"{settings['epochs']} epochs")
 
 
-def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool):
+def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
+         preemption: Preemption):
     """Train on the training split, watching the dev split; returns the History."""
 
     callbacks: list[Callback] = []
@@ -363,6 +374,7 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
         callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
     if settings["checkpoint_every"]:
         callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
+    callbacks.append(preemption)  # after the Checkpoint: it writes last, with the run not yet stopped
     return model.fit(
         parts["X_train"], parts["y_train"], epochs=settings["epochs"],
         batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],
@@ -372,6 +384,14 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
         class_weight=settings.get("class_weight"),
         verbose=0 if quiet else "auto",
         resume_from=run_dir / runs.CHECKPOINT if resuming else None)
+
+
+def _preempted(run_dir: Path, epochs: int) -> int:
+    """One line on stderr saying where the state is and how to continue; the preemption exit code."""
+    print(f"gradwise train: stopped after epoch {epochs}; checkpoint written to "
+          f"{run_dir / runs.CHECKPOINT}; continue with: gradwise train --out {shlex.quote(str(run_dir))} "
+          f"--resume", file=sys.stderr)
+    return PREEMPTED_EXIT_CODE
 
 
 def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str]) -> dict:
