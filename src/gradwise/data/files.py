@@ -297,7 +297,8 @@ def _check_zip(p: Path) -> None:
                         _check_npy_header(p, info, member)
     except GradwiseValueError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: a damaged flag says "encrypted"; NotImplementedError: an unknown compression method
         raise GradwiseValueError(f"{str(p)!r} is not a valid .npz file: {exc}") from None
 
 
