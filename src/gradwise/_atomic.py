@@ -81,6 +81,20 @@ def _fsync_directory(directory: Path) -> None:
             os.close(fd)
 
 
+def swap_in_directory(staging: str | os.PathLike, target: str | os.PathLike, old: str | os.PathLike) -> None:
+    """Put the complete directory `staging` in place of `target` by renames (the previous `target`, if
+    any, is moved to `old`, which the caller removes): readers see the whole old or the whole new one.
+
+    A directory cannot be replaced in one `os.replace` when the target exists and is not empty, hence
+    the two renames; between them `target` is briefly absent, never half-written.
+    """
+    target = Path(target)
+    if target.exists():
+        os.rename(target, old)
+    os.rename(staging, target)
+    _fsync_directory(target.parent)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_open(path, "wb") as handle:
         handle.write(data)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import runs
+from .._atomic import swap_in_directory
 from ..errors import GradwiseValueError
 from ..io import load
 from .objective import TuningData, train_config
@@ -162,9 +163,7 @@ def _publish(run_dir: Path, write: Callable[[Path], None]) -> None:
     old = run_dir.parent / f".{run_dir.name}.old-{tag}"
     try:
         write(runs.claim_run_dir(staging))
-        if run_dir.exists():
-            os.rename(run_dir, old)
-        os.rename(staging, run_dir)
+        swap_in_directory(staging, run_dir, old)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
