@@ -313,8 +313,8 @@ def _check_npy_header(p: Path, info: zipfile.ZipInfo, member: Any) -> None:
     else:
         raise GradwiseValueError(f"{str(p)!r}: {info.filename} uses .npy format {version}, which is not read")
     if dtype.hasobject:
-        raise GradwiseValueError(f"{str(p)!r} holds arrays that cannot be loaded safely: {info.filename} "
-                                 f"holds Python objects (pickle), which are refused")
+        raise GradwiseValueError(f"{str(p)!r} holds arrays that cannot be loaded safely: Object arrays "
+                                 f"cannot be loaded when allow_pickle=False")  # NumPy's words, said first
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize  # Python ints: no overflow
     stored = info.file_size - member.tell()
     if nbytes != stored:
