@@ -26,7 +26,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     except (FileExistsError, NotADirectoryError):  # mkdir's own message ("File exists: out") hides why
         raise NotADirectoryError(f"cannot write {str(target)!r}: a file stands where its directory "
                                  f"should be ({str(target.parent)!r} or one of its parents)") from None
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # a read-only or full directory: name the file the user asked for
+        raise _naming(exc, target) from None
     try:
         # mkstemp creates the file 0600; give it the permissions a plain open() would (0666 & ~umask), or
         # keep those of the file it replaces, so models and reports stay readable by whoever could read them.
@@ -37,11 +40,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):
+            raise _naming(exc, target) from None  # "No space left on device" alone does not say where
         raise
     _fsync_directory(target.parent)
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """The same error (same errno, so the same OSError subclass) naming the file being written."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(target))
 
 
 def _mode_for(target: Path) -> int:
@@ -69,6 +79,20 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def swap_in_directory(staging: str | os.PathLike, target: str | os.PathLike, old: str | os.PathLike) -> None:
+    """Put the complete directory `staging` in place of `target` by renames (the previous `target`, if
+    any, is moved to `old`, which the caller removes): readers see the whole old or the whole new one.
+
+    A directory cannot be replaced in one `os.replace` when the target exists and is not empty, hence
+    the two renames; between them `target` is briefly absent, never half-written.
+    """
+    target = Path(target)
+    if target.exists():
+        os.rename(target, old)
+    os.rename(staging, target)
+    _fsync_directory(target.parent)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -98,8 +98,47 @@ def restore_standardizer(model: Sequential, checkpoint: CheckpointData) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike) -> CheckpointData:
-    """(tensors, meta) of a checkpoint file; `ModelFileError` if missing, truncated or foreign."""
-    return read_container(path, "checkpoint")
+    """(tensors, meta) of a checkpoint file; `ModelFileError` if missing, truncated, foreign, or if a field
+    of its header has the wrong type (the checksum covers the tensors only: a flipped digit or a hand edit
+    in the JSON header must be caught here, not as a TypeError deep inside `fit`)."""
+    tensors, meta = read_container(path, "checkpoint")
+    bad = _bad_fields(meta)
+    if bad:
+        raise ModelFileError(f"{os.fspath(path)} is damaged: its header field(s) {', '.join(bad)} do not "
+                             f"hold what a checkpoint writes")
+    return tensors, meta
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_history(v: Any) -> bool:
+    if v is None:
+        return True
+    if not isinstance(v, dict) or not all(isinstance(c, list) for c in v.values()):
+        return False
+    lengths = {len(c) for c in v.values()}
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for c in v.values() for x in c)
+    return numbers and len(lengths) <= 1 and all(_is_int(e) for e in v.get("epoch", []))
+
+
+def _bad_fields(meta: dict) -> list[str]:
+    """The header fields of a checkpoint whose type is not what `save_checkpoint` writes."""
+    model, opt, rng = meta.get("model"), meta.get("optimizer"), meta.get("rng")
+    checks = {
+        "model": isinstance(model, dict) and _is_int(model.get("input_dim")),
+        "epoch": _is_int(meta.get("epoch")),
+        "optimizer": opt is None or (isinstance(opt, dict) and isinstance(opt.get("config"), dict)
+                                     and _is_int(opt.get("t"))),
+        "rng": isinstance(rng, dict) and isinstance(rng.get("kind"), str),
+        "history": _is_history(meta.get("history")),
+        "stop_training": isinstance(meta.get("stop_training", False), bool),
+        "standardizer": meta.get("standardizer") is None or isinstance(meta.get("standardizer"), dict),
+        "callbacks": isinstance(meta.get("callbacks", {}), dict)
+                     and all(isinstance(c, dict) for c in meta.get("callbacks", {}).values()),
+    }
+    return [name for name, ok in checks.items() if not ok]
 
 
 def restore_training_state(model: Sequential, checkpoint: CheckpointData, optimizer=None) -> History:

@@ -21,6 +21,7 @@ data, and class labels are restored from a list of numbers or strings with an ex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._atomic import write_json
+from ._atomic import write_bytes, write_json
 from ._container import read_container, write_container
 from .data import Standardizer
 from .data.columns import Preprocessor
@@ -266,9 +267,19 @@ def save(model: Sequential | Ensemble, path: str | os.PathLike, metadata: dict |
     # point leaves a loadable pair: old weights (+ old or no JSON) or new weights (+ no or new JSON),
     # never new weights next to the old description (which `load` would refuse as torn).
     sibling = target.with_suffix(".json")
+    previous = None
     if sibling.exists():  # False (not an error) when the directory itself is missing: atomic_open says why
+        previous = sibling.read_bytes()
         sibling.unlink(missing_ok=True)
-    write_container(target, KIND, tensors, document)
+    try:
+        write_container(target, KIND, tensors, document)
+    except OSError:
+        # a full disk or a lost permission: the old weights stand, so their description goes back (the
+        # space it held was just freed)
+        if previous is not None:
+            with contextlib.suppress(OSError):
+                write_bytes(sibling, previous)
+        raise
     # The JSON sibling repeats exactly what went into the safetensors metadata (checksum and versions too).
     _, written = read_container(target, KIND)
     write_json(target.with_suffix(".json"), written)

@@ -37,7 +37,7 @@ def postgres_url():
 
     initdb refuses to run as root, so as root the server runs as the `postgres` user of Debian's package.
     """
-    pytest.importorskip("psycopg2", reason="psycopg2-binary is needed to talk to PostgreSQL")
+    pytest.importorskip("psycopg", reason="psycopg 3 (the postgres extra) is needed to talk to PostgreSQL")
     bindir = _postgres_bin()
     if bindir is None or not (bindir / "initdb").exists():
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed; "

@@ -4,7 +4,8 @@ The data are split into train/dev(/test) with `gw.split`; the model's `Standardi
 training split only (unless --no-standardize) and applied by the model to every input; the network is
 trained and the run written atomically (see `gradwise.runs`). `--checkpoint-every K` keeps a checkpoint
 in the run; `--resume` continues a killed run from it and ends with exactly the weights an uninterrupted
-run would have.
+run would have. SIGTERM or Ctrl-C finishes the current epoch, writes the checkpoint and exits with code 75
+(`gradwise.preemption`); `--resume` continues from there.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..metrics import confusion_lines, metric_lines
 from ..model import mlp
 from ..monitor import Monitor
 from ..optim.optimizers import OPTIMIZERS
+from ..preemption import PREEMPTED_EXIT_CODE, Preemption, stop_on_signals
 from . import _common as common
 from . import _controls as controls
 from ._common import UsageError
@@ -42,6 +44,9 @@ EXAMPLE = """examples:
   gradwise train --data measurements.csv --target label --l2 0.7 --keep-prob 0.86 --early-stopping 20
   gradwise train --dataset digits --epochs 1000 --checkpoint-every 50 --out runs/digits
   gradwise train --out runs/digits --resume            # after a crash: continue from the checkpoint
+
+SIGTERM or Ctrl-C: the current epoch finishes, RUN_DIR/checkpoint.safetensors is written and train exits
+with code 75; --resume then ends with exactly the weights of an uninterrupted run.
 """
 
 #: defaults of the training flags; the parser's defaults are None so a resume can tell what was given
@@ -319,8 +324,12 @@ def run(args: argparse.Namespace) -> int:
         _print_start(settings, ds, parts, run_dir, resumed is not None)
     start = time.perf_counter()
     monitor = Monitor()
-    diverged = _fit_or_diverge(model, settings, parts, run_dir, resumed is not None, args.quiet, monitor,
-                               args.tensorboard)
+    preemption = Preemption(run_dir / runs.CHECKPOINT)
+    with stop_on_signals(preemption, "gradwise train"):
+        diverged = _fit_or_diverge(model, settings, parts, run_dir, resumed is not None, args.quiet,
+                                   monitor, preemption, args.tensorboard)
+    if preemption.preempted_at is not None:
+        return _preempted(run_dir, preemption.preempted_at)
     history = model.history or History()
     seconds = time.perf_counter() - start
     if ds.class_names is not None:
@@ -341,11 +350,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fit_or_diverge(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
-                    monitor: Monitor, tensorboard: bool) -> TrainingDivergedError | None:
+                    monitor: Monitor, preemption: Preemption, tensorboard: bool) -> TrainingDivergedError | None:
     """Train with the Monitor; a divergence is returned (the model holds the last finite weights), not raised,
     so the run directory is still written and can be diagnosed."""
     try:
-        _fit(model, settings, parts, run_dir, resuming, quiet, tensorboard, monitor)
+        _fit(model, settings, parts, run_dir, resuming, quiet, preemption, tensorboard, monitor)
     except TrainingDivergedError as exc:
         return exc
     return None
@@ -406,7 +415,7 @@ def _print_start(settings: dict, ds: Any, parts: dict, run_dir: Path, resuming: 
 
 
 def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
-         tensorboard: bool = False, monitor: Monitor | None = None):
+         preemption: Preemption, tensorboard: bool = False, monitor: Monitor | None = None):
     """Train on the training split, watching the dev split; returns the History."""
 
     callbacks: list[Callback] = [monitor] if monitor is not None else []
@@ -415,6 +424,7 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
     if settings["checkpoint_every"]:
         callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
     callbacks += runs.tracking_callbacks(run_dir, tensorboard=tensorboard)
+    callbacks.append(preemption)  # after the Checkpoint: it writes last, with the run not yet stopped
     return model.fit(
         parts["X_train"], parts["y_train"], epochs=settings["epochs"],
         batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],
@@ -431,6 +441,14 @@ def _schedule(settings: dict, parts: dict):
     m, size = parts["X_train"].shape[0], settings["batch_size"]
     steps = 1 if size == "full" else -(-m // min(size, m))
     return controls.schedule_of(settings, steps)
+
+
+def _preempted(run_dir: Path, epochs: int) -> int:
+    """One line on stderr saying where the state is and how to continue; the preemption exit code."""
+    print(f"gradwise train: stopped after epoch {epochs}; checkpoint written to "
+          f"{run_dir / runs.CHECKPOINT}; continue with: gradwise train --out {shlex.quote(str(run_dir))} "
+          f"--resume", file=sys.stderr)
+    return PREEMPTED_EXIT_CODE
 
 
 def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str]) -> dict:

@@ -287,9 +287,53 @@ def load_file(
 
 
 def _check_zip(p: Path) -> None:
+    """Refuse what `np.load` must not see: a non-zip (it would try to unpickle it), and array headers
+    that do not match their data (a header claiming 10¹² elements makes NumPy allocate them first)."""
     with open(p, "rb") as handle:
-        if handle.read(4) != b"PK\x03\x04":  # np.load would otherwise try to unpickle it
+        if handle.read(4) != b"PK\x03\x04":
             raise GradwiseValueError(f"{str(p)!r} is not a valid .npz file (not a zip archive)")
+    try:
+        with zipfile.ZipFile(p) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(".npy"):
+                    with archive.open(info) as member:
+                        _check_npy_header(p, info, member)
+    except GradwiseValueError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: a damaged flag says "encrypted"; NotImplementedError: an unknown compression method
+        raise GradwiseValueError(f"{str(p)!r} is not a valid .npz file: {exc}") from None
+
+
+def _check_npy_header(p: Path, info: zipfile.ZipInfo, member: Any) -> None:
+    """The shape and dtype an .npy header declares must account for exactly the bytes stored after it,
+    and fit in memory, before anything is allocated."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise GradwiseValueError(f"{str(p)!r}: {info.filename} uses .npy format {version}, which is not read")
+    if dtype.hasobject:
+        raise GradwiseValueError(f"{str(p)!r} holds arrays that cannot be loaded safely: Object arrays "
+                                 f"cannot be loaded when allow_pickle=False")  # NumPy's words, said first
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize  # Python ints: no overflow
+    stored = info.file_size - member.tell()
+    if nbytes != stored:
+        raise GradwiseValueError(f"{str(p)!r}: {info.filename} declares shape {shape} of {dtype} ({nbytes} bytes) "
+                                 f"but holds {stored} bytes of data")
+    if nbytes > _available_memory():
+        raise GradwiseValueError(f"{str(p)!r}: {info.filename} holds {nbytes} bytes, more than the memory "
+                                 f"available")
+
+
+def _available_memory() -> int:
+    """Bytes of physical memory free now (no limit where the system does not say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
 
 
 def _load_npz(p: Path, task: str | None) -> Dataset:
@@ -383,6 +427,10 @@ def load_features(path: str | os.PathLike, columns: list[str] | tuple[str, ...] 
                 X = as_2d_float("X", archive["X"], np.dtype(np.float64))
         except (zipfile.BadZipFile, EOFError) as exc:
             raise GradwiseValueError(f"{str(p)!r} is not a valid .npz file: {exc}") from None
+        except ValueError as exc:  # a damaged array that passed the header check
+            if isinstance(exc, GradwiseValueError):
+                raise
+            raise GradwiseValueError(f"{str(p)!r} holds arrays that cannot be loaded safely: {exc}") from None
         generic = tuple(f"x{i + 1}" for i in range(X.shape[1]))
         if columns is not None and len(columns) != X.shape[1]:
             raise GradwiseValueError(f"{str(p)!r}: 'X' has {X.shape[1]} features, expected {len(columns)}")

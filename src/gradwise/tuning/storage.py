@@ -6,7 +6,8 @@ Storage, by what the user needs
     - ``workers=K`` local processes: an Optuna journal file ``study.journal`` (an append-only log with a
       file lock), because SQLite does not take concurrent writers well;
     - several machines: any Optuna RDB URL, e.g. ``postgresql://user:pass@host/db`` (needs the
-      ``psycopg2-binary`` package, or ``psycopg`` 3).
+      ``postgres`` extra, psycopg 3 — the driver SQLAlchemy 2.1 picks for a bare ``postgresql://``, so the
+      same URL works in Optuna's own tools — or ``psycopg2-binary``).
 
 Dead workers
     A trial whose worker is killed stays RUNNING forever unless someone notices. Two mechanisms do:
@@ -128,7 +129,7 @@ def _postgres_driver(url: str) -> str:
     if importlib.util.find_spec("psycopg2") is not None:
         return "postgresql+psycopg2://" + rest
     raise GradwiseValueError(
-        "a PostgreSQL storage needs a driver: pip install psycopg2-binary (or psycopg)")
+        "a PostgreSQL storage needs a driver: pip install 'gradwise[postgres]' (psycopg 3)")
 
 
 def describe(spec: Any) -> str:

@@ -1,0 +1,101 @@
+"""Preemption: SIGTERM or Ctrl-C asks training to stop at the next epoch boundary, with a checkpoint.
+
+A scheduler (Slurm, Kubernetes, `docker stop`) sends SIGTERM and kills the process some seconds later; a
+user presses Ctrl-C. Either way the work done so far should survive: :class:`Preemption` is a checkpoint
+callback that does nothing until :meth:`Preemption.request` is called, then, at the end of the epoch being
+trained, writes a checkpoint and stops `fit`. ``fit(..., resume_from=path)`` (``gradwise train --resume``)
+then ends with exactly the weights of an uninterrupted run, because a checkpoint at an epoch boundary holds
+the whole training state (θ, optimizer, RNG, history, callback states).
+
+The check costs nothing per batch: the signal handler only sets a flag, read once per epoch.
+:func:`stop_on_signals` installs the handlers for the duration of a block; a second signal acts as it would
+without them (Ctrl-C raises KeyboardInterrupt, SIGTERM terminates), for a user who does not want to wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+from .callbacks import Checkpoint
+from .checkpoint import save_checkpoint
+
+__all__ = ["Preemption", "stop_on_signals", "PREEMPTED_EXIT_CODE"]
+
+#: exit code of a `gradwise` command stopped by SIGTERM/Ctrl-C after saving its state: EX_TEMPFAIL of
+#: sysexits.h ("temporary failure; try again"), distinct from 0 (done), 1 (a bug), 2 (a user mistake)
+PREEMPTED_EXIT_CODE = 75
+
+
+class Preemption(Checkpoint):
+    """Write a checkpoint to `path` and stop training at the end of the epoch in which stopping was asked.
+
+    Parameters
+    ----------
+    path : str or PathLike — where the checkpoint goes (``RUN_DIR/checkpoint.safetensors`` in a run)
+
+    Attributes
+    ----------
+    requested : bool — set by :meth:`request` (from a signal handler)
+    preempted_at : int or None — the number of epochs done when training stopped for the request
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__(path, every=1)
+        self.requested = False
+        self.preempted_at: int | None = None
+
+    def request(self) -> None:
+        """Ask training to stop after the current epoch (safe to call from a signal handler)."""
+        self.requested = True
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        # The last epoch, or a stop another callback asked for, ends training normally anyway.
+        if not self.requested or self.model.stop_training or epoch + 1 == self._total:
+            return
+        # Written before stop_training is set: the checkpoint must resume training, not a stopped run.
+        save_checkpoint(self.path, self.model, self.trainer_callbacks or [self])
+        self.model.stop_training = True
+        self.preempted_at = epoch + 1
+
+    def __repr__(self) -> str:
+        return f"Preemption({os.fspath(self.path)!r})"
+
+
+@contextlib.contextmanager
+def stop_on_signals(preemption: Preemption, command: str = "gradwise") -> Iterator[None]:
+    """Within the block, the first SIGTERM or SIGINT calls ``preemption.request()`` instead of stopping.
+
+    Prints one line on stderr saying so; the previous handlers come back after that first signal (so a
+    second one stops at once) and when the block ends. Only the main thread can install handlers; elsewhere
+    the block runs without them.
+    """
+    names = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "Ctrl-C (SIGINT)"}
+    previous: dict[signal.Signals, Any] = {}
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signum, handler)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        restore()
+        preemption.request()
+        name = names.get(signal.Signals(signum), str(signum))
+        print(f"{command}: {name} received: finishing the current epoch, then writing a checkpoint (send it "
+              f"again to stop at once)", file=sys.stderr, flush=True)
+
+    try:
+        for signum in names:
+            previous[signum] = signal.signal(signum, handle)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        restore()
