@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _html
 from .callbacks import Callback, Checkpoint
 from .errors import GradwiseTypeError, GradwiseValueError
 from .history import History
@@ -121,6 +122,13 @@ class Ensemble:
 
     def __repr__(self) -> str:
         return f"Ensemble({len(self.members)} members, loss={self.loss!r}, input_dim={self.input_dim})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: one row per member (its layers, parameters and epochs trained)."""
+        rows = [(i, " → ".join(type(layer).__name__ for layer in m.layers),
+                 m.n_parameters if m.built else "?", m.epochs_trained) for i, m in enumerate(self.members)]
+        caption = f"Ensemble of {len(self.members)} networks (probabilities averaged), loss {self.loss}"
+        return _html.table(["member", "layers", "parameters", "epochs trained"], rows, caption=caption)
 
 
 def _check_alike(models: Sequence[Sequential]) -> None:

@@ -106,3 +106,11 @@ def test_the_same_model_twice_and_a_checkpoint_are_refused(tmp_path):
     ens = gw.Ensemble(_members(2))
     with pytest.raises(gw.GradwiseValueError, match="Checkpoint"):
         ens.fit(np.zeros((4, 2)), np.array([0, 1, 0, 1]), callbacks=[gw.Checkpoint(tmp_path / "c.safetensors")])
+
+
+def test_the_jupyter_display_is_a_table_of_members(moons):
+    X, y, _, _ = moons
+    ens = gw.Ensemble(_members(2))
+    ens.fit(X, y, epochs=3, verbose=0)
+    html = ens._repr_html_()
+    assert html.count("<tr") == 3 and "Ensemble of 2 networks" in html and "Dense" in html
