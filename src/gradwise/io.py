@@ -337,8 +337,8 @@ def ensemble_from_state(tensors: dict[str, np.ndarray], document: dict, source: 
         if not isinstance(member_document, dict):
             raise ModelFileError(f"{source}: member {i} has an invalid description")
         models.append(model_from_state(own, member_document, source=f"{source} (member {i})"))
-    stray = [name for name in tensors if not name.startswith("member") or
-             int(name[6:].split(".", 1)[0] or -1) >= len(members)]
+    prefixes = tuple(f"member{i}." for i in range(len(members)))
+    stray = [name for name in tensors if not name.startswith(prefixes)]
     if stray:
         raise ModelFileError(f"{source}: tensors {stray[:5]} belong to no member")
     try:

@@ -114,3 +114,18 @@ def test_the_jupyter_display_is_a_table_of_members(moons):
     ens.fit(X, y, epochs=3, verbose=0)
     html = ens._repr_html_()
     assert html.count("<tr") == 3 and "Ensemble of 2 networks" in html and "Dense" in html
+
+
+@pytest.mark.parametrize("stray", ["memberX.W1", "member5.W1", "W1"])
+def test_a_tensor_of_no_member_is_a_model_file_error(moons, tmp_path, stray):
+    from gradwise._container import write_container
+    from gradwise.io import KIND, ensemble_to_state
+
+    X, y, _, _ = moons
+    ens = gw.Ensemble(_members(2))
+    ens.fit(X, y, epochs=1, verbose=0)
+    tensors, document = ensemble_to_state(ens)
+    tensors[stray] = np.zeros(3)
+    write_container(tmp_path / "ens.safetensors", KIND, tensors, document)
+    with pytest.raises(gw.ModelFileError, match="belong to no member"):
+        gw.load(tmp_path / "ens.safetensors")
