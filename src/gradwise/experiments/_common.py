@@ -15,14 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .. import plots
-
-if TYPE_CHECKING:
-    from ..model import Sequential
+from ..data import load as load_dataset
+from ..model import Sequential, mlp
 
 #: first of the "fresh" seeds used for statistics (the course protocols use seeds 1, 2, 3)
 FRESH_SEED_BASE = 1000
@@ -172,6 +171,26 @@ def streams(experiment: str, seed: int, n: int) -> list[np.random.SeedSequence]:
     """
     tag = int.from_bytes(experiment.encode()[:8].ljust(8, b"\0"), "little")
     return np.random.SeedSequence([seed, tag]).spawn(n)
+
+
+def seeds_of(seq: np.random.SeedSequence, n: int = 1) -> list[int]:
+    """`n` integer seeds (what `mlp(seed=)` takes) drawn from one of a fresh seed's streams."""
+    return [int(s) for s in seq.generate_state(n)]
+
+
+def train_on_football(experiment: str, seed: int, iterations: int, learning_rate: float, **network: Any
+                      ) -> tuple[Sequential, Any, dict[str, float]]:
+    """The course's football network, 2-20-3-1 with a sigmoid output and He initialization drawn from the
+    fresh seed's stream (`network`: the other `mlp` arguments), trained by full-batch gradient descent.
+
+    Returns (model, the data set, {"train_accuracy", "test_accuracy"}).
+    """
+    data = load_dataset("football")
+    (s_init,) = streams(experiment, seed, 1)
+    model = mlp([2, 20, 3, 1], output="sigmoid", init="he", seed=seeds_of(s_init)[0], **network)
+    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=learning_rate, verbose=0)
+    return model, data, {"train_accuracy": model.evaluate(data.X_train, data.y_train)["accuracy"],
+                         "test_accuracy": model.evaluate(data.X_test, data.y_test)["accuracy"]}
 
 
 def legacy_rng(seq: np.random.SeedSequence) -> np.random.RandomState:

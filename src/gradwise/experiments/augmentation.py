@@ -32,6 +32,7 @@ from ._common import (
     mean_interval,
     pct,
     plot_path,
+    seeds_of,
     streams,
     trained,
 )
@@ -62,7 +63,7 @@ def train(mode: str, seed: int, epochs: int) -> dict:
     # Pixels scaled to [0, 1] as a whole, not standardized one by one: a rotated stroke that reaches a
     # pixel that is nearly always blank must not be blown up by that pixel's tiny σ.
     X, y, Xt = data.X_train[rows] / PIXEL_MAX, data.y_train[rows], data.X_test / PIXEL_MAX
-    model = mlp(LAYERS, output="softmax", seed=int(s_init.generate_state(1)[0]))
+    model = mlp(LAYERS, output="softmax", seed=seeds_of(s_init)[0])
     aug = _geometry() if mode == "augmented" else None
     model.fit(X, y, epochs=epochs, batch_size=32, optimizer="adam", learning_rate=0.003, augment=aug,
               verbose=0)

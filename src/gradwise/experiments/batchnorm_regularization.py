@@ -33,6 +33,7 @@ from ._common import (
     mean_interval,
     pct,
     plot_path,
+    seeds_of,
     streams,
     trained,
 )
@@ -54,7 +55,7 @@ def train(batch: int, batchnorm: bool, seed: int, updates: int) -> dict:
     st = Standardizer().fit(data.X_train)
     X, Xt = st.transform(data.X_train), st.transform(data.X_test)
     s_init, s_draw = streams(KEY, seed, 2)
-    model = mlp(LAYERS, output="softmax", batchnorm=batchnorm, seed=int(s_init.generate_state(1)[0]))
+    model = mlp(LAYERS, output="softmax", batchnorm=batchnorm, seed=seeds_of(s_init)[0])
     epochs = max(1, round(updates * batch / X.shape[0]))
     model.fit(X, data.y_train, epochs=epochs, batch_size=batch, optimizer="adam", learning_rate=0.003,
               verbose=0)

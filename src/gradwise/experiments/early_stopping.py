@@ -31,6 +31,7 @@ from ._common import (
     mean_interval,
     pct,
     plot_path,
+    seeds_of,
     streams,
     trained,
 )
@@ -47,8 +48,8 @@ LESSON = ("Training cost keeps falling while the dev cost, after a while, rises 
           "'do not overfit' (the seeds' orthogonalization remark).")
 
 
-def _moons(seed: int) -> tuple[np.ndarray, ...]:
-    s_train, s_dev, s_test, _ = streams(KEY, seed, 4)
+def _moons(s_train: np.random.SeedSequence, s_dev: np.random.SeedSequence, s_test: np.random.SeedSequence
+           ) -> tuple[np.ndarray, ...]:
     X, y = make_moons(100, noise=0.4, random_state=legacy_rng(s_train))
     Xd, yd = make_moons(500, noise=0.4, random_state=legacy_rng(s_dev))
     Xt, yt = make_moons(2000, noise=0.4, random_state=legacy_rng(s_test))
@@ -57,8 +58,9 @@ def _moons(seed: int) -> tuple[np.ndarray, ...]:
 
 def train(seed: int, iterations: int) -> dict:
     """The same network trained to the end and with early stopping; their costs and test accuracies."""
-    X, y, Xd, yd, Xt, yt = _moons(seed)
-    init_seed = int(streams(KEY, seed, 4)[3].generate_state(1)[0])
+    s_train, s_dev, s_test, s_init = streams(KEY, seed, 4)
+    X, y, Xd, yd, Xt, yt = _moons(s_train, s_dev, s_test)
+    init_seed = seeds_of(s_init)[0]
     full = mlp(LAYERS, seed=init_seed)
     settings = {"epochs": iterations, "optimizer": "adam", "learning_rate": LEARNING_RATE,
                 "validation_data": (Xd, yd), "verbose": 0}

@@ -30,6 +30,7 @@ from ._common import (
     mean_interval,
     pct,
     plot_path,
+    seeds_of,
     streams,
     trained,
 )
@@ -53,7 +54,7 @@ def train(seed: int, epochs: int) -> dict:
     s_rows, s_models = streams(KEY, seed, 2)
     rows = np.random.default_rng(s_rows).permutation(len(data.y_train))[:TRAIN_SIZE]
     X, y = data.X_train[rows], data.y_train[rows]
-    models = [mlp(LAYERS, output="softmax", seed=int(s)) for s in s_models.generate_state(MEMBERS)]
+    models = [mlp(LAYERS, output="softmax", seed=s) for s in seeds_of(s_models, MEMBERS)]
     for model in models:
         model.standardizer = Standardizer()  # fitted by fit on the 300 training rows
     ensemble = Ensemble(models)

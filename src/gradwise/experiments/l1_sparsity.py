@@ -15,8 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots
-from ..data import load as load_dataset
-from ..model import mlp
 from ._common import (
     Check,
     Figure,
@@ -28,7 +26,7 @@ from ._common import (
     mean_interval,
     pct,
     plot_path,
-    streams,
+    train_on_football,
     trained,
 )
 
@@ -48,14 +46,10 @@ LESSON = ("L1 adds λ/(2m)·Σ|w| to the cost; its gradient λ/(2m)·sign(w) pul
 
 def train(mode: str, seed: int, iterations: int) -> dict:
     """One network on the football data; the final weights' magnitudes and the accuracies."""
-    data = load_dataset("football")
-    (s_init,) = streams(KEY, seed, 1)
-    model = mlp(LAYERS, hidden="relu", output="sigmoid", init="he", seed=int(s_init.generate_state(1)[0]),
-                l2=LAMBDA if mode == "l2" else 0.0, l1=LAMBDA if mode == "l1" else 0.0)
-    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE, verbose=0)
+    model, _, accuracies = train_on_football(KEY, seed, iterations, LEARNING_RATE, hidden="relu",
+                                             l2=LAMBDA if mode == "l2" else 0.0, l1=LAMBDA if mode == "l1" else 0.0)
     weights = np.concatenate([v.ravel() for k, v in model.parameters().items() if k.startswith("W")])
-    return {"abs_weights": np.abs(weights), "train_accuracy": model.evaluate(data.X_train, data.y_train)["accuracy"],
-            "test_accuracy": model.evaluate(data.X_test, data.y_test)["accuracy"]}
+    return {"abs_weights": np.abs(weights), **accuracies}
 
 
 def jobs(settings: Settings) -> list[Job]:

@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots
-from ..data import load as load_dataset
 from ..layers import INFERENCE, Tanh
-from ..model import mlp
 from ._common import (
     Check,
     Figure,
@@ -31,7 +29,7 @@ from ._common import (
     mean_interval,
     pct,
     plot_path,
-    streams,
+    train_on_football,
     trained,
 )
 
@@ -72,16 +70,11 @@ def _boundary_linearity(model, X: np.ndarray) -> float:
 
 
 def train(lam: float, seed: int, iterations: int) -> dict:
-    data = load_dataset("football")
-    (s_init,) = streams(KEY, seed, 1)
-    model = mlp(LAYERS, hidden="tanh", output="sigmoid", init="he", l2=lam, seed=int(s_init.generate_state(1)[0]))
-    model.fit(data.X_train, data.y_train, epochs=iterations, learning_rate=LEARNING_RATE, verbose=0)
+    model, data, accuracies = train_on_football(KEY, seed, iterations, LEARNING_RATE, hidden="tanh", l2=lam)
     weights = [v for k, v in model.parameters().items() if k.startswith("W")]
     return {"linear_share": _linear_share(model, data.X_train),
             "boundary_linearity": _boundary_linearity(model, data.X_train),
-            "weight_norm": float(np.sqrt(sum(float(np.vdot(W, W)) for W in weights))),
-            "train_accuracy": model.evaluate(data.X_train, data.y_train)["accuracy"],
-            "test_accuracy": model.evaluate(data.X_test, data.y_test)["accuracy"]}
+            "weight_norm": float(np.sqrt(sum(float(np.vdot(W, W)) for W in weights))), **accuracies}
 
 
 def jobs(settings: Settings) -> list[Job]:
