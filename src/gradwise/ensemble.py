@@ -37,6 +37,8 @@ class Ensemble:
     Attributes
     ----------
     members : list of Sequential
+    metadata : dict
+        JSON-able notes saved with the ensemble (the command line keeps the target column and the seed).
     """
 
     def __init__(self, models: Sequence[Sequential]):
@@ -52,6 +54,7 @@ class Ensemble:
                 raise GradwiseValueError(f"models[{i}] is the same object as an earlier member: give distinct models")
         _check_alike(models)
         self.members: list[Sequential] = list(models)
+        self.metadata: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ what the members share
     @property
@@ -65,6 +68,19 @@ class Ensemble:
     @property
     def input_dim(self) -> int | None:
         return self.members[0].input_dim
+
+    @property
+    def output_dim(self) -> int | None:
+        return self.members[0].output_dim
+
+    @property
+    def preprocessor(self) -> Any:
+        """The column plan of a model trained on a table (the members share the training split's)."""
+        return self.members[0].preprocessor
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(m.n_parameters for m in self.members)
 
     @property
     def classes_(self) -> np.ndarray | None:
