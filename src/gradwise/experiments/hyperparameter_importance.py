@@ -143,7 +143,8 @@ def importances(seed: int, trials: int, runs: list[dict]) -> tuple[dict[str, flo
     params = [p for run in runs for p in run["params"]]
     errors = [e for run in runs for e in run["dev_error"]]
     for trial, p, error in zip(asked, params, errors, strict=True):
-        assert trial.params == p, "a job trained other parameters than the study asked"
+        if trial.params != p:
+            raise RuntimeError(f"trial {trial.number}: a job trained other parameters than the study asked")
         created.tell(trial, error)
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=EVALUATOR_SEED)
     found = optuna.importance.get_param_importances(created, evaluator=evaluator)
