@@ -190,9 +190,10 @@ def summarize(runs: dict, k: int, iterations: int, threads: int) -> list[str]:
               f"goal ≤ 1×: {'met' if vs_sequential <= 1 else 'NOT met'}",
               f"- final costs, gradwise vs PyTorch, largest difference over the {k} members: "
               f"{np.max(np.abs(ours - theirs)):.1e} (mean final cost {ours.mean():.4f})", "",
-              "`cpu s` includes the worker processes of `Ensemble.fit(workers=…)`. The worker pool is what makes gradwise's ensemble fast here; stacking the members into "
-              "(K, m, n) arrays would need the layers' forward and backward passes to take a leading stack axis "
-              "(see the report of issue 14)."]
+              "`cpu s` includes the worker processes of `Ensemble.fit(workers=…)`. The worker pool is what "
+              "makes gradwise's ensemble fast here; stacking the members into (K, m, n) arrays would need "
+              "the layers' forward and backward passes to take a leading stack axis (see the report of "
+              "issue 14)."]
     return lines
 
 

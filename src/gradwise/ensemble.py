@@ -213,6 +213,7 @@ def _fit_in_processes(members: list[Sequential], X: Any, y: Any, callbacks: list
             _take_over(member, state)
         if error is not None:
             raise error
+        assert state is not None  # a fit that returned built the model
         histories.append(state["call_history"])
     return histories
 

@@ -205,7 +205,7 @@ def _checks(settings: Settings, seeds: list[int], per_seed: dict[int, dict[str, 
 
     third = ("layers", "decay")
     bottom = f"layers {mean['layers']:.3f}, decay {mean['decay']:.3f}"
-    first_in = sum(max(per_seed[s], key=lambda n, s=s: per_seed[s][n]) == "learning_rate" for s in seeds)
+    first_in = sum(max(per_seed[s].items(), key=lambda item: item[1])[0] == "learning_rate" for s in seeds)
     checks = [Check("α is the most important hyperparameter (highest mean fANOVA importance)",
                     "α first", f"{shown('learning_rate')}: rank {rank['learning_rate']} of 6, first in "
                     f"{first_in}/{len(seeds)} studies", trained(settings, rank["learning_rate"] == 1))]

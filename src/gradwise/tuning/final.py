@@ -28,6 +28,7 @@ from .objective import TuningData, train_config
 from .study import blas_threads
 
 if TYPE_CHECKING:
+    from ..ensemble import Ensemble
     from ..model import Sequential
 
 __all__ = ["retrain_and_test", "evaluate_test"]
