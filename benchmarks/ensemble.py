@@ -153,11 +153,11 @@ def _spawn(framework: str, k: int, iterations: int, threads: int) -> dict:
     return json.loads(lines[-1])
 
 
-def measure(k: int, iterations: int, reps: int, threads: int) -> dict:
+def measure(k: int, iterations: int, reps: int, threads: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict:
     """Every framework `reps` times, interleaved (the order rotates each repetition)."""
-    runs: dict[str, list[dict]] = {f: [] for f in FRAMEWORKS}
+    runs: dict[str, list[dict]] = {f: [] for f in frameworks}
     for rep in range(reps):
-        order = FRAMEWORKS[rep % len(FRAMEWORKS):] + FRAMEWORKS[:rep % len(FRAMEWORKS)]
+        order = frameworks[rep % len(frameworks):] + frameworks[:rep % len(frameworks)]
         for framework in order:
             out = _spawn(framework, k, iterations, threads)
             runs[framework].append(out)
@@ -168,12 +168,14 @@ def measure(k: int, iterations: int, reps: int, threads: int) -> dict:
 def summarize(runs: dict, k: int, iterations: int, threads: int) -> list[str]:
     """The section of RESULTS.md: times, ratios, goals, and the agreement of the final costs."""
     med = {f: statistics.median(r["time"] for r in rs) for f, rs in runs.items()}
-    torch_best = min(("torch", "torch@1"), key=lambda f: med[f])
+    torch_best = min((f for f in ("torch", "torch@1") if f in med), key=lambda f: med[f])
     vs_torch = med["gradwise"] / med[torch_best]
     vs_sequential = med["gradwise"] / med["gradwise-sequential"]
     ours = np.asarray(runs["gradwise"][0]["final_costs"])
-    theirs = np.asarray(runs["torch"][0]["final_costs"])
-    lines = [SECTION, "", f"Written by `python benchmarks/ensemble.py --reps {len(runs['gradwise'])} --write` on "
+    theirs = np.asarray(runs[torch_best][0]["final_costs"])
+    given = "" if tuple(runs) == FRAMEWORKS else f" --frameworks {','.join(runs)}"
+    reps = len(runs["gradwise"])
+    lines = [SECTION, "", f"Written by `python benchmarks/ensemble.py --reps {reps}{given} --write` on "
              f"{time.strftime('%Y-%m-%d %H:%M')} ({threads} threads; load average "
              f"{runs['gradwise'][0]['load']:.1f} at the first gradwise run). {k} networks {'-'.join(map(str, SIZES))} "
              f"(ReLU, sigmoid), 300 examples, full-batch GD α = {LEARNING_RATE}, {iterations:,} iterations, float64; "
@@ -216,13 +218,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                        help=f"comma-separated subset of {','.join(FRAMEWORKS)} (gradwise, gradwise-sequential and "
+                             "one of the torch ones are needed for the ratios)")
     parser.add_argument("--write", action="store_true", help="replace the section in benchmarks/RESULTS.md")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(args.worker, args.members, args.iterations, args.threads)
         return 0
-    runs = measure(args.members, args.iterations, args.reps, args.threads)
+    frameworks = tuple(f.strip() for f in args.frameworks.split(",") if f.strip())
+    unknown = sorted(set(frameworks) - set(FRAMEWORKS))
+    needed = {"gradwise", "gradwise-sequential"} <= set(frameworks) and {"torch", "torch@1"} & set(frameworks)
+    if unknown or not needed:
+        parser.error(f"--frameworks: choose among {','.join(FRAMEWORKS)} (gradwise, gradwise-sequential and a torch "
+                     f"one at least), got {args.frameworks!r}")
+    runs = measure(args.members, args.iterations, args.reps, args.threads, frameworks)
     lines = summarize(runs, args.members, args.iterations, args.threads)
     print("\n".join(lines))
     if args.write:
