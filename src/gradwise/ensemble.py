@@ -104,8 +104,9 @@ class Ensemble:
             process (forked, Linux) trains one member alone on one BLAS thread and sends back its state —
             weights, buffers, generator, optimizer state, History, fitted Standardizer — which the member
             here takes over. Callbacks run in the worker; what they write to files stays, what they keep in
-            memory stays there. It pays when a member trains for longer than a process takes to start
-            (~10 ms): `benchmarks/ensemble.py` measures it.
+            memory stays there. It pays when a member trains for longer than a worker takes to start and
+            send its state back: for 32 of the course's networks (2,000 iterations each), two workers took 0.73×
+            the time of one process (`benchmarks/ensemble.py`, RESULTS.md).
         """
         callbacks = list(callbacks or [])
         if any(isinstance(cb, Checkpoint) for cb in callbacks):
