@@ -110,30 +110,36 @@ def _sum64(a: np.ndarray) -> float:
 
 
 class Loss:
-    """A model's loss: `loss(out, y, gradient)` → (J, d out, A).
+    """A model's loss: `loss(out, y, gradient, weights)` → (J, d out, A).
 
     `out` is the input of the output activation (the logits) for a cross-entropy, whose activation the
-    loss computes itself (`fused`); for mse it is the network's output A.
+    loss computes itself (`fused`); for mse it is the network's output A. `compute` is the function itself,
+    picked once (a training step calls it directly).
     """
 
     def __init__(self, name: str):
         self.name = name
         self.fused = name in OUTPUT_ACTIVATION
-        self._work = BatchBuffers()  # softmax: row starts and dZ, reused from step to step
+        self._work = BatchBuffers(_softmax_buffers)  # softmax: row starts and dZ, reused from step to step
         self._bufs: tuple = ()  # the set of the last call
-        self._compute = {"binary_crossentropy": binary_crossentropy, "mse": mse}.get(name, self._categorical)
+        self.compute = {"binary_crossentropy": binary_crossentropy, "mse": mse}.get(name, self._categorical)
 
     def __call__(self, out: np.ndarray, y: np.ndarray, gradient: bool = True, weights: np.ndarray | None = None
                  ) -> tuple[float, np.ndarray | None, np.ndarray]:
-        return self._compute(out, y, gradient, weights)
+        return self.compute(out, y, gradient, weights)
 
-    def _categorical(self, out: np.ndarray, y: np.ndarray, gradient: bool, weights: np.ndarray | None
-                     ) -> tuple[float, np.ndarray | None, np.ndarray]:
+    def _categorical(self, out: np.ndarray, y: np.ndarray, gradient: bool = True,
+                     weights: np.ndarray | None = None) -> tuple[float, np.ndarray | None, np.ndarray]:
         bufs = self._bufs
         if not bufs or bufs[1].shape != out.shape or bufs[1].dtype != out.dtype:
-            bufs = self._bufs = self._work.current(out.shape, out.dtype) or self._work.store(
-                out.shape, out.dtype, (np.arange(0, out.size, out.shape[1]), np.empty(out.shape, out.dtype)))
+            bufs = self._bufs = self._work.get(out.shape, out.dtype)
         return categorical_crossentropy(out, y, gradient, bufs[0], bufs[1], weights)
+
+
+def _softmax_buffers(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(row starts arange(0, m·K, K), an (m, K) array for dZ) for logits of `shape` (m, K)."""
+    m, k = shape
+    return np.arange(0, m * k, k), np.empty(shape, dtype)
 
 
 def probabilities_from_output(loss: str, A: np.ndarray) -> np.ndarray:

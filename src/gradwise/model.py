@@ -29,6 +29,7 @@ from .layers import (
     Dropout,
     Layer,
     Mode,
+    ReLU,
     Softmax,
 )
 from .layers.base import INFERENCE, TRAINING
@@ -101,6 +102,7 @@ class Sequential:
         self._loss_fn = losses.Loss(self.loss)
         fused = self._loss_fn.fused
         self._body: list[Layer] = self.layers[:-1] if fused else list(self.layers)  # run before the loss
+        self._step_body: list[Layer] = self._body  # the body of a training step: carried ReLUs left out
         self._backward_layers: list[Layer] = []  # reversed, down to the first layer with parameters
         self._last: tuple[int, np.ndarray, np.ndarray] | None = None  # (m, A, out) of forward(training=True)
         # Training state, carried across fit calls and saved in checkpoints.
@@ -203,19 +205,35 @@ class Sequential:
         Backward stops at the first layer with parameters: nothing in front of it needs a gradient, and
         that layer skips dX. Outputs of layers before the last Dense never leave a step (the last Dense and
         what follows it produce the returned A, except the logits a fused loss turns into a fresh A), so
-        those layers may write them into reused buffers.
+        those layers may write them into reused buffers. A Dense whose output and next layer's output both
+        stay inside the step carries the ReLU that follows it (`Dense.activation`).
         """
-        first = next((i for i, layer in enumerate(self._body) if layer.params), len(self._body))
-        self._backward_layers = self._body[first:][::-1]
         last_dense = max(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
         # A fused loss reads the logits of a Dense right before the output activation and returns a fresh A.
         logits_stay = self._loss_fn.fused and last_dense == len(self.layers) - 2
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers))
         for i, layer in enumerate(self.layers):
             layer.input_gradient = i != first
             layer.scratch_output = i < last_dense or (logits_stay and i == last_dense)
         # A Dense keeps its input, not its output: the layer after it may overwrite that buffer in place.
         for before, layer in zip(self.layers, self.layers[1:], strict=False):
             layer.scratch_input = isinstance(before, Dense) and before.scratch_output
+        carried = self._carry_relus()
+        self._step_body = [layer for layer in self._body if all(layer is not c for c in carried)]
+        start = next((i for i, layer in enumerate(self._step_body) if layer.params), len(self._step_body))
+        self._backward_layers = self._step_body[start:][::-1]
+
+    def _carry_relus(self) -> list[Layer]:
+        """Let each Dense carry the ReLU right after it when both outputs stay inside a training step."""
+        carried: list[Layer] = []
+        for before, layer in zip(self._body, self._body[1:], strict=False):
+            if isinstance(before, Dense):
+                carry = type(layer) is ReLU and before.scratch_output and layer.scratch_output
+                before.activation = cast(ReLU, layer) if carry else None
+                before.clear_cache()  # its work buffers depend on what it carries
+                if carry:
+                    carried.append(layer)
+        return carried
 
     def _require_built(self) -> None:
         if not self.built:
@@ -354,7 +372,7 @@ class Sequential:
     def _run_body(self, X: np.ndarray, mode: Mode) -> np.ndarray:
         """Forward through every layer the loss does not fuse: the logits of a cross-entropy, else A."""
         out = X
-        for layer in self._body:
+        for layer in self._step_body if mode.training else self._body:
             out = layer.forward(out, mode)
         return out
 
@@ -382,10 +400,10 @@ class Sequential:
         if mode.rng is None:
             mode = replace(mode, rng=self.rng)
         out = X
-        for layer in self._body:  # forward
+        for layer in self._step_body:  # forward
             out = layer.forward(out, mode)
         d: Any  # dJ/d(out), then back layer by layer (the first layer with parameters returns None)
-        J, d, A = self._loss_fn(out, y, True, weights)  # cost (and the output activation, fused with it)
+        J, d, A = self._loss_fn.compute(out, y, True, weights)  # cost (and the output activation, fused)
         for layer in self._backward_layers:  # backward
             d = layer.backward(d)
         if self.l2 or self.l1:
@@ -497,7 +515,8 @@ class Sequential:
         new.standardizer = copy.deepcopy(self.standardizer)
         new.metadata = copy.deepcopy(self.metadata)
         new._loss_fn = losses.Loss(self.loss)
-        new._body = new.layers[:len(self._body)]
+        new._body = new._step_body = new.layers[:len(self._body)]
+        new._backward_layers = []
         if self.built:
             assert self.input_dim is not None  # built
             state_rng = new.rng

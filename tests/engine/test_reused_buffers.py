@@ -97,9 +97,13 @@ def test_copies_get_their_own_buffers():
 
 
 def test_fit_runs_the_layers_own_backward(monkeypatch):
-    """The code a reader studies is the code that trains: patch the layers' backward and count the calls."""
+    """The code a reader studies is the code that trains: patch the layers' backward and count the calls.
+
+    A ReLU right after a Dense is carried by it (one layer call instead of two), so for ReLU the count is
+    of its own derivative, `ReLU.gradient`, which both its backward and a carrying Dense call.
+    """
     calls = {"Dense": 0, "ReLU": 0, "Tanh": 0, "Dropout": 0}
-    for cls in (Dense, ReLU, Tanh, Dropout):
+    for cls in (Dense, Tanh, Dropout):
         original = cls.backward
 
         def counted(self, d, _original=original, _name=cls.__name__):
@@ -107,11 +111,30 @@ def test_fit_runs_the_layers_own_backward(monkeypatch):
             return _original(self, d)
 
         monkeypatch.setattr(cls, "backward", counted)
+    relu_gradient = ReLU.gradient
+
+    def counted_gradient(*args):
+        calls["ReLU"] += 1
+        return relu_gradient(*args)
+
+    monkeypatch.setattr(ReLU, "gradient", staticmethod(counted_gradient))
     model = gw.Sequential([Dense(6), ReLU(), Dropout(0.8), Dense(5), Tanh(), Dense(1), gw.Sigmoid()],
                           input_dim=3, seed=0)
     X = np.random.default_rng(1).standard_normal((40, 3))
     y = (X[:, 0] > 0).astype(int)
     model.fit(X, y, epochs=3, batch_size=16)  # 3 batches per epoch
     assert calls == {"Dense": 3 * 3 * 3, "ReLU": 9, "Tanh": 9, "Dropout": 9}
+    assert model.layers[0].activation is model.layers[1]  # carried
     report = gw.gradcheck(model, X[:10], y[:10])
     assert report.passed and calls["Dense"] > 27
+
+
+def test_a_relu_after_batch_norm_runs_as_its_own_layer(monkeypatch):
+    calls = []
+    original = ReLU.backward
+    monkeypatch.setattr(ReLU, "backward", lambda self, d: calls.append(1) or original(self, d))
+    model = gw.mlp([3, 6, 4, 1], batchnorm=True, seed=0)
+    X = np.random.default_rng(1).standard_normal((32, 3))
+    model.fit(X, (X[:, 0] > 0).astype(int), epochs=2, batch_size=16, verbose=0)
+    assert len(calls) == 2 * 2 * 2  # two ReLUs, two batches, two epochs
+    assert all(getattr(layer, "activation", None) is None for layer in model.layers)

@@ -112,7 +112,8 @@ class ReLU(Activation):
 
     At exactly z = 0 we use 0, as PyTorch and the course's code (`np.int64(A > 0)`) do; the seeds' note
     writes ≥, which only differs on a set of measure zero. In a training step A, the mask and dZ live in
-    buffers reused from step to step (`scratch_output`).
+    buffers reused from step to step (`scratch_output`). A Dense layer right before may carry this layer
+    (`Dense.activation`): it then calls `apply` and `gradient` itself, one layer call instead of two.
     """
 
     name = "relu"
@@ -121,35 +122,43 @@ class ReLU(Activation):
         super().__init__()
         self._bufs: tuple = ()  # (A, mask, dZ, zeros) when the last forward wrote into reused buffers
 
-    def _buffers(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
-        """(A, mask, dZ, zeros): max(Z, 0) against an array of zeros runs NumPy's SIMD loop. A is None when
-        the layer writes into its input (`scratch_input`)."""
-        bufs = self._work.current(shape, dtype)
-        if bufs is None:
-            A = None if self.scratch_input else np.empty(shape, dtype)
-            bufs = self._work.store(shape, dtype, (A, np.empty(shape, bool), np.empty(shape, dtype),
-                                                   np.zeros(shape, dtype)))
-        return bufs
+    @staticmethod
+    def apply(Z: np.ndarray, zeros: np.ndarray | float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
+        """A = max(Z, 0), into `out` (which may be Z). Against an array of zeros NumPy runs its SIMD loop."""
+        return np.maximum(Z, zeros, out=out)
+
+    @staticmethod
+    def gradient(dA: np.ndarray, A: np.ndarray, zeros: np.ndarray | float = 0.0, mask: np.ndarray | None = None,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """dZ = dA ⊙ g'(Z). A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z.
+
+        Comparing with an array of zeros rather than the scalar 0 saves NumPy a scalar conversion per call.
+        """
+        return np.multiply(dA, np.greater(A, zeros, out=mask), out=out)
+
+    def _make_buffers(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
+        """(A, mask, dZ, zeros); A is None when the layer writes into its input (`scratch_input`)."""
+        A = None if self.scratch_input else np.empty(shape, dtype)
+        return A, np.empty(shape, bool), np.empty(shape, dtype), np.zeros(shape, dtype)
 
     def forward(self, Z: np.ndarray, mode: Mode) -> np.ndarray:
         if mode.training and self.scratch_output:
             bufs = self._bufs
             if not bufs or bufs[2].shape != Z.shape or bufs[2].dtype != Z.dtype:
-                bufs = self._bufs = self._buffers(Z.shape, Z.dtype)
-            self._A = np.maximum(Z, bufs[3], out=Z if bufs[0] is None else bufs[0])
+                bufs = self._bufs = self._work.get(Z.shape, Z.dtype)
+            self._A = self.apply(Z, bufs[3], Z if bufs[0] is None else bufs[0])
         else:
             self._bufs = ()
-            self._A = np.maximum(Z, 0.0, dtype=Z.dtype)
+            self._A = self.apply(Z)
         return self._A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._A
         assert A is not None, "backward before forward"
-        # A > 0 exactly where Z > 0 (A = max(Z, 0)), so the mask needs no copy of Z
         if self._bufs and dA.shape == A.shape and dA.dtype == A.dtype:
-            _, mask, dZ, _ = self._bufs
-            return np.multiply(dA, np.greater(A, 0, out=mask), out=dZ)
-        return dA * (A > 0)
+            _, mask, dZ, zeros = self._bufs
+            return self.gradient(dA, A, zeros, mask, dZ)
+        return self.gradient(dA, A)
 
     def clear_cache(self) -> None:
         super().clear_cache()

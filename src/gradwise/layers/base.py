@@ -7,6 +7,7 @@ own forward and backward are the code that runs in training, gradient checking a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,36 +66,26 @@ def ones(n: int, dtype: np.dtype) -> np.ndarray:
 
 
 class BatchBuffers:
-    """Work arrays that a layer reuses from one training step to the next, one set per (shape, dtype).
+    """Work arrays that a layer reuses from one training step to the next, one set per (rows, dtype).
 
     A training run sees at most a few batch sizes (the full mini-batch and the last, smaller one), so
-    allocating once per size instead of once per step saves the allocation and the page faults.
-    `current` is the cheap check of every step; `store` runs once per new size.
+    allocating once per size instead of once per step saves the allocation and the page faults. The layer
+    keeps the set of its last step and calls `get` only when the batch size or dtype changes.
     """
 
     MAX_SETS = 4
 
-    def __init__(self) -> None:
-        self._sets: dict[tuple, tuple] = {}
-        self._shape: tuple[int, ...] | None = None
-        self._dtype: np.dtype | None = None
-        self._current: tuple = ()
+    def __init__(self, make: Callable[[tuple[int, ...], np.dtype], tuple]):
+        self._make = make  # (input shape, dtype) -> a new tuple of arrays
+        self._sets: dict[tuple[tuple[int, ...], np.dtype], tuple] = {}
 
-    def current(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple | None:
-        """The arrays for (shape, dtype) if they exist, else None."""
-        if shape == self._shape and dtype is self._dtype:
-            return self._current
+    def get(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
+        """The arrays for inputs of this shape and dtype, made on first use."""
         arrays = self._sets.get((shape, dtype))
-        if arrays is not None:
-            self._shape, self._dtype, self._current = shape, dtype, arrays
-        return arrays
-
-    def store(self, shape: tuple[int, ...], dtype: np.dtype, arrays: tuple) -> tuple:
-        """Keep `arrays` as the set for (shape, dtype) and return them."""
-        if len(self._sets) >= self.MAX_SETS:
-            self._sets.clear()
-        self._sets[(shape, dtype)] = arrays
-        self._shape, self._dtype, self._current = shape, dtype, arrays
+        if arrays is None:
+            if len(self._sets) >= self.MAX_SETS:
+                self._sets.clear()
+            arrays = self._sets[(shape, dtype)] = self._make(shape, dtype)
         return arrays
 
 
@@ -119,7 +110,7 @@ class Layer:
         self.scratch_output = False
         self.input_gradient = True
         self.scratch_input = False
-        self._work = BatchBuffers()
+        self._work = BatchBuffers(self._make_buffers)
 
     # -- construction -------------------------------------------------------------------------
     def output_dim(self, input_dim: int) -> int:
@@ -146,9 +137,13 @@ class Layer:
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         raise NotImplementedError
 
+    def _make_buffers(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple:
+        """The work arrays of a training step on inputs of `shape` (layers that reuse buffers override it)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no work buffers")
+
     def clear_cache(self) -> None:
         """Drop the last batch and the work buffers (so a saved or idle model holds no activations)."""
-        self._work = BatchBuffers()
+        self._work = BatchBuffers(self._make_buffers)
 
     def __copy__(self) -> Layer:
         # A copy gets its own work buffers: shared ones would be overwritten by the other model's steps.
