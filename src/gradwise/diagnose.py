@@ -452,6 +452,12 @@ def layer_health(model: Sequential, X: Any, y: Any, learning_rate: float | None 
 
     if not isinstance(model, Sequential):
         raise GradwiseTypeError(f"model must be a gradwise Sequential, got {type(model).__name__}")
+    with np.errstate(all="ignore"):  # a diverged model's statistics overflow: they are reported, not raised
+        return _layer_health(model, X, y, learning_rate, optimizer)
+
+
+def _layer_health(model: Sequential, X: Any, y: Any, learning_rate: float | None,
+                  optimizer: Any) -> LayerHealth:
     X = model.prepare_inputs(X)
     t = model.prepare_targets(y, X.shape[0])
     # One forward pass recording what each layer hands to the next (dropout off, batch stats frozen).
