@@ -71,6 +71,13 @@ class Optimizer:
             cached = self._cached_constants = (key, tuple(dtype.type(v) for v in values))
         return cached[1]
 
+    def _begin_step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """What every step does first: state allocated, dθ clipped when asked, t := t + 1."""
+        self._ensure_state(theta)
+        if self.clipping:
+            self.clip(grad)
+        self.t += 1
+
     def _ensure_state(self, theta: np.ndarray) -> None:
         """Allocate zero state of θ's size and dtype on first use (the seeds' V = 0, S = 0)."""
         for key in self.state_names:
@@ -118,10 +125,7 @@ class GD(Optimizer):
     name = "gd"
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
-        self._ensure_state(theta)
-        if self.clipping:
-            self.clip(grad)
-        self.t += 1
+        self._begin_step(theta, grad)
         lr = float(learning_rate)  # NumPy rounds it to θ's dtype, as dtype.type() would
 
         def update(theta, grad, work):
@@ -143,10 +147,7 @@ class Momentum(Optimizer):
         self.beta = check_float("beta", beta, low=0.0, high=1.0, high_open=True)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
-        self._ensure_state(theta)
-        if self.clipping:
-            self.clip(grad)
-        self.t += 1
+        self._begin_step(theta, grad)
         beta, one_minus_beta = self._constants(theta.dtype, self.beta, 1.0 - self.beta)
         lr = float(learning_rate)
 
@@ -177,10 +178,7 @@ class RMSprop(Optimizer):
         self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
-        self._ensure_state(theta)
-        if self.clipping:
-            self.clip(grad)
-        self.t += 1
+        self._begin_step(theta, grad)
         beta, one_minus_beta, eps = self._constants(theta.dtype, self.beta, 1.0 - self.beta, self.epsilon)
         lr = float(learning_rate)
 
@@ -222,10 +220,7 @@ class Adam(Optimizer):
         self.epsilon = check_float("epsilon", epsilon, low=0.0, low_open=True)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
-        self._ensure_state(theta)
-        if self.clipping:
-            self.clip(grad)
-        self.t += 1
+        self._begin_step(theta, grad)
         b1, b2 = self.beta1, self.beta2
         beta1, one_minus_beta1, beta2, one_minus_beta2, eps = self._constants(
             theta.dtype, b1, 1.0 - b1, b2, 1.0 - b2, self.epsilon)
