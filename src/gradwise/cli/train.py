@@ -63,9 +63,9 @@ TABLE_EPOCHS = 300
 TABLE_PATIENCE = 30
 #: a table without --layers: one hidden layer of 100 ReLU units (scikit-learn's MLP default). Chosen by
 #: 5-fold cross-validation on the non-test rows of the four tables of benchmarks/tables.py against 20,10,
-#: 64,32 and variations of epochs, patience and batch size (benchmarks/TABLES.md: the protocol and the
-#: numbers): 100 scored best or within one row of best on each, and 20,10 lost 0.027 of ROC AUC on the
-#: seattle weather's five imbalanced classes
+#: 64,32 and variations of epochs, patience and batch size (protocol: benchmarks/table_defaults_cv.py;
+#: numbers: benchmarks/TABLE_DEFAULTS.md): 100 scored best or within one row of the best on each table,
+#: and 20,10 lost 0.027 of ROC AUC on the seattle weather's five imbalanced classes
 TABLE_LAYERS = [100]
 #: settings that define the run: on --resume they come from config.json and must not be contradicted
 RUN_KEYS = tuple(k for k in DEFAULTS if k != "checkpoint_every") + ("dataset", "data", "target")

@@ -7,8 +7,9 @@ numbers
     gaps, and a missing-indicator column ``name:missing`` (1 where the value was missing) is added when
     at least `min_frequency` training rows had gaps — like a rare level, a gap seen once or twice is no
     pattern to learn, and the network would learn it anyway (on the Palmer penguins one training row
-    without measurements made its indicators mean "Adelie" with near certainty). With ``standardize=True`` the values (not the indicators) are then
-    standardized with a :class:`~gradwise.data.Standardizer` fitted on the training rows.
+    without measurements made its indicators mean "Adelie" with near certainty). With
+    ``standardize=True`` the values (not the indicators) are then standardized with a
+    :class:`~gradwise.data.Standardizer` fitted on the training rows.
 booleans
     bool columns and two-valued text ``yes/no``, ``true/false``, ``y/n``, ``t/f`` (any capitalisation):
     one 0/1 column (gaps as numbers: most frequent value plus an indicator, on the same rule).
@@ -23,7 +24,8 @@ names (encoded by their words)
     ("chevrolet chevelle malibu"), a product or a job title — has too many levels to one-hot, but its
     words repeat: one 0/1 column ``name~word`` per word (letters and digits, lower-cased) found in at
     least `min_frequency` training rows (at most :data:`MAX_WORDS`, the most frequent), 1 where the value
-    holds the word; gaps get a ``name:missing`` column (on the same rule as categories). Words unseen in training are ignored.
+    holds the word; gaps get a ``name:missing`` column (on the same rule as categories). Words unseen in
+    training are ignored.
 left out, with a note (a DataWarning at fit)
     **identifiers** (a text column with one distinct value per row, or an integer column counting up or
     down row by row: a serial number, not a measurement that happens to be distinct), **constant** columns, **free
