@@ -8,6 +8,11 @@ penguins (palmerpenguins: species from measurements, island, sex; gaps), penguin
 constants, free-text comments, yes/no, dates), cars (vega_datasets: origin from the car's figures; gaps and
 a name column), seattle_weather (vega_datasets: the day's weather, five imbalanced classes).
 
+Held-out checks, tables that were not looked at when the defaults for tables were chosen (by
+cross-validation on the four tables' non-test rows: benchmarks/table_defaults_cv.py): breast_cancer and
+wine (scikit-learn's load_breast_cancer / load_wine as DataFrames: numbers only), barley (vega_datasets:
+the site of a plot from its yield, variety and year; a category and six classes). Same protocol.
+
 The histogram gradient boosting takes categories natively and leaves out text columns with more than 255
 distinct values (its limit). Splits: gradwise's own rule (stratified 60/20/20, seed 0). gradwise trains on
 the training split and stops early on the dev split; the scikit-learn models (default settings,
@@ -59,6 +64,23 @@ def real_tables(folder: Path) -> dict[str, tuple[Path, str]]:
     tables["cars"] = (folder / "cars.csv", "Origin")
     weather = Path(vega.seattle_weather.filepath)
     tables["seattle_weather"] = (weather, "weather")
+    return tables
+
+
+def held_out_tables(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Write the held-out tables as CSV files into `folder`: name → (path, target column)."""
+    from sklearn.datasets import load_breast_cancer, load_wine
+    from vega_datasets import data as vega
+
+    tables = {}
+    for name, loader in (("breast_cancer", load_breast_cancer), ("wine", load_wine)):
+        bunch = loader(as_frame=True)
+        frame = bunch.frame.copy()
+        frame["target"] = np.asarray(bunch.target_names)[bunch.target]
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        tables[name] = (folder / f"{name}.csv", "target")
+    vega.barley().to_csv(folder / "barley.csv", index=False)
+    tables["barley"] = (folder / "barley.csv", "site")
     return tables
 
 
@@ -234,10 +256,15 @@ def main() -> int:
     args = parser.parse_args()
     report = ["# Real tables: gradwise against scikit-learn", "",
               "`python benchmarks/tables.py" + (" --scale" if args.scale else "") + "` (one run; see the module "
-              "docstring for the protocol). Test-split scores; seconds are wall-clock for fit + predict.", ""]
+              "docstring for the protocol). Test-split scores; seconds are wall-clock for fit + predict. "
+              "How the defaults for tables were chosen (cross-validation on the non-test rows of the first "
+              "four tables): `benchmarks/TABLE_DEFAULTS.md`.", ""]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for name, (path, target) in real_tables(work).items():
+        held_out = held_out_tables(work)
+        for name, (path, target) in {**real_tables(work), **held_out}.items():
+            if name == next(iter(held_out)):
+                report += ["# Held-out checks", "", "Tables not looked at when the defaults were chosen.", ""]
             rows = compare(name, path, target, work)
             line = verdict(rows)
             print(line)

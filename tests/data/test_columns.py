@@ -17,7 +17,7 @@ def churn(m: int = 60, seed: int = 0) -> pd.DataFrame:
     """A small churn-like table: numbers with gaps, words, yes/no, an id, a constant and free text."""
     rng = np.random.default_rng(seed)
     income = rng.normal(50, 10, m)
-    income[[3, 17]] = np.nan
+    income[[3, 17, 29]] = np.nan  # three gaps: enough for a missing indicator (min_frequency 3)
     return pd.DataFrame({
         "customer_id": np.arange(1000, 1000 + m),
         "age": rng.integers(18, 80, m),
@@ -114,7 +114,9 @@ def test_mixed_numbers_and_words():
         pre = gw.Preprocessor().fit(frame)
     kinds = {s["name"]: s["kind"] for s in pre.columns_}
     assert kinds == {"mostly_numbers": "numeric", "mostly_words": "category"}
-    assert "mostly_numbers:missing" in pre.get_feature_names_out()
+    # one word read as missing: a gap on one training row, too rare for an indicator; the median fills it
+    assert "mostly_numbers:missing" not in pre.get_feature_names_out()
+    assert pre.columns_[0]["median"] == np.median([v for v in range(m) if v != 7])
     assert "mostly_words=7" in pre.get_feature_names_out()
 
 
@@ -125,6 +127,93 @@ def test_integers_that_are_measurements_are_not_identifiers():
     pre, notes = fit_quiet(frame)
     assert [s["kind"] for s in pre.columns_] == ["numeric", "dropped"]
     assert notes == ["column 'row' left out: an identifier (a distinct number per row, counting row by row)"]
+
+
+def test_rare_gaps_get_no_indicator_column():
+    """Gaps on fewer than min_frequency training rows are filled but get no column of their own: like a
+    rare level, one or two rows are no pattern, and a network would learn them by heart."""
+    m = 30
+    two, three = np.arange(m, dtype=float), np.arange(m, dtype=float)
+    two[[4, 9]] = np.nan
+    three[[4, 9, 14]] = np.nan
+    level = np.array(["a", "b", "c"] * 10, dtype=object)
+    level[[5, 6]] = None
+    flag = np.array(["yes", "no"] * 15, dtype=object)
+    flag[[1, 2]] = None
+    frame = pd.DataFrame({"two": np.roll(two, 1), "three": np.roll(three, 1), "level": level, "flag": flag})
+    pre, _ = fit_quiet(frame, standardize=False)
+    assert list(pre.get_feature_names_out()) == ["two", "three", "three:missing", "level=b", "level=a",
+                                                  "level=c", "flag"]
+    Z = pre.transform(frame)
+    gaps = np.isnan(frame["two"].to_numpy())
+    assert (Z[gaps, 0] == np.nanmedian(frame["two"])).all()
+    assert (Z[5:7, 3:6] == 0).all()  # a category's rare gaps: no level, as an unseen one (without a warning)
+    assert Z[1, 6] == Z[2, 6] == pre.columns_[3]["fill"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        pre.transform(frame)
+    assert not caught
+    # min_frequency=2: two gaps now make the indicator
+    pre2, _ = fit_quiet(frame, min_frequency=2)
+    assert "two:missing" in pre2.get_feature_names_out() and "level:missing" in pre2.get_feature_names_out()
+
+
+def cars_like(m: int = 60) -> pd.DataFrame:
+    """Car names: brand + model (+ a variant), mostly distinct values whose words repeat."""
+    brands = ["ford", "toyota", "fiat", "volvo"]
+    models = ["pinto", "corolla", "mark", "special", "deluxe", "2+2", "wagon", "sport", "gl", "gt", "xl", "custom"]
+    names = [f"{brands[i % 4]} {models[i % 12]}" + (f" ({i})" if i % 3 else "") for i in range(m)]
+    names[10] = None
+    return pd.DataFrame({"name": names, "mpg": np.arange(m, dtype=float)})
+
+
+def test_names_are_encoded_by_their_words():
+    frame = cars_like()
+    pre, notes = fit_quiet(frame)
+    spec = pre.columns_[0]
+    assert spec["kind"] == "words" and not notes
+    # words in >= 3 rows; the variant numbers "(13)" are each in one row; one gap: no missing column
+    # the brands first (most rows; ties by the word), fiat in one row less: its row 10 is the gap
+    assert spec["words"][:4] == ["ford", "toyota", "volvo", "fiat"] and "13" not in spec["words"]
+    assert "2" in spec["words"] and "sw" not in spec["words"]  # "2+2" is the word "2"
+    names = list(pre.get_feature_names_out())
+    assert names[:4] == ["name~ford", "name~toyota", "name~volvo", "name~fiat"] and names[-1] == "mpg"
+    Z = pre.transform(frame)
+    for j, word in enumerate(spec["words"]):
+        holds = [isinstance(v, str) and word in v.replace("(", " ").replace(")", " ").replace("+", " ").split()
+                 for v in frame["name"]]
+        np.testing.assert_array_equal(Z[:, j], holds, err_msg=word)
+    assert (Z[10, :-1] == 0).all()  # the gap
+    new = pd.DataFrame({"name": ["FORD  Mustang", "tesla model 3", None], "mpg": [1.0, 2.0, 3.0]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        Z_new = pre.transform(new)
+    assert not caught  # unseen words are ignored, as a bag of words does
+    assert Z_new[0, names.index("name~ford")] == 1 and Z_new[0, :-1].sum() == 1 and (Z_new[1:, :-1] == 0).all()
+    again = gw.Preprocessor.from_config(json.loads(json.dumps(pre.get_config())))
+    np.testing.assert_array_equal(again.transform(frame), Z)
+    broken = pre.get_config()
+    broken["columns"][0]["words"] = ["ford", 3]
+    with pytest.raises(GradwiseValueError, match=r"words of 'name' must be non-empty strings"):
+        gw.Preprocessor.from_config(broken)
+
+
+def test_mostly_distinct_text_sentences_ids_and_codes():
+    m = 40
+    frame = pd.DataFrame({
+        "sentence": [f"the parcel number {i} came back late" for i in range(m)],  # 7 words: free text
+        "code": [f"ZX{i // 2:04d}" for i in range(m)],  # one word, half distinct: categories (rare -> other)
+        "unique_name": [f"alpha beta{i}" for i in range(m)],  # one distinct value per row: an identifier
+        "lonely": [f"w{i} v{i}" if i % 2 else f"w{i} v{i} u{i}" for i in range(m - 2)] + ["x y"] * 2,
+    })
+    pre, notes = fit_quiet(frame)
+    kinds = {s["name"]: s["kind"] for s in pre.columns_}
+    assert kinds == {"sentence": "dropped", "code": "dropped", "unique_name": "dropped", "lonely": "dropped"}
+    assert notes == ["column 'sentence' left out: free text (40 distinct values in 40 rows)",
+                     "column 'code' left out: a category none of whose 20 levels is seen 3 times",
+                     "column 'unique_name' left out: an identifier (one distinct value per row)",
+                     "column 'lonely' left out: names none of whose words is seen in 3 rows (39 distinct values "
+                     "in 40 rows)"]
 
 
 def test_booleans_and_rare_level_caps():

@@ -64,6 +64,12 @@ DEFAULTS: dict[str, Any] = {
 #: network that generalizes without tuning; --epochs N alone still means exactly N epochs
 TABLE_EPOCHS = 300
 TABLE_PATIENCE = 30
+#: a table without --layers: one hidden layer of 100 ReLU units (scikit-learn's MLP default). Chosen by
+#: 5-fold cross-validation on the non-test rows of the four tables of benchmarks/tables.py against 20,10,
+#: 64,32 and variations of epochs, patience and batch size (protocol: benchmarks/table_defaults_cv.py;
+#: numbers: benchmarks/TABLE_DEFAULTS.md): 100 scored best or within one row of the best on each table,
+#: and 20,10 lost 0.027 of ROC AUC on the seattle weather's five imbalanced classes
+TABLE_LAYERS = [100]
 #: settings that define the run: on --resume they come from config.json and must not be contradicted
 RUN_KEYS = tuple(k for k in DEFAULTS if k != "checkpoint_every") + ("dataset", "data", "target")
 
@@ -80,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common.add_data_flags(p, required=False)
 
     p.add_argument("--layers", type=common.layer_sizes, metavar="20,10",
-                   help="hidden layer sizes, comma-separated (default 20,10; '' for none)")
+                   help="hidden layer sizes, comma-separated (default 20,10, or 100 for a table; '' for none)")
     p.add_argument("--hidden", choices=("relu", "leaky_relu", "tanh", "sigmoid"),
                    help="hidden activation (default relu)")
     p.add_argument("--init", choices=INITS, help="weight initialization (default he)")
@@ -88,7 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--learning-rate", type=common.positive, metavar="A",
                    help="α (default: 0.01 for gd/momentum, 0.001 for rmsprop/adam)")
     p.add_argument("--epochs", type=common.positive_int, metavar="N",
-                   help="passes over the training set (default 100)")
+                   help="passes over the training set (default 100; a table: up to 300, stopping early after 30 "
+                        "epochs without a better dev cost)")
     p.add_argument("--batch-size", type=common.batch_size, metavar="B",
                    help="mini-batch size, or 'full' for batch gradient descent (default 64)")
     p.add_argument("--l2", type=common.non_negative, metavar="λ", help="L2 regularization λ (default 0)")
@@ -238,8 +245,8 @@ def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
         settings = {**DEFAULTS, "dataset": None, "data": None, "target": None, **given}
         if settings["data"] is not None:
             settings["data"] = str(Path(settings["data"]).resolve())
-        if common.is_table(settings["data"]) and "epochs" not in given and "early_stopping" not in given:
-            settings["epochs"], settings["early_stopping"] = TABLE_EPOCHS, TABLE_PATIENCE
+        if common.is_table(settings["data"]):
+            _table_defaults(settings, given)
         return settings, None
     if args.out is None:
         raise UsageError("--resume needs --out RUN_DIR, the run to continue")
@@ -251,6 +258,15 @@ def _settings(args: argparse.Namespace) -> tuple[dict, dict | None]:
     if "data" in given:
         given["data"] = str(Path(given["data"]).resolve())
     return _resumed_settings(saved, given), config
+
+
+def _table_defaults(settings: dict, given: dict) -> None:
+    """A table's defaults where no flag says otherwise: TABLE_LAYERS, and TABLE_EPOCHS with early stopping
+    after TABLE_PATIENCE (unless --epochs or --early-stopping is given)."""
+    if "layers" not in given:
+        settings["layers"] = list(TABLE_LAYERS)
+    if "epochs" not in given and "early_stopping" not in given:
+        settings["epochs"], settings["early_stopping"] = TABLE_EPOCHS, TABLE_PATIENCE
 
 
 def _resumed_settings(saved: dict, given: dict) -> dict:

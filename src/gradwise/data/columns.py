@@ -5,21 +5,33 @@
 numbers
     int/float columns (and text columns whose values are all numbers): the training **median** fills the
     gaps, and a missing-indicator column ``name:missing`` (1 where the value was missing) is added when
-    the training rows had gaps. With ``standardize=True`` the values (not the indicators) are then
-    standardized with a :class:`~gradwise.data.Standardizer` fitted on the training rows.
+    at least `min_frequency` training rows had gaps — like a rare level, a gap seen once or twice is no
+    pattern to learn, and the network would learn it anyway (on the Palmer penguins one training row
+    without measurements made its indicators mean "Adelie" with near certainty). With
+    ``standardize=True`` the values (not the indicators) are then standardized with a
+    :class:`~gradwise.data.Standardizer` fitted on the training rows.
 booleans
     bool columns and two-valued text ``yes/no``, ``true/false``, ``y/n``, ``t/f`` (any capitalisation):
-    one 0/1 column (gaps as numbers: most frequent value plus an indicator).
+    one 0/1 column (gaps as numbers: most frequent value plus an indicator, on the same rule).
 categories
     other text: one-hot, one column ``name=level`` per level seen at least `min_frequency` times in
     training (at most `max_levels` of them, the most frequent); rarer levels share one ``name:other``
-    column; gaps get a ``name:missing`` column. A level never seen in training encodes as all zeros and
-    is counted in a :class:`~gradwise.errors.DataWarning`.
+    column; gaps get a ``name:missing`` column (when at least `min_frequency` training rows have them;
+    otherwise a gap encodes as all zeros). A level never seen in training encodes as all zeros and is
+    counted in a :class:`~gradwise.errors.DataWarning`.
+names (encoded by their words)
+    a text column of short values of several words that are mostly distinct — a car's model
+    ("chevrolet chevelle malibu"), a product or a job title — has too many levels to one-hot, but its
+    words repeat: one 0/1 column ``name~word`` per word (letters and digits, lower-cased) found in at
+    least `min_frequency` training rows (at most :data:`MAX_WORDS`, the most frequent), 1 where the value
+    holds the word; gaps get a ``name:missing`` column (on the same rule as categories). Words unseen in
+    training are ignored.
 left out, with a note (a DataWarning at fit)
     **identifiers** (a text column with one distinct value per row, or an integer column counting up or
     down row by row: a serial number, not a measurement that happens to be distinct), **constant** columns, **free
-    text** (mostly distinct strings, long ones), columns missing on every training row, and categories
-    none of whose levels is frequent enough.
+    text** (mostly distinct values of :data:`FREE_TEXT_WORDS` words or more: sentences), columns missing
+    on every training row, categories none of whose levels is frequent enough, and names none of whose
+    words is.
 
 Mixed columns: a text column in which at least 90% of the values are numbers is a column of numbers
 whose words are read as missing values (with a warning naming the first word and its row); below that it
@@ -32,7 +44,9 @@ a model by :func:`gradwise.save` and in run directories, never pickled.
 from __future__ import annotations
 
 import math
+import re
 import warnings
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -47,14 +61,20 @@ __all__ = ["Preprocessor", "is_dataframe", "numeric_standardizer"]
 NUMERIC_SHARE = 0.9
 #: tables shorter than this are too small to call a column an identifier or free text
 MIN_ROWS_TO_JUDGE = 20
-#: free text: more than this share of distinct values, with a median length of at least FREE_TEXT_LENGTH
+#: mostly distinct text: more than this share of the present training rows hold distinct values
 FREE_TEXT_DISTINCT = 0.5
-FREE_TEXT_LENGTH = 15
+#: mostly distinct text whose values have a median of at least this many words is free text (sentences),
+#: left out; with 2 to FREE_TEXT_WORDS - 1 words it is a column of names, encoded by their words
+FREE_TEXT_WORDS = 5
+#: at most this many word columns for a column of names (the words found in the most training rows)
+MAX_WORDS = 50
+#: a word: a run of letters and digits (so "(sw)" is "sw" and "2+2" is "2", "2")
+WORD = re.compile(r"[^\W_]+")
 #: text values looked at before parsing a whole column as numbers
 SAMPLE = 1000
 BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"})
 TRUE_WORDS = {"yes", "true", "y", "t"}
-KINDS = ("numeric", "boolean", "category", "dropped")
+KINDS = ("numeric", "boolean", "category", "words", "dropped")
 
 
 def is_dataframe(X: object) -> bool:
@@ -105,7 +125,8 @@ def _parse_numbers(texts: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------- fitting
-def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, words: int = 0, example: str = "") -> dict:
+def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_frequency: int, words: int = 0,
+                 example: str = "") -> dict:
     """arr: the column as float64 (NaN for gaps) on the training rows, `index` their row labels."""
     bad = np.isinf(arr)
     if bad.any():
@@ -114,18 +135,18 @@ def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, words: int
                                  f"{_where(index, r)}")
     present = arr[~np.isnan(arr)]
     spec = {"name": name, "kind": "numeric", "median": float(np.median(present)),
-            "indicator": bool(len(present) < len(arr))}
+            "indicator": len(arr) - len(present) >= min_frequency}
     if words:
         warnings.warn(f"column {name!r} mixes numbers and words: {words} word(s) such as {example} read as "
                       f"missing values", DataWarning, stacklevel=4)
     return spec
 
 
-def _fit_boolean(name: str, arr: np.ndarray) -> dict:
+def _fit_boolean(name: str, arr: np.ndarray, min_frequency: int) -> dict:
     """arr: 1.0 / 0.0 / NaN per training row."""
     present = arr[~np.isnan(arr)]
     fill = float(present.mean() >= 0.5)
-    return {"name": name, "kind": "boolean", "fill": fill, "indicator": bool(len(present) < len(arr))}
+    return {"name": name, "kind": "boolean", "fill": fill, "indicator": len(arr) - len(present) >= min_frequency}
 
 
 def _dropped(name: str, reason: str) -> dict:
@@ -168,7 +189,7 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
     counts = pd.Series(tally[seen], index=pd.Index(texts[seen], dtype=object))
     if len(counts) == 2 and {str(t).lower() for t in counts.index} in BOOLEAN_PAIRS:
         truth = np.array([1.0 if str(t).lower() in TRUE_WORDS else 0.0 for t in texts])
-        return _fit_boolean(name, np.where(present, truth[codes], np.nan))
+        return _fit_boolean(name, np.where(present, truth[codes], np.nan), min_frequency)
     share, parsed = _text_numbers(texts, codes[present])
     if share >= NUMERIC_SHARE:
         values = np.where(present, parsed[codes], np.nan)
@@ -178,19 +199,53 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
         if words.any():
             r = int(np.argmax(words))
             example = f"{texts[codes[r]]!r} at {_where(index, r)}"
-        return _fit_numeric(name, values, index, source, int(words.sum()), example)
+        return _fit_numeric(name, values, index, source, min_frequency, int(words.sum()), example)
     if len(counts) == 1 and k == m:
         return _dropped(name, f"constant (every training row holds {counts.index[0]!r})")
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))  # _as_text made them str
-    if m >= MIN_ROWS_TO_JUDGE and len(counts) > FREE_TEXT_DISTINCT * k \
-            and float(np.median(lengths[codes[present]])) >= FREE_TEXT_LENGTH:
-        return _dropped(name, f"free text ({len(counts)} distinct values in {k} rows)")
-    if m >= MIN_ROWS_TO_JUDGE and len(counts) == m:
+    missing = m - k >= min_frequency  # a column for the gaps, as for a level: when they are not rare
+    if m >= MIN_ROWS_TO_JUDGE and len(counts) > FREE_TEXT_DISTINCT * k:
+        return _fit_distinct_text(name, texts, codes[present], counts, gaps=k < m, missing=missing,
+                                  min_frequency=min_frequency, max_levels=max_levels)
+    return _fit_levels(name, counts, missing=missing, max_levels=max_levels, min_frequency=min_frequency)
+
+
+def _fit_distinct_text(name: str, texts: np.ndarray, codes: np.ndarray, counts, *, gaps: bool, missing: bool,
+                       min_frequency: int, max_levels: int) -> dict:
+    """Mostly distinct text (`codes`: the present training rows' codes into `texts`; `gaps`: whether some
+    training rows have none, `missing`: whether enough for a column of their own): free text, an
+    identifier, a column of names (several words) or, with one word per value, rare categories."""
+    words = np.fromiter((len(str(t).split()) for t in texts), dtype=np.int64, count=len(texts))
+    median_words = float(np.median(words[codes]))
+    if median_words >= FREE_TEXT_WORDS:
+        return _dropped(name, f"free text ({len(counts)} distinct values in {len(codes)} rows)")
+    if len(counts) == len(codes) and not gaps:
         return _dropped(name, "an identifier (one distinct value per row)")
-    return _fit_levels(name, counts, gaps=k < m, max_levels=max_levels, min_frequency=min_frequency)
+    if median_words >= 2:
+        return _fit_words(name, texts, codes, missing=missing, min_frequency=min_frequency)
+    return _fit_levels(name, counts, missing=missing, max_levels=max_levels, min_frequency=min_frequency)
 
 
-def _fit_levels(name: str, counts, *, gaps: bool, max_levels: int, min_frequency: int) -> dict:
+def _words_of(text: object) -> set[str]:
+    return set(WORD.findall(str(text).lower()))
+
+
+def _fit_words(name: str, texts: np.ndarray, codes: np.ndarray, *, missing: bool, min_frequency: int) -> dict:
+    """A column of names: its words found in at least `min_frequency` training rows (ties broken by the
+    word, so the plan does not depend on row order)."""
+    tally = np.bincount(codes, minlength=len(texts))
+    rows_with: Counter[str] = Counter()
+    for t in np.flatnonzero(tally):
+        for word in _words_of(texts[t]):
+            rows_with[word] += int(tally[t])
+    order = sorted(rows_with.items(), key=lambda item: (-item[1], item[0]))
+    kept = [w for w, c in order if c >= min_frequency][:MAX_WORDS]
+    if not kept:
+        return _dropped(name, f"names none of whose words is seen in {min_frequency} rows "
+                              f"({len(tally.nonzero()[0])} distinct values in {len(codes)} rows)")
+    return {"name": name, "kind": "words", "words": kept, "missing": missing}
+
+
+def _fit_levels(name: str, counts, *, missing: bool, max_levels: int, min_frequency: int) -> dict:
     """One-hot levels: the frequent ones (ties broken by name, so the plan does not depend on row order)."""
     order = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))
     levels = [str(v) for v, c in order if c >= min_frequency][:max_levels]
@@ -198,7 +253,7 @@ def _fit_levels(name: str, counts, *, gaps: bool, max_levels: int, min_frequency
     if not levels:
         return _dropped(name, f"a category none of whose {len(rare)} levels is seen {min_frequency} times")
     return {"name": name, "kind": "category", "levels": levels, "rare": rare, "other": bool(rare),
-            "missing": bool(gaps)}
+            "missing": missing}
 
 
 def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any = None) -> dict:
@@ -210,7 +265,7 @@ def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: 
     if present == 0:
         return _dropped(name, "missing on every training row")
     if kind == "b":
-        return _fit_boolean(name, train.to_numpy(dtype=np.float64, na_value=np.nan))
+        return _fit_boolean(name, train.to_numpy(dtype=np.float64, na_value=np.nan), min_frequency)
     values = train.to_numpy(dtype=np.float64, na_value=np.nan)
     # min == max and strict monotonicity answer "constant?" and "a serial number?" without hashing every value
     if present == len(train) and np.min(values) == np.max(values):
@@ -219,7 +274,7 @@ def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: 
         steps = np.diff(train.sort_index().to_numpy())  # a split shuffles rows; the index keeps the file's order
         if (steps > 0).all() or (steps < 0).all():  # distinct and counting: an identifier
             return _dropped(name, "an identifier (a distinct number per row, counting row by row)")
-    return _fit_numeric(name, values, train.index, source)
+    return _fit_numeric(name, values, train.index, source, min_frequency)
 
 
 # ------------------------------------------------------------------------------------ encoding
@@ -230,6 +285,8 @@ def _output_names(spec: dict) -> list[str]:
     if kind == "category":
         return ([f"{name}={level}" for level in spec["levels"]] + ([f"{name}:other"] if spec["other"] else [])
                 + ([f"{name}:missing"] if spec["missing"] else []))
+    if kind == "words":
+        return [f"{name}~{word}" for word in spec["words"]] + ([f"{name}:missing"] if spec["missing"] else [])
     return []
 
 
@@ -315,6 +372,26 @@ def _encode_category(spec: dict, column, out: np.ndarray, j: int, order: np.ndar
         after += 1
     if spec["missing"]:
         out[codes == -2, after] = 1
+
+
+def _encode_words(spec: dict, column, out: np.ndarray, j: int, order: np.ndarray | None) -> None:
+    """One 0/1 column per known word, looked up once per distinct value (not once per row)."""
+    words = spec["words"]
+    position = {w: i for i, w in enumerate(words)}
+    text_codes, texts = _codes(column)
+    holders: list[list[int]] = [[] for _ in words]  # per word: the distinct values that hold it
+    for t, text in enumerate(texts):
+        for word in _words_of(text):
+            if word in position:
+                holders[position[word]].append(t)
+    codes = text_codes if order is None else text_codes[order]
+    flag = np.zeros(len(texts) + 1, dtype=bool)  # the last entry: a gap (code -1)
+    for i, values in enumerate(holders):
+        flag[:] = False
+        flag[values] = True
+        out[:, j + i] = flag[codes]
+    if spec["missing"]:
+        out[:, j + len(words)] = codes == -1
 
 
 _ENCODERS = {"numeric": _encode_numeric, "boolean": _encode_boolean}
@@ -522,6 +599,8 @@ class Preprocessor:
             kind = spec["kind"]
             if kind == "category":
                 _encode_category(spec, frame[spec["name"]], out, j, order)
+            elif kind == "words":
+                _encode_words(spec, frame[spec["name"]], out, j, order)
             elif kind != "dropped":
                 _ENCODERS[kind](spec, frame[spec["name"]], out, j, source, order)
             j += len(_output_names(spec))
@@ -588,6 +667,7 @@ _REQUIRED: dict[str, dict[str, type]] = {
     "numeric": {"median": float, "indicator": bool},
     "boolean": {"fill": float, "indicator": bool},
     "category": {"levels": list, "rare": list, "other": bool, "missing": bool},
+    "words": {"words": list, "missing": bool},
     "dropped": {"reason": str},
 }
 
@@ -604,3 +684,6 @@ def _check_spec(i: int, spec: Any) -> None:
                                      f"{kind.__name__}, got {value!r}")
     if spec["kind"] == "category" and not all(isinstance(v, str) for v in spec["levels"] + spec["rare"]):
         raise GradwiseValueError(f"Preprocessor description: levels of {spec['name']!r} must be strings")
+    if spec["kind"] == "words" and not all(isinstance(v, str) and v for v in spec["words"]):
+        raise GradwiseValueError(f"Preprocessor description: words of {spec['name']!r} must be non-empty "
+                                 f"strings")
