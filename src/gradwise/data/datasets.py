@@ -174,6 +174,16 @@ def _shuffled(rng: RNG, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     return X[order], y[order]
 
 
+def _train_and_test(train: np.random.SeedSequence, test: np.random.SeedSequence, n: int, m_test: int,
+                    draw: Callable[[RNG, int], tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(X, y), (X_test, y_test)]: `draw(rng, count)` from each split's own stream, rows shuffled."""
+    parts = []
+    for seq, count in ((train, n), (test, m_test)):
+        rng = np.random.default_rng(seq)
+        parts.append(_shuffled(rng, *draw(rng, count)))
+    return parts
+
+
 def _circles(seed, n_samples, *, n_test=None, noise=0.05, factor=0.8) -> Dataset:
     n, m_test = _sizes(n_samples, 300, n_test)
     noise = check_float("noise", noise, low=0.0)
@@ -207,11 +217,7 @@ def _flower(seed, n_samples, *, n_test=None, noise=0.2, a=4.0) -> Dataset:
     noise = check_float("noise", noise, low=0.0)
     a = check_float("a", a, low=0.0, low_open=True)
     train, test, _ = _streams(seed)
-    parts = []
-    for seq, count in ((train, n), (test, m_test)):
-        rng = np.random.default_rng(seq)
-        parts.append(_shuffled(rng, *_draw_flower(rng, count, noise, a)))
-    (X, y), (Xt, yt) = parts
+    (X, y), (Xt, yt) = _train_and_test(train, test, n, m_test, lambda rng, count: _draw_flower(rng, count, noise, a))
     return _classification(
         "flower",
         X,
@@ -230,11 +236,8 @@ def _spirals(seed, n_samples, *, n_test=None, n_classes=2, noise=0.2, turns=1.0)
     noise = check_float("noise", noise, low=0.0)
     turns = check_float("turns", turns, low=0.0, low_open=True)
     train, test, _ = _streams(seed)
-    parts = []
-    for seq, count in ((train, n), (test, m_test)):
-        rng = np.random.default_rng(seq)
-        parts.append(_shuffled(rng, *_draw_spirals(rng, count, k, noise, turns)))
-    (X, y), (Xt, yt) = parts
+    (X, y), (Xt, yt) = _train_and_test(
+        train, test, n, m_test, lambda rng, count: _draw_spirals(rng, count, k, noise, turns))
     return _classification(
         "spirals", X, y, Xt, yt, f"{k} interleaved spiral arms ({turns:g} turn, noise {noise})", n_classes=k
     )
@@ -249,11 +252,8 @@ def _blobs(seed, n_samples, *, n_test=None, n_classes=3, n_features=2, cluster_s
     train, test, shared = _streams(seed)
     # The centers are part of the distribution: drawn once, shared by the training and the test set.
     centers = box * (2.0 * uniform(np.random.default_rng(shared), (k, n_x)) - 1.0)
-    parts = []
-    for seq, count in ((train, n), (test, m_test)):
-        rng = np.random.default_rng(seq)
-        parts.append(_shuffled(rng, *_draw_blobs(rng, count, centers, cluster_std)))
-    (X, y), (Xt, yt) = parts
+    (X, y), (Xt, yt) = _train_and_test(
+        train, test, n, m_test, lambda rng, count: _draw_blobs(rng, count, centers, cluster_std))
     return _classification(
         "blobs",
         X,
