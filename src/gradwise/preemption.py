@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-from .callbacks import Checkpoint
+from .callbacks import Callback, Checkpoint
 from .checkpoint import save_checkpoint
+from .errors import Preempted
 
-__all__ = ["Preemption", "stop_on_signals", "PREEMPTED_EXIT_CODE"]
+__all__ = ["Preemption", "StopRequest", "StopTrial", "stop_on_signals", "PREEMPTED_EXIT_CODE"]
 
 #: exit code of a `gradwise` command stopped by SIGTERM/Ctrl-C after saving its state: EX_TEMPFAIL of
 #: sysexits.h ("temporary failure; try again"), distinct from 0 (done), 1 (a bug), 2 (a user mistake)
@@ -67,13 +68,41 @@ class Preemption(Checkpoint):
         return f"Preemption({os.fspath(self.path)!r})"
 
 
+class StopRequest:
+    """A flag a signal handler sets and a loop reads at its safe points (``gradwise tune``: between
+    trials and at each epoch's end of a trial); :meth:`check` raises `Preempted` once it is set."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+
+    def check(self, what: str) -> None:
+        """Raise ``Preempted(what)`` if a stop was requested."""
+        if self.requested:
+            raise Preempted(what)
+
+
+class StopTrial(Callback):
+    """A `fit` callback that raises `Preempted` at the end of the epoch in which a stop was requested."""
+
+    def __init__(self, stop: StopRequest):
+        super().__init__()
+        self.stop = stop
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.stop.check(f"stopped after epoch {epoch + 1}")
+
+
 @contextlib.contextmanager
-def stop_on_signals(preemption: Preemption, command: str = "gradwise") -> Iterator[None]:
+def stop_on_signals(preemption: Preemption | StopRequest, command: str = "gradwise",
+                    doing: str = "finishing the current step, then writing a checkpoint") -> Iterator[None]:
     """Within the block, the first SIGTERM or SIGINT calls ``preemption.request()`` instead of stopping.
 
-    Prints one line on stderr saying so; the previous handlers come back after that first signal (so a
-    second one stops at once) and when the block ends. Only the main thread can install handlers; elsewhere
-    the block runs without them.
+    Prints one line on stderr saying so (`doing`: what happens next); the previous handlers come back after
+    that first signal (so a second one stops at once) and when the block ends. Only the main thread can
+    install handlers; elsewhere the block runs without them.
     """
     names = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "Ctrl-C (SIGINT)"}
     previous: dict[signal.Signals, Any] = {}
@@ -87,8 +116,8 @@ def stop_on_signals(preemption: Preemption, command: str = "gradwise") -> Iterat
         restore()
         preemption.request()
         name = names.get(signal.Signals(signum), str(signum))
-        print(f"{command}: {name} received: finishing the current epoch, then writing a checkpoint (send it "
-              f"again to stop at once)", file=sys.stderr, flush=True)
+        print(f"{command}: {name} received: {doing} (send it again to stop at once)", file=sys.stderr,
+              flush=True)
 
     try:
         for signum in names:

@@ -177,5 +177,6 @@ def run(args: argparse.Namespace) -> int:
          dev_fraction=args.dev_fraction, standardize=args.standardize, dtype=args.dtype,
          final_seeds=args.final_seeds, final_data=args.final_data, heartbeat=args.heartbeat,
          worker_only=args.worker_only, plots=args.plots, threads=args.threads or None,
-         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet, tensorboard=args.tensorboard)
+         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet, tensorboard=args.tensorboard,
+         stop_on_signals=True)
     return 0
