@@ -1,13 +1,15 @@
-"""Preemption: SIGTERM or Ctrl-C asks training to stop at the next epoch boundary, with a checkpoint.
+"""Preemption: SIGTERM or Ctrl-C asks training to stop after the current step, with a checkpoint.
 
 A scheduler (Slurm, Kubernetes, `docker stop`) sends SIGTERM and kills the process some seconds later; a
 user presses Ctrl-C. Either way the work done so far should survive: :class:`Preemption` is a checkpoint
-callback that does nothing until :meth:`Preemption.request` is called, then, at the end of the epoch being
-trained, writes a checkpoint and stops `fit`. ``fit(..., resume_from=path)`` (``gradwise train --resume``)
-then ends with exactly the weights of an uninterrupted run, because a checkpoint at an epoch boundary holds
-the whole training state (θ, optimizer, RNG, history, callback states).
+callback that does nothing until :meth:`Preemption.request` is called; the training loop then stops after
+the optimizer step in progress and the callback writes a checkpoint holding the whole training state (θ,
+optimizer, RNG, history, callback states) and the position inside the epoch (`EpochPosition`: the next
+batch, the epoch's permutation, its partial sums). ``fit(..., resume_from=path)`` (``gradwise train
+--resume``) then ends with exactly the weights of an uninterrupted run.
 
-The check costs nothing per batch: the signal handler only sets a flag, read once per epoch.
+The signal handler only sets a flag, which the loop reads after each step (one attribute per step).
+`gradwise tune` uses :class:`StopRequest` instead: its trial is returned to the queue, not checkpointed.
 :func:`stop_on_signals` installs the handlers for the duration of a block; a second signal acts as it would
 without them (Ctrl-C raises KeyboardInterrupt, SIGTERM terminates), for a user who does not want to wait.
 """
@@ -34,7 +36,13 @@ PREEMPTED_EXIT_CODE = 75
 
 
 class Preemption(Checkpoint):
-    """Write a checkpoint to `path` and stop training at the end of the epoch in which stopping was asked.
+    """Write a checkpoint to `path` and stop training after the optimizer step in progress when stopping
+    is asked (:meth:`request`).
+
+    The checkpoint records the position inside the epoch (its next batch, its permutation, its partial
+    sums; the generator's state is the model's own), so a resumed `fit` finishes that epoch exactly. A
+    request during an epoch's last step (and with full-batch training, where an epoch is one step) stops at
+    the epoch's end instead, with an ordinary checkpoint; one during the last step of training is ignored.
 
     Parameters
     ----------
@@ -43,17 +51,22 @@ class Preemption(Checkpoint):
     Attributes
     ----------
     requested : bool — set by :meth:`request` (from a signal handler)
-    preempted_at : int or None — the number of epochs done when training stopped for the request
+    preempted_at : int or None — the epochs done when training stopped for the request
+    preempted_step : int or None — with it, the steps done of the next epoch (None: stopped at an epoch's end)
     """
+
+    halts_mid_epoch = True
 
     def __init__(self, path: str | os.PathLike):
         super().__init__(path, every=1)
         self.requested = False
         self.preempted_at: int | None = None
+        self.preempted_step: int | None = None
 
     def request(self) -> None:
-        """Ask training to stop after the current epoch (safe to call from a signal handler)."""
+        """Ask training to stop after the current step (safe to call from a signal handler)."""
         self.requested = True
+        self.halt = True  # read by the training loop after each step
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         # The last epoch, or a stop another callback asked for, ends training normally anyway.
@@ -63,6 +76,13 @@ class Preemption(Checkpoint):
         save_checkpoint(self.path, self.model, self.trainer_callbacks or [self])
         self.model.stop_training = True
         self.preempted_at = epoch + 1
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        position = (logs or {}).get("position")
+        if position is None:  # stopped at an epoch's end (written then) or not at all
+            return
+        save_checkpoint(self.path, self.model, self.trainer_callbacks or [self], position)
+        self.preempted_at, self.preempted_step = position.epoch, position.batch
 
     def __repr__(self) -> str:
         return f"Preemption({os.fspath(self.path)!r})"

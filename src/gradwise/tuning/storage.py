@@ -349,12 +349,8 @@ def _lost_before_starting(study, trial) -> bool:
     claimants = [v for k, v in trial.system_attrs.items() if k.startswith(CLAIMANT_PREFIX)]
     if claimants and all(_is_dead_here(c) for c in claimants):
         return True
-    key = (study.study_name, trial._trial_id)
-    first_seen = _ownerless_since.setdefault(key, time.monotonic())
-    if time.monotonic() - first_seen < ORPHAN_GRACE:
-        return False
-    del _ownerless_since[key]  # failed now: nothing more to remember
-    return True
+    first_seen = _ownerless_since.setdefault((study.study_name, trial._trial_id), time.monotonic())
+    return time.monotonic() - first_seen >= ORPHAN_GRACE
 
 
 def reap(study) -> list[int]:
@@ -378,6 +374,7 @@ def reap(study) -> list[int]:
         for trial in trials:
             if trial.state == TrialState.RUNNING and _lost(study, trial) and _fail(study, trial._trial_id):
                 failed.append(trial.number)
+                _ownerless_since.pop((study.study_name, trial._trial_id), None)  # nothing more to remember
         _queue_missing_retries(study)
     return failed
 
