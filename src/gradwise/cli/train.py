@@ -319,6 +319,15 @@ def run(args: argparse.Namespace) -> int:
     ds, digest, parts, model, notes = prepare(settings, resumed)
     run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
         runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
+    try:  # the run is this process's until it is written (another --resume of it is refused meanwhile)
+        return _train_into(run_dir, args, settings, resumed, ds, digest, parts, model, notes)
+    finally:
+        runs.release_run_dir(run_dir)
+
+
+def _train_into(run_dir: Path, args: argparse.Namespace, settings: dict, resumed: dict | None, ds: Any,
+                digest: str | None, parts: dict, model: Any, notes: list[str]) -> int:
+    """Train into the claimed `run_dir` and write the run; the exit code."""
     # written on --resume too: --epochs may have grown
     runs.write_config(run_dir, _config(settings, run_dir, ds, digest, parts))
     if not args.quiet:

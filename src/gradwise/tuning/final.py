@@ -177,6 +177,7 @@ def _publish(run_dir: Path, write: Callable[[Path], None]) -> None:
         write(runs.claim_run_dir(staging))
         swap_in_directory(staging, run_dir, old)
     finally:
+        runs.release_run_dir(staging)
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
 

@@ -365,10 +365,12 @@ def reap(study) -> list[int]:
     from optuna.trial import TrialState
 
     with _quiet():
+        before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
         optuna.storages.fail_stale_trials(study)  # FAIL only: no callback is configured (see open_storage)
+    failed = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+              if t.number not in before]
     if not _work_for_reaper(study):
-        return []
-    failed = []
+        return failed
     with study_lock(study):
         trials = study.get_trials(deepcopy=False)
         for trial in trials:
@@ -448,12 +450,12 @@ def study_lock(study) -> Iterator[None]:
         return
     import fcntl
 
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # a lock file: nothing is written into it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 _LOCAL = threading.Lock()
