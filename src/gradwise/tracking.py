@@ -166,7 +166,7 @@ class TensorBoard(Callback):
     def _write(self, summaries: list, step: int) -> None:
         from tensorboardX.proto import event_pb2
 
-        assert self._writer is not None  # checked by the caller
+        assert self._writer is not None and self._file is not None  # set in on_train_begin
         now = time.time()
         for summary in summaries:
             self._writer.write_event(event_pb2.Event(wall_time=now, step=step, summary=summary))

@@ -219,7 +219,6 @@ def fit(
     opt = _resolve_optimizer(model, optimizer, learning_rate)
     callbacks = _check_callbacks(callbacks)
     checkpoint = _load_resume(model, resume_from, epochs)
-    position = read_position(checkpoint)  # set when the checkpoint was written inside an epoch
     X, y, weights, validation = _prepare_data(model, X, y, validation_data, validation_split, class_weight,
                                               sample_weight)
     history, opt, total = _training_state(model, opt, checkpoint, epochs)
@@ -227,7 +226,8 @@ def fit(
     metrics = _metric_names(model, validation is not None)
     _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint, (X, y, batch_size))
     batches = Batches(X, y, batch_size, shuffle, model.rng, augment, weights)
-    control = _step_control(schedule, opt, callbacks, batches, total, position)
+    # position: where a checkpoint written inside an epoch (a preemption) stopped, else None
+    control = _step_control(schedule, opt, callbacks, batches, total, position := read_position(checkpoint))
     accuracy = _Accuracy(model.loss, y) if model.loss != "mse" else None
     mode = replace(TRAINING, rng=model.rng)  # dropout masks and shuffles draw from the model's generator
     error: TrainingDivergedError | None = None
@@ -236,18 +236,13 @@ def fit(
             for epoch in range(model.epochs_trained, total):
                 if model.stop_training:
                     break
-                lr = control.rate(epoch)  # α₀ read each epoch: ReduceLROnPlateau lowers it
-                for cb in callbacks:
-                    cb.on_epoch_begin(epoch)
+                lr = _begin_epoch(control, callbacks, epoch)
                 logs = _train_epoch(model, opt, batches, epoch, lr, mode, guard, accuracy, control, position)
                 if isinstance(logs, EpochPosition):  # halted after a step (preemption): on_train_end saves it
                     position = logs
                     break
                 position = None
-                if validation is not None:
-                    logs.update({f"val_{k}": v for k, v in model.evaluate_prepared(*validation).items()})
-                logs["learning_rate"] = lr
-                _record(model, history, epoch, logs, callbacks)
+                _end_epoch(model, history, epoch, logs, lr, validation, callbacks)
     except TrainingDivergedError as exc:
         error = exc
     finally:
@@ -269,13 +264,14 @@ def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoc
     """
     theta, grad = model.theta, model.grad
     forward_cost_backward, update = model.loss_and_gradient, opt.step
-    cost_sum, b, clipped = 0.0, 0, opt.clipped_steps
+    cost_sum, first, clipped = 0.0, 0, opt.clipped_steps
     if resume is not None:
-        cost_sum, b, clipped = resume.cost_sum, resume.batch, resume.clipped
+        cost_sum, first, clipped = resume.cost_sum, resume.batch, resume.clipped
         if accuracy is not None and resume.predictions is not None:
             accuracy.predictions[...] = resume.predictions
+    b = first
     per_batch, halters = control.active, control.halters  # step-wise schedule or batch hooks; preemption
-    for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch, resume), start=b):
+    for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch, resume), start=first):
         if per_batch:
             lr = control.begin(epoch, b, lr)
         J, A = forward_cost_backward(Xb, yb, mode, wb)  # forward, cost, backward
@@ -325,6 +321,23 @@ class _Accuracy:
         """Accuracy against the labels in this epoch's order (`order`: its permutation, or None)."""
         truth = self.truth if order is None else self.truth[order]
         return int(np.count_nonzero(self.predictions == truth)) / self.predictions.size
+
+
+def _begin_epoch(control: StepControl, callbacks: list[Callback], epoch: int) -> float:
+    """The epoch's α (α₀ read each epoch: ReduceLROnPlateau lowers it); `on_epoch_begin` of the callbacks."""
+    lr = control.rate(epoch)
+    for cb in callbacks:
+        cb.on_epoch_begin(epoch)
+    return lr
+
+
+def _end_epoch(model: Sequential, history: History, epoch: int, logs: dict[str, float], lr: float,
+               validation: tuple | None, callbacks: list[Callback]) -> None:
+    """The dev scores and α join the epoch's logs, which are recorded and told to the callbacks."""
+    if validation is not None:
+        logs.update({f"val_{k}": v for k, v in model.evaluate_prepared(*validation).items()})
+    logs["learning_rate"] = lr
+    _record(model, history, epoch, logs, callbacks)
 
 
 def _record(model: Sequential, history: History, epoch: int, logs: dict[str, float],

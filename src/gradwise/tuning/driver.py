@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import _html
+from .. import _html, preemption
 from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
 from ..data.columns import is_dataframe
-from .. import preemption
 from ..errors import GradwiseTypeError, GradwiseValueError, Preempted
 from ..metrics import confusion_lines, metric_lines
 from ..preemption import PREEMPTED_EXIT_CODE, StopRequest, StopTrial
@@ -423,9 +422,8 @@ def tune(
         raise GradwiseValueError("the search space fixes every hyperparameter: give at least one range")
     plan = a.plan(coarse, data, bool(standardize), metric, weights)
     out_path, spec = _output(out, storage, a.workers)
-    tracking = _tracking(out_path, tensorboard, callbacks)
+    tracking = _tracking(out_path, tensorboard, callbacks, stop_on_signals)
     name = study_name or f"gradwise-{data.name}"
-    tracking.stop = StopRequest() if stop_on_signals else None
     with _optuna_quiet(), _on_signals(tracking.stop, "gradwise tune"):
         raw = st.open_storage(spec, a.heartbeat)
         study = open_study(raw, name, plan, log=log)
@@ -549,8 +547,9 @@ def _announce(log: Callable[[str], None], name: str, spec: str, plan: StudyPlan,
     log("search space:\n" + coarse.describe())
 
 
-def _tracking(out: Path | None, tensorboard: bool, callbacks: Any) -> TrialTracking:
-    """The per-trial tracking of this process, checked before any trial runs."""
+def _tracking(out: Path | None, tensorboard: bool, callbacks: Any, stop_on_signals: bool = False) -> TrialTracking:
+    """The per-trial tracking of this process, checked before any trial runs (with a stop request that
+    SIGTERM/Ctrl-C set when `stop_on_signals`)."""
     log_dir = None
     if tensorboard:
         if out is None:
@@ -559,7 +558,9 @@ def _tracking(out: Path | None, tensorboard: bool, callbacks: Any) -> TrialTrack
         TensorBoard(log_dir)  # fails now, not after a first trial, when tensorboardX is missing
     if callbacks is not None and not isinstance(callbacks, list | tuple):
         raise GradwiseTypeError(f"callbacks must be a list of callables, got {type(callbacks).__name__}")
-    return TrialTracking.checked(log_dir, callbacks)
+    tracking = TrialTracking.checked(log_dir, callbacks)
+    tracking.stop = StopRequest() if stop_on_signals else None
+    return tracking
 
 
 @contextlib.contextmanager
