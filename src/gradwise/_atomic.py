@@ -95,6 +95,23 @@ def swap_in_directory(staging: str | os.PathLike, target: str | os.PathLike, old
     _fsync_directory(target.parent)
 
 
+def publish_entries(staging: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Move every entry of the complete directory `staging` into the directory `target` (created), each by
+    renames: a file by `os.replace`, a directory by :func:`swap_in_directory`. Entries of `target` that
+    `staging` does not hold are left alone (a report written into a folder with the user's own files).
+    The caller removes `staging` and the `.old-*` directories left beside the swapped ones, and serializes
+    concurrent publishers (a lock): each entry is then whole, and all of them come from one publisher.
+    """
+    staging, target = Path(staging), Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(staging.iterdir()):
+        if entry.is_dir():
+            swap_in_directory(entry, target / entry.name, staging / f".old-{entry.name}")
+        else:
+            os.replace(entry, target / entry.name)
+    _fsync_directory(target)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_open(path, "wb") as handle:
         handle.write(data)

@@ -8,6 +8,7 @@ draw from the model's generator, in that order, so the same seed gives the same 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,27 @@ GATHER_ABOVE_BYTES = 4 << 20
 
 Shuffle = bool | Callable[[int, int], np.ndarray]
 Augment = Callable[[np.ndarray, Any], np.ndarray]
+
+
+@dataclass
+class EpochPosition:
+    """Where training stopped inside an epoch (a preemption after an optimizer step), to continue it exactly.
+
+    epoch : the epoch in progress (= the epochs completed);  batch : the next mini-batch to train
+    order : the epoch's permutation of the rows (restored on resume, never redrawn: the generator has
+        since drawn dropout masks and augmentation), or None when the epoch runs in order
+    cost_sum : Σ J_b · m_b over the batches done;  predictions : the training-accuracy predictions of the
+        rows done, in the epoch's order (None for regression);  clipped : the optimizer's clipped-step count
+        when the epoch began;  size : the batch size (a resume must cut the same batches)
+    """
+
+    epoch: int
+    batch: int
+    order: np.ndarray | None
+    cost_sum: float
+    predictions: np.ndarray | None
+    clipped: int
+    size: int
 
 
 class Batches:
@@ -47,15 +69,23 @@ class Batches:
         self._x_batch = np.empty((self.size, X.shape[1]), X.dtype) if gather else None
         self.order: np.ndarray | None = None  # this epoch's permutation of the rows (None: in order)
 
-    def epoch(self, epoch: int) -> Iterable[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
-        """This epoch's batches as (first row, X_b, y_b, weights_b or None), reshuffled first when shuffling."""
-        if self.size == self.m and not self.reshuffle and self.augment is None:
-            return ((0, self.X, self.y, self.weights),)  # full-batch gradient descent: one batch, as it is
-        return self._batches(epoch)
+    def epoch(self, epoch: int, resume: EpochPosition | None = None
+              ) -> Iterable[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
+        """This epoch's batches as (first row, X_b, y_b, weights_b or None), reshuffled first when shuffling.
 
-    def _batches(self, epoch: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
+        With `resume` (an epoch stopped part-way): its permutation, from its next batch on.
+        """
+        if resume is None and self.size == self.m and not self.reshuffle and self.augment is None:
+            return ((0, self.X, self.y, self.weights),)  # full-batch gradient descent: one batch, as it is
+        return self._batches(epoch, resume)
+
+    def _batches(self, epoch: int, resume: EpochPosition | None
+                 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
         X, y, w, size = self.X, self.y, self.weights, self.size
-        self.order = _permutation(self.shuffle, epoch, self.m, self.rng) if self.reshuffle else None
+        if resume is not None:
+            self.order = resume.order
+        else:
+            self.order = _permutation(self.shuffle, epoch, self.m, self.rng) if self.reshuffle else None
         perm = self.order
         gathering = perm is not None and self._x_batch is not None and _in_range(perm, self.m)
         if perm is not None:
@@ -63,7 +93,7 @@ class Batches:
             w = w[perm] if w is not None else None
             if not gathering:
                 X = X[perm]  # small sets: one shuffled copy is cheaper than a gather per batch
-        for start in range(0, self.m, size):
+        for start in range(resume.batch * size if resume is not None else 0, self.m, size):
             yb = y[start:start + size]
             if gathering:  # rows perm[start:start + size] of X, into the reused buffer
                 assert perm is not None and self._x_batch is not None  # both checked in `gathering`

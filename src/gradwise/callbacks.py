@@ -34,6 +34,11 @@ class Callback:
     """
 
     model: Sequential  # set by fit before on_train_begin
+    #: a callback whose class sets this may set `halt` (from a signal handler, say) to end `fit` right after
+    #: the optimizer step in progress; `on_train_end` then gets the epoch's position (`logs["position"]`,
+    #: an `EpochPosition`) unless the step was its epoch's last (the epoch then ends as usual)
+    halts_mid_epoch: bool = False
+    halt: bool = False
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
 

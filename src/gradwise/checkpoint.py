@@ -2,12 +2,15 @@
 
 A checkpoint holds θ, the batch-norm buffers, the optimizer state (and step count), the RNG state
 (so shuffles and dropout masks continue the same sequence), the epoch, the history, whether a callback
-asked training to stop, the state of callbacks such as EarlyStopping, and the model's Standardizer.
+asked training to stop, the state of callbacks such as EarlyStopping, and the model's Standardizer; one
+written inside an epoch (a preemption after a step) also holds that epoch's position: the next batch, the
+epoch's permutation (`position.order`: restored, not redrawn), its partial cost sum and accuracy predictions.
 It is a gradwise container file (safetensors tensors + JSON, never pickle) written atomically:
 temporary file, fsync, `os.replace`, so a crash at any moment leaves the previous checkpoint or the new one.
 
 Tensors: `theta`, `buffer`, `optimizer.<name>` (e.g. `optimizer.v`, `optimizer.s`),
-`callback.<Type><k>.<name>` (k-th callback of that type, e.g. `callback.EarlyStopping0.best_theta`).
+`callback.<Type><k>.<name>` (k-th callback of that type, e.g. `callback.EarlyStopping0.best_theta`),
+`position.order`, `position.predictions`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from . import _random
 from ._container import read_container, write_container
+from .batches import EpochPosition
 from .data.standardize import Standardizer
 from .errors import GradwiseTypeError, GradwiseValueError, ModelFileError
 from .history import History
@@ -45,9 +49,20 @@ def _callback_keys(callbacks) -> list[tuple[str, Callback]]:
 
 
 def save_checkpoint(path: str | os.PathLike, model: Sequential,
-                    callbacks: list[Callback] | tuple = ()) -> None:
-    """Atomically write the full training state of `model` (and of `callbacks`) to `path`."""
+                    callbacks: list[Callback] | tuple = (), position: EpochPosition | None = None) -> None:
+    """Atomically write the full training state of `model` (and of `callbacks`) to `path`.
+
+    `position`: where training stopped inside an epoch (a preemption after a step); the epoch's
+    permutation and partial sums are stored with it, so a resumed `fit` finishes that very epoch.
+    """
     tensors = {"theta": model.theta, "buffer": model.buffer}
+    position_meta = None
+    if position is not None:
+        position_meta = {"epoch": int(position.epoch), "batch": int(position.batch),
+                         "cost_sum": float(position.cost_sum), "clipped": int(position.clipped),
+                         "size": int(position.size)}
+        tensors.update({f"position.{k}": v for k, v in (("order", position.order),
+                                                        ("predictions", position.predictions)) if v is not None})
     opt = model.optimizer
     opt_meta = None
     if opt is not None:
@@ -69,8 +84,20 @@ def save_checkpoint(path: str | os.PathLike, model: Sequential,
         "stop_training": bool(model.stop_training),
         "standardizer": _standardizer_dict(model),
         "callbacks": cb_meta,
+        "position": position_meta,
     }
     write_container(path, "checkpoint", tensors, meta)
+
+
+def read_position(checkpoint: CheckpointData | None) -> EpochPosition | None:
+    """The position inside an epoch a checkpoint was written at, or None (written at an epoch's end)."""
+    if checkpoint is None or checkpoint[1].get("position") is None:
+        return None
+    tensors, meta = checkpoint
+    saved = meta["position"]
+    return EpochPosition(epoch=saved["epoch"], batch=saved["batch"], order=tensors.get("position.order"),
+                         cost_sum=float(saved["cost_sum"]), predictions=tensors.get("position.predictions"),
+                         clipped=saved["clipped"], size=saved["size"])
 
 
 def _standardizer_dict(model: Sequential) -> dict | None:
@@ -123,6 +150,31 @@ def _is_history(v: Any) -> bool:
     return numbers and len(lengths) <= 1 and all(_is_int(e) for e in v.get("epoch", []))
 
 
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _is_rng_state(v: Any) -> bool:
+    """A generator state NumPy accepts (tried on a throwaway generator of the same kind)."""
+    if not isinstance(v, dict) or v.get("kind") not in ("RandomState", "Generator"):
+        return False
+    inner = v.get("bit_generator")
+    if v["kind"] == "Generator" and not (isinstance(inner, dict) and inner.get("bit_generator") in _BIT_GENERATORS):
+        return False
+    try:
+        _random.set_state(_random.rng_from_state(v), v)
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError):
+        return False
+    return True
+
+
+def _is_position(v: Any, epoch: Any) -> bool:
+    if v is None:
+        return True
+    return (isinstance(v, dict) and all(_is_int(v.get(k)) for k in ("epoch", "batch", "clipped", "size"))
+            and v["epoch"] == epoch and v["batch"] >= 1 and isinstance(v.get("cost_sum"), int | float)
+            and not isinstance(v.get("cost_sum"), bool))
+
+
 def _bad_fields(meta: dict) -> list[str]:
     """The header fields of a checkpoint whose type is not what `save_checkpoint` writes."""
     model, opt, rng = meta.get("model"), meta.get("optimizer"), meta.get("rng")
@@ -131,12 +183,13 @@ def _bad_fields(meta: dict) -> list[str]:
         "epoch": _is_int(meta.get("epoch")),
         "optimizer": opt is None or (isinstance(opt, dict) and isinstance(opt.get("config"), dict)
                                      and _is_int(opt.get("t"))),
-        "rng": isinstance(rng, dict) and isinstance(rng.get("kind"), str),
+        "rng": _is_rng_state(rng),
         "history": _is_history(meta.get("history")),
         "stop_training": isinstance(meta.get("stop_training", False), bool),
         "standardizer": meta.get("standardizer") is None or isinstance(meta.get("standardizer"), dict),
         "callbacks": isinstance(meta.get("callbacks", {}), dict)
                      and all(isinstance(c, dict) for c in meta.get("callbacks", {}).values()),
+        "position": _is_position(meta.get("position"), meta.get("epoch")),
     }
     return [name for name, ok in checks.items() if not ok]
 
@@ -196,4 +249,4 @@ def restore_callback_states(callbacks, checkpoint: CheckpointData) -> None:
 
 
 __all__ = ["save_checkpoint", "load_checkpoint", "restore_training_state", "restore_callback_states",
-           "restore_standardizer", "CheckpointData"]
+           "restore_standardizer", "read_position", "CheckpointData"]

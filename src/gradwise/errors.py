@@ -29,3 +29,9 @@ class DataWarning(UserWarning):
     """Something in a user's table that gradwise handled but the user should know: a column left out, an
     unseen category, words in a column of numbers. One line each; the command line prints them on stderr
     and lists them in the run's metrics.json under "warnings"."""
+
+
+class Preempted(Exception):
+    """SIGTERM or Ctrl-C stopped a command after it saved its state (a checkpoint, a trial back in the
+    queue); the command line exits with 75 (EX_TEMPFAIL: try again) and prints the message. Not a
+    `GradwiseError`: nothing was wrong with the input."""

@@ -18,7 +18,9 @@ into the same parent never share one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io as _io
 import json
 import os
@@ -80,16 +82,69 @@ def new_run_dir(parent: str | os.PathLike = "runs") -> Path:
 
 
 def _claim(path: Path) -> None:
-    fd = os.open(path / _CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(f"{os.getpid()}\n")
+    fd = os.open(path / _CLAIM, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    _hold(path, fd)
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except OSError as exc:  # a full disk: os.write's error names no file
+        raise OSError(exc.errno, exc.strerror, str(path / _CLAIM)) from None
+
+
+#: run directories this process writes: their claim file, flock'ed until the process ends (the kernel
+#: releases it, whatever the way out), so that a `--resume` of a run still being written is refused
+_HELD: dict[Path, int] = {}
+
+
+def _hold(path: Path, fd: int) -> None:
+    """flock the claim file `fd` of `path` for this process's lifetime; refused if another process holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _flock_holder(fd)
+        os.close(fd)
+        raise GradwiseValueError(f"run directory {str(path)!r} is being written by another process (pid "
+                                 f"{holder}); wait for it to end, or choose another --out") from None
+    _HELD[path.resolve()] = fd
+
+
+def _flock_holder(fd: int) -> str:
+    """The pid holding an flock on the file of `fd`, from /proc/locks (Linux), or '?'."""
+    inode = os.fstat(fd).st_ino
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if "->" not in line and len(fields) > 5 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
+                return fields[4]
+    return "?"
+
+
+def release_run_dir(path: str | os.PathLike) -> None:
+    """Let go of a run directory this process claimed (its writes are done); nothing if it holds none."""
+    fd = _HELD.pop(Path(path).resolve(), None)
+    if fd is not None:
+        os.close(fd)  # closing releases the flock
+
+
+def _hold_for_resume(path: Path) -> None:
+    """Take the run's claim for a resume (one writer at a time: a second resume, or the training itself
+    still running, is refused)."""
+    if path.resolve() in _HELD:  # this process wrote it a moment ago (in-process calls)
+        return
+    try:
+        fd = os.open(path / _CLAIM, os.O_RDONLY)  # flock needs no write access: nothing is written
+    except FileNotFoundError:  # a run written before claim files were locked
+        fd = os.open(path / _CLAIM, os.O_CREAT | os.O_RDWR, 0o644)
+    _hold(path, fd)
 
 
 def claim_run_dir(path: str | os.PathLike, resume: bool = False) -> Path:
     """Take `path` as this process's run directory.
 
     A new or empty directory is claimed (exclusively: a second process with the same `--out` is refused).
-    An existing run is only accepted with `resume=True`, and then it must hold a checkpoint.
+    An existing run is only accepted with `resume=True`, and then it must hold a checkpoint. Either way the
+    claim file is flock'ed while this process lives: a `--resume` of a run another process is still
+    training or resuming is refused with one line naming that process (a clear error rather than waiting:
+    the other may train for hours, and two writers of one run would interleave its history.csv).
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -102,6 +157,7 @@ def claim_run_dir(path: str | os.PathLike, resume: bool = False) -> Path:
                 f"--checkpoint-every K)")
         if not (path / CONFIG).exists():
             raise GradwiseValueError(f"cannot resume: {str(path)!r} has no {CONFIG}")
+        _hold_for_resume(path)
         return path
     path.mkdir(parents=True, exist_ok=True)
     if any(p.name != _CLAIM for p in path.iterdir()) or (path / _CLAIM).exists():

@@ -56,6 +56,11 @@ class StepControl:
         self.batch_callbacks = [cb for cb in callbacks
                                 if _overrides(cb, "on_batch_begin") or _overrides(cb, "on_batch_end")]
         self.active = self.per_step or bool(self.batch_callbacks)
+        self.halters = [cb for cb in callbacks if cb.halts_mid_epoch]  # read after each step (preemption)
+
+    def halted(self, batch: int) -> bool:
+        """True if a callback asked to stop after this step and it is not the epoch's last one."""
+        return batch + 1 < self.steps_per_epoch and any(cb.halt for cb in self.halters)
 
     def rate(self, epoch: int, batch: int = 0) -> float:
         """α of mini-batch `batch` of `epoch` (the epoch's first step for `fit`'s records)."""

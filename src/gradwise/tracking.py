@@ -6,9 +6,13 @@ without repeating rows (rows after the checkpoint's epoch are dropped first, the
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import os
+import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -88,6 +92,19 @@ class CSVLogger(Callback):
         return f"CSVLogger({os.fspath(self.path)!r})"
 
 
+def _default_bins() -> list[float]:
+    """TensorBoard's default histogram bucket edges (±1e-12 … ±1e20 growing by 10%, and 0), computed as
+    tensorboardX's SummaryWriter computes them."""
+    v, buckets = 1e-12, []
+    while v < 1e20:
+        buckets.append(v)
+        v *= 1.1
+    return [-b for b in reversed(buckets)] + [0.0] + buckets
+
+
+_BINS = _default_bins()
+
+
 class TensorBoard(Callback):
     """Write TensorBoard event files: per-epoch scalars and per-layer histograms of weights and gradients.
 
@@ -110,30 +127,71 @@ class TensorBoard(Callback):
         if importlib.util.find_spec("tensorboardX") is None:  # fail before training, not after a first epoch
             raise GradwiseValueError("TensorBoard needs tensorboardX: pip install 'gradwise[tensorboard]'")
         self._writer: Any = None
+        self._file: Path | None = None  # this fit's event file, and its size after the last whole epoch
+        self._written = 0
 
     def on_train_begin(self, logs=None) -> None:
-        from tensorboardX import SummaryWriter  # optional and heavy (protobuf)
+        from tensorboardX.event_file_writer import EventsWriter  # optional and heavy (protobuf)
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._writer = SummaryWriter(logdir=str(self.log_dir))
+        before = set(self.log_dir.iterdir())
+        # tensorboardX's own EventsWriter, written synchronously: its SummaryWriter writes from a thread and
+        # flushes again at exit, so a full disk gave an error without the path plus two tracebacks
+        try:
+            # a suffix of our own: the file is named by the second and the host, so two fits within one
+            # second opened the same file and the second truncated the first's events
+            self._writer = self._writing(lambda: EventsWriter(str(self.log_dir / "events"),
+                                                              f".{os.getpid()}.{secrets.token_hex(4)}"))
+        except OSError:
+            for new in set(self.log_dir.iterdir()) - before:  # the event file it could not write
+                with contextlib.suppress(OSError):
+                    new.unlink()
+            raise
+        self._file, self._written = Path(self._writer._file_name), 0  # its first event is still buffered
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if self._writer is None:
             return
+        from tensorboardX.summary import histogram, scalar
+
         step = epoch + 1
-        for key, value in logs.items():
-            self._writer.add_scalar(key, float(value), step)
+        summaries = [scalar(key, float(value)) for key, value in logs.items()]
         if self.histogram_freq and step % self.histogram_freq == 0:
-            for name, values in self.model.parameters().items():
-                self._writer.add_histogram(f"weights/{name}", values.astype(float), step)
-            for name, values in self.model.gradients().items():
-                self._writer.add_histogram(f"gradients/{name}", values.astype(float), step)
-        self._writer.flush()
+            summaries += [histogram(f"weights/{name}", values.astype(float), _BINS)
+                          for name, values in self.model.parameters().items()]
+            summaries += [histogram(f"gradients/{name}", values.astype(float), _BINS)
+                          for name, values in self.model.gradients().items()]
+        self._writing(lambda: self._write(summaries, step))
+
+    def _write(self, summaries: list, step: int) -> None:
+        from tensorboardX.proto import event_pb2
+
+        assert self._writer is not None and self._file is not None  # set in on_train_begin
+        now = time.time()
+        for summary in summaries:
+            self._writer.write_event(event_pb2.Event(wall_time=now, step=step, summary=summary))
+        self._writer.flush()  # fsynced: a killed run keeps its finished epochs
+        self._written = self._file.stat().st_size
+
+    def _writing(self, write: Callable[[], Any]) -> Any:
+        """`write()`; an OSError (a full or read-only disk) closes the file and names the directory."""
+        try:
+            return write()
+        except OSError as exc:
+            self.on_train_end()
+            if self._file is not None:  # cut a half-written epoch: the file ends with its last whole one
+                with contextlib.suppress(OSError):
+                    if self._written:
+                        os.truncate(self._file, self._written)
+                    else:  # nothing whole in it: no file
+                        self._file.unlink()
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.log_dir)) from None
 
     def on_train_end(self, logs=None) -> None:
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            writer, self._writer = self._writer, None
+            with contextlib.suppress(OSError):  # already failing: the first error is the one reported
+                writer.close()
 
     def __repr__(self) -> str:
         return f"TensorBoard({os.fspath(self.log_dir)!r}, histogram_freq={self.histogram_freq})"

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._validation import all_finite, as_2d_float, check_float, check_int
-from .batches import Augment, Batches, Shuffle
+from .batches import Augment, Batches, EpochPosition, Shuffle
 from .callbacks import Callback, Checkpoint, EarlyStopping, TerminateOnNaN
 from .checkpoint import (
     CheckpointData,
     load_checkpoint,
+    read_position,
     restore_callback_states,
     restore_standardizer,
     restore_training_state,
@@ -225,7 +226,8 @@ def fit(
     metrics = _metric_names(model, validation is not None)
     _start_callbacks(model, callbacks, verbose, total, metrics, checkpoint, (X, y, batch_size))
     batches = Batches(X, y, batch_size, shuffle, model.rng, augment, weights)
-    control = _step_control(schedule, opt, callbacks, batches, total)
+    # position: where a checkpoint written inside an epoch (a preemption) stopped, else None
+    control = _step_control(schedule, opt, callbacks, batches, total, position := read_position(checkpoint))
     accuracy = _Accuracy(model.loss, y) if model.loss != "mse" else None
     mode = replace(TRAINING, rng=model.rng)  # dropout masks and shuffles draw from the model's generator
     error: TrainingDivergedError | None = None
@@ -234,34 +236,42 @@ def fit(
             for epoch in range(model.epochs_trained, total):
                 if model.stop_training:
                     break
-                lr = control.rate(epoch)  # α₀ read each epoch: ReduceLROnPlateau lowers it
-                for cb in callbacks:
-                    cb.on_epoch_begin(epoch)
-                logs = _train_epoch(model, opt, batches, epoch, lr, mode, guard, accuracy, control)
-                if validation is not None:
-                    logs.update({f"val_{k}": v for k, v in model.evaluate_prepared(*validation).items()})
-                logs["learning_rate"] = lr
-                _record(model, history, epoch, logs, callbacks)
+                lr = _begin_epoch(control, callbacks, epoch)
+                logs = _train_epoch(model, opt, batches, epoch, lr, mode, guard, accuracy, control, position)
+                if isinstance(logs, EpochPosition):  # halted after a step (preemption): on_train_end saves it
+                    position = logs
+                    break
+                position = None
+                _end_epoch(model, history, epoch, logs, lr, validation, callbacks)
     except TrainingDivergedError as exc:
         error = exc
     finally:
         model.clear_cache()
     for cb in callbacks:
-        cb.on_train_end({"epochs_trained": model.epochs_trained})
+        cb.on_train_end({"epochs_trained": model.epochs_trained, "position": position})
     if error is not None:
         raise error
     return history
 
 
 def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoch: int, lr: float, mode: Mode,
-                 guard: TerminateOnNaN | None, accuracy: _Accuracy | None, control: StepControl
-                 ) -> dict[str, float]:
-    """One pass over the training set; each mini-batch: forward, cost, backward, update."""
+                 guard: TerminateOnNaN | None, accuracy: _Accuracy | None, control: StepControl,
+                 resume: EpochPosition | None = None) -> dict[str, float] | EpochPosition:
+    """One pass over the training set; each mini-batch: forward, cost, backward, update.
+
+    `resume`: the position of this epoch where a preempted run stopped. Returns the epoch's logs, or its
+    position when a callback halted training after a step (`StepControl.halted`).
+    """
     theta, grad = model.theta, model.grad
     forward_cost_backward, update = model.loss_and_gradient, opt.step
-    cost_sum, b, clipped = 0.0, 0, opt.clipped_steps
-    per_batch = control.active  # step-wise schedule or batch hooks
-    for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch)):
+    cost_sum, first, clipped = 0.0, 0, opt.clipped_steps
+    if resume is not None:
+        cost_sum, first, clipped = resume.cost_sum, resume.batch, resume.clipped
+        if accuracy is not None and resume.predictions is not None:
+            accuracy.predictions[...] = resume.predictions
+    b = first
+    per_batch, halters = control.active, control.halters  # step-wise schedule or batch hooks; preemption
+    for b, (start, Xb, yb, wb) in enumerate(batches.epoch(epoch, resume), start=first):
         if per_batch:
             lr = control.begin(epoch, b, lr)
         J, A = forward_cost_backward(Xb, yb, mode, wb)  # forward, cost, backward
@@ -273,6 +283,10 @@ def _train_epoch(model: Sequential, opt: optim.Optimizer, batches: Batches, epoc
             control.end(epoch, b, J, Xb.shape[0], lr)
         if accuracy is not None:
             accuracy.record(A, start)
+        if halters and control.halted(b):
+            return EpochPosition(epoch, b + 1, batches.order, cost_sum,
+                                 accuracy.predictions.copy() if accuracy is not None else None, clipped,
+                                 batches.size)
     if guard is not None and not all_finite(theta):  # the last update is not followed by a cost
         raise guard.diverged(epoch, b, "the last update left non-finite weights", lr, after_update=True)
     logs = {"cost": cost_sum / batches.m}
@@ -307,6 +321,23 @@ class _Accuracy:
         """Accuracy against the labels in this epoch's order (`order`: its permutation, or None)."""
         truth = self.truth if order is None else self.truth[order]
         return int(np.count_nonzero(self.predictions == truth)) / self.predictions.size
+
+
+def _begin_epoch(control: StepControl, callbacks: list[Callback], epoch: int) -> float:
+    """The epoch's α (α₀ read each epoch: ReduceLROnPlateau lowers it); `on_epoch_begin` of the callbacks."""
+    lr = control.rate(epoch)
+    for cb in callbacks:
+        cb.on_epoch_begin(epoch)
+    return lr
+
+
+def _end_epoch(model: Sequential, history: History, epoch: int, logs: dict[str, float], lr: float,
+               validation: tuple | None, callbacks: list[Callback]) -> None:
+    """The dev scores and α join the epoch's logs, which are recorded and told to the callbacks."""
+    if validation is not None:
+        logs.update({f"val_{k}": v for k, v in model.evaluate_prepared(*validation).items()})
+    logs["learning_rate"] = lr
+    _record(model, history, epoch, logs, callbacks)
 
 
 def _record(model: Sequential, history: History, epoch: int, logs: dict[str, float],
@@ -383,10 +414,17 @@ def _training_state(model: Sequential, opt: optim.Optimizer, checkpoint: Checkpo
 
 
 def _step_control(schedule: Any, opt: optim.Optimizer, callbacks: list[Callback], batches: Batches,
-                  total: int) -> StepControl:
-    """The per-epoch and per-step rates and batch hooks; a step-wise schedule must match the batches."""
+                  total: int, position: EpochPosition | None = None) -> StepControl:
+    """The per-epoch and per-step rates and batch hooks; a step-wise schedule must match the batches, and
+    so must a checkpoint written inside an epoch."""
     check_float("learning_rate", opt.learning_rate, low=0.0, low_open=True)  # α₀ may have been set by hand
     steps_per_epoch = -(-batches.m // batches.size)
+    if position is not None and not (0 < position.batch < steps_per_epoch and position.size == batches.size
+                                     and (position.order is None or position.order.shape == (batches.m,))):
+        raise GradwiseValueError(
+            f"the checkpoint stopped after step {position.batch} of an epoch, which does not fit this fit's "
+            f"{batches.m} training rows in batches of {batches.size} (the checkpoint's: {position.size}): resume "
+            f"with the same data and batch size")
     check_steps = getattr(schedule, "check_steps", None)
     if check_steps is not None:
         check_steps(steps_per_epoch, total)

@@ -4,7 +4,8 @@ Who is to blame decides how an error ends:
 
 - the user's mistake — a `GradwiseError` (bad flag, bad file content, `UsageError`) or an `OSError` (missing
   file, permission denied, disk full) — is one line on stderr, `gradwise CMD: error: …`, exit code 2;
-- anything else is a bug in gradwise: one line that says so and how to report it, exit code 1.
+- anything else is a bug in gradwise: one line that says so and how to report it, exit code 1;
+- SIGTERM or Ctrl-C that stopped a command after it saved its state (`Preempted`): one line, exit code 75.
 
 Neither shows a traceback unless `--debug` is given. So a user mistake must raise a `GradwiseError`: a bare
 `ValueError` or `TypeError` reaching `main` is treated as our bug, even when NumPy raised it.
@@ -17,7 +18,8 @@ import importlib
 import sys
 
 from .. import __version__
-from ..errors import GradwiseError
+from ..errors import GradwiseError, Preempted
+from ..preemption import PREEMPTED_EXIT_CODE
 from ._common import UsageError
 
 __all__ = ["main", "build_parser", "UsageError"]
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gradwise: interrupted", file=sys.stderr)
         return 130
+    except Preempted as exc:  # SIGTERM / Ctrl-C after the state was saved: try again to continue
+        print(f"gradwise {args.command}: {_one_line(exc)}; run the same command again to continue",
+              file=sys.stderr)
+        return PREEMPTED_EXIT_CODE
     except BrokenPipeError:
         # `gradwise ... | head` closed our stdout: not an error of the user's; leave quietly like cat does.
         _silence_stdout()

@@ -11,7 +11,8 @@ EXAMPLE = """examples:
   gradwise reproduce --out /tmp/smoke --quick           # every experiment at reduced size (< 30 s)
   gradwise reproduce --out r --seeds 10 --only regularization,optimization
 
-writes DIR/results.json, DIR/report.md, DIR/report.html (self-contained) and DIR/plots/*.png;
+writes DIR/results.json, DIR/report.md, DIR/report.html (self-contained) and DIR/plots/*.png, first into a
+private staging directory beside DIR, then moved in (two runs into one DIR publish one after the other);
 progress goes to stderr, one line per training run and per experiment.
 """
 

@@ -4,8 +4,8 @@ The data are split into train/dev(/test) with `gw.split`; the model's `Standardi
 training split only (unless --no-standardize) and applied by the model to every input; the network is
 trained and the run written atomically (see `gradwise.runs`). `--checkpoint-every K` keeps a checkpoint
 in the run; `--resume` continues a killed run from it and ends with exactly the weights an uninterrupted
-run would have. SIGTERM or Ctrl-C finishes the current epoch, writes the checkpoint and exits with code 75
-(`gradwise.preemption`); `--resume` continues from there.
+run would have. SIGTERM or Ctrl-C finishes the optimizer step in progress, writes the checkpoint (with the
+position inside the epoch) and exits with code 75 (`gradwise.preemption`); `--resume` continues from there.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ EXAMPLE = """examples:
   gradwise train --out runs/digits --resume            # after a crash: continue from the checkpoint
   gradwise train --dataset moons --ensemble 5 --out runs/moons-ensemble   # 5 networks, averaged
 
-SIGTERM or Ctrl-C: the current epoch finishes, RUN_DIR/checkpoint.safetensors is written and train exits
-with code 75; --resume then ends with exactly the weights of an uninterrupted run.
+SIGTERM or Ctrl-C: the optimizer step in progress finishes, RUN_DIR/checkpoint.safetensors is written (with
+the position inside the epoch) and train exits with code 75; --resume then ends with exactly the weights of
+an uninterrupted run.
 """
 
 #: defaults of the training flags; the parser's defaults are None so a resume can tell what was given
@@ -349,6 +350,15 @@ def run(args: argparse.Namespace) -> int:
     ds, digest, parts, model, notes = prepare(settings, resumed)
     run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
         runs.claim_run_dir(args.out) if args.out else runs.new_run_dir())
+    try:  # the run is this process's until it is written (another --resume of it is refused meanwhile)
+        return _train_into(run_dir, args, settings, resumed, ds, digest, parts, model, notes)
+    finally:
+        runs.release_run_dir(run_dir)
+
+
+def _train_into(run_dir: Path, args: argparse.Namespace, settings: dict, resumed: dict | None, ds: Any,
+                digest: str | None, parts: dict, model: Any, notes: list[str]) -> int:
+    """Train into the claimed `run_dir` and write the run; the exit code."""
     # written on --resume too: --epochs may have grown
     runs.write_config(run_dir, _config(settings, run_dir, ds, digest, parts))
     if not args.quiet:
@@ -356,11 +366,11 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     monitor = Monitor()
     preemption = Preemption(run_dir / runs.CHECKPOINT)
-    with stop_on_signals(preemption, "gradwise train"):
+    with stop_on_signals(preemption, "gradwise train"):  # a checkpoint after the step in progress, exit 75
         diverged = _fit_or_diverge(model, settings, parts, run_dir, resumed is not None, args.quiet,
                                    monitor, preemption, args.tensorboard)
     if preemption.preempted_at is not None:
-        return _preempted(run_dir, preemption.preempted_at)
+        return _preempted(run_dir, preemption.preempted_at, preemption.preempted_step)
     history = model.history or History()
     seconds = time.perf_counter() - start
     if ds.class_names is not None:
@@ -495,9 +505,10 @@ def _schedule(settings: dict, parts: dict):
     return controls.schedule_of(settings, steps)
 
 
-def _preempted(run_dir: Path, epochs: int) -> int:
+def _preempted(run_dir: Path, epochs: int, steps: int | None) -> int:
     """One line on stderr saying where the state is and how to continue; the preemption exit code."""
-    print(f"gradwise train: stopped after epoch {epochs}; checkpoint written to "
+    where = f"epoch {epochs}" if steps is None else f"step {steps} of epoch {epochs + 1}"
+    print(f"gradwise train: stopped after {where}; checkpoint written to "
           f"{run_dir / runs.CHECKPOINT}; continue with: gradwise train --out {shlex.quote(str(run_dir))} "
           f"--resume", file=sys.stderr)
     return PREEMPTED_EXIT_CODE

@@ -27,6 +27,9 @@ EXAMPLE = """examples:
   gradwise tune --data penguins.csv --target species --metric balanced_accuracy --class-weight balanced
   gradwise tune --dataset digits --storage postgresql://me:pw@db.lan/tuning --study digits   # each machine
 
+SIGTERM or Ctrl-C: the running trial ends at its epoch's end and goes back to the queue, tune exits with
+code 75, and the same command continues the study.
+
 ranges (flags and the [space] table of --space FILE.toml):
   LOW:HIGH          a range on the hyperparameter's own scale: log for --learning-rate, --hidden-units,
                     --l2, --decay; 1-x log for --beta1/--beta2 (0.9:0.999); powers of two for
@@ -178,5 +181,6 @@ def run(args: argparse.Namespace) -> int:
          dev_fraction=args.dev_fraction, standardize=args.standardize, dtype=args.dtype,
          final_seeds=args.final_seeds, final_data=args.final_data, heartbeat=args.heartbeat,
          worker_only=args.worker_only, plots=args.plots, threads=args.threads or None,
-         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet, tensorboard=args.tensorboard)
+         metric=args.metric, class_weight=args.class_weight, verbose=not args.quiet, tensorboard=args.tensorboard,
+         stop_on_signals=True)
     return 0

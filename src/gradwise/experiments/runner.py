@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import multiprocessing
 import os
+import secrets
+import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import plots
-from .._atomic import write_json
+from .._atomic import publish_entries, write_json
 from .._validation import check_int
 from .._version import __version__
 from ..errors import GradwiseValueError
@@ -117,16 +121,57 @@ def reproduce(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise GradwiseValueError(f"out={str(out)!r} is a file, not a directory: give a directory for the report")
+    with _staging(out) as staging:
+        results, summary = _run_and_write(modules, settings, staging, say, log is not None, out)
+        _publish(staging, out)
+    say(f"{summary}. Report: {out / 'report.html'}")  # said once the report is in place
+    return results
+
+
+#: flock'ed by the process moving its finished report into an --out directory
+LOCK = ".reproduce.lock"
+
+
+@contextlib.contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A private directory beside `out` the report is written into (removed afterwards, whatever happens):
+    two `gradwise reproduce --out DIR` at once never write into each other's files."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.staging-{os.getpid()}-{secrets.token_hex(3)}"
+    staging.mkdir()
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move the finished report into `out` under an flock of ``OUT/.reproduce.lock`` (released by the kernel
+    if this process dies): concurrent reports into one directory are published one after the other, each
+    whole; a reader sees every file complete."""
     out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        publish_entries(staging, out)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _run_and_write(modules: list, settings: Settings, out: Path, say: Callable[[str], None],
+                   show_bar: bool, shown: Path) -> tuple[dict[str, Any], str]:
+    """Run the experiments' jobs and write results.json, report.md, report.html and plots/ into `out` (a
+    staging directory; `shown`: the report's place, for the log). Returns the results and a summary line."""
     plot_dir = out / "plots"
     plot_dir.mkdir(exist_ok=True)
+    seeds, quick, workers = settings.seeds, settings.quick, settings.workers
 
     plan = {m.KEY: m.jobs(settings) for m in modules}
     n_jobs = sum(len(j) for j in plan.values())
     say(f"gradwise reproduce: {len(modules)} experiments, {n_jobs} runs, {seeds} fresh seed(s)"
-        f"{', QUICK (reduced iterations)' if quick else ''}, {workers} worker process(es) -> {out}")
+        f"{', QUICK (reduced iterations)' if quick else ''}, {workers} worker process(es) -> {shown}")
     start = time.perf_counter()
-    bar = UnitProgress(n_jobs, "reproduce", "run", enabled=log is not None)  # a bar when someone watches
+    bar = UnitProgress(n_jobs, "reproduce", "run", enabled=show_bar)  # a bar when someone watches
     try:
         counted = _counting(bar, say)
         if workers > 1:
@@ -144,10 +189,9 @@ def reproduce(
     report.write_html(out / "report.html", sections, settings, elapsed, out)
     checks = [c for s in sections for c in s.checks if c.passed is not None]
     failed = [c for c in checks if not c.passed]
-    say(f"done in {elapsed:.1f} s: {len(checks) - len(failed)}/{len(checks)} checks agree with the seeds"
-        + (f"; mismatches: {'; '.join(c.claim for c in failed)}" if failed else "")
-        + f". Report: {out / 'report.html'}")
-    return results
+    summary = (f"done in {elapsed:.1f} s: {len(checks) - len(failed)}/{len(checks)} checks agree with the "
+               f"seeds" + (f"; mismatches: {'; '.join(c.claim for c in failed)}" if failed else ""))
+    return results, summary
 
 
 #: an experiment whose jobs add up to less than this cost (see `Job.cost`, ~µs) is light: under ~30 s

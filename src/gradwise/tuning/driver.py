@@ -17,14 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import _html
+from .. import _html, preemption
 from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
 from ..data.columns import is_dataframe
 from ..ensemble import Ensemble
-from ..errors import GradwiseTypeError, GradwiseValueError
+from ..errors import GradwiseTypeError, GradwiseValueError, Preempted
 from ..metrics import confusion_lines, metric_lines
+from ..preemption import PREEMPTED_EXIT_CODE, StopRequest, StopTrial
 from ..progress import UnitProgress
 from ..tracking import TensorBoard
 from . import storage as st
@@ -359,6 +360,7 @@ def tune(
     log: Callable[[str], None] | None = None,
     tensorboard: bool = False,
     callbacks: Sequence[Callable[[Any, Any], None]] | None = None,
+    stop_on_signals: bool = False,
 ) -> TuneResult:
     """Random search (or TPE) over the seeds' hyperparameters, coarse then fine, on Optuna.
 
@@ -404,6 +406,10 @@ def tune(
         gradient histograms) under ``out/tensorboard/trial-N``; needs `out` and the tensorboard extra
     callbacks : Optuna study callbacks, ``callback(study, frozen_trial)``, called after each trial this
         process runs (as ``study.optimize(callbacks=…)`` does); the workers it spawns do not call them
+    stop_on_signals : bool — SIGTERM or Ctrl-C (main thread only) ends the running trial at its epoch's end
+        and returns it to the queue (failed without an error, retried with the same parameters), takes no
+        further trial, and raises :class:`~gradwise.errors.Preempted`; the spawned workers do the same. The
+        same call then continues the study. (Without it, Ctrl-C's KeyboardInterrupt also re-queues the trial.)
 
     Returns
     -------
@@ -424,9 +430,9 @@ def tune(
         raise GradwiseValueError("the search space fixes every hyperparameter: give at least one range")
     plan = a.plan(coarse, data, bool(standardize), metric, weights)
     out_path, spec = _output(out, storage, a.workers)
-    tracking = _tracking(out_path, tensorboard, callbacks)
+    tracking = _tracking(out_path, tensorboard, callbacks, stop_on_signals)
     name = study_name or f"gradwise-{data.name}"
-    with _optuna_quiet():
+    with _optuna_quiet(), _on_signals(tracking.stop, "gradwise tune"):
         raw = st.open_storage(spec, a.heartbeat)
         study = open_study(raw, name, plan, log=log)
         _announce(log, name, spec, plan, a.workers, data, len(y_te), coarse)
@@ -443,7 +449,7 @@ def tune(
         if result.best_number is None:
             raise GradwiseValueError(f"study {name!r} has no completed trial (all pruned or failed)")
         if a.final_seeds:
-            _retrain_best(result, data, X_te, y_te, a, plan, info, log)
+            _retrain_best(result, data, X_te, y_te, a, plan, info, log, tracking.stop)
         if plots and out_path is not None:
             result.plots = write_plots(study, coarse, out_path / "plots", data.task, data.name, metric)
         result.seconds = time.perf_counter() - started
@@ -549,8 +555,9 @@ def _announce(log: Callable[[str], None], name: str, spec: str, plan: StudyPlan,
     log("search space:\n" + coarse.describe())
 
 
-def _tracking(out: Path | None, tensorboard: bool, callbacks: Any) -> TrialTracking:
-    """The per-trial tracking of this process, checked before any trial runs."""
+def _tracking(out: Path | None, tensorboard: bool, callbacks: Any, stop_on_signals: bool = False) -> TrialTracking:
+    """The per-trial tracking of this process, checked before any trial runs (with a stop request that
+    SIGTERM/Ctrl-C set when `stop_on_signals`)."""
     log_dir = None
     if tensorboard:
         if out is None:
@@ -559,7 +566,9 @@ def _tracking(out: Path | None, tensorboard: bool, callbacks: Any) -> TrialTrack
         TensorBoard(log_dir)  # fails now, not after a first trial, when tensorboardX is missing
     if callbacks is not None and not isinstance(callbacks, list | tuple):
         raise GradwiseTypeError(f"callbacks must be a list of callables, got {type(callbacks).__name__}")
-    return TrialTracking.checked(log_dir, callbacks)
+    tracking = TrialTracking.checked(log_dir, callbacks)
+    tracking.stop = StopRequest() if stop_on_signals else None
+    return tracking
 
 
 @contextlib.contextmanager
@@ -596,8 +605,14 @@ def _run_workers(study, raw, spec: str, name: str, plan: StudyPlan, data: Tuning
 
 
 def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_test: np.ndarray,
-                  a: _Arguments, plan: StudyPlan, info: dict, log: Callable[[str], None]) -> None:
-    """Retrain the best configuration once per final seed and test each model once (fills `result`)."""
+                  a: _Arguments, plan: StudyPlan, info: dict, log: Callable[[str], None],
+                  stop: StopRequest | None = None) -> None:
+    """Retrain the best configuration once per final seed and test each model once (fills `result`).
+
+    A stop requested (SIGTERM) stops the final training at an epoch's end; nothing of it is written (a
+    final run is staged privately and swapped in only once complete), and the same command redoes it."""
+    if stop is not None:
+        stop.check("stopped after the study's trials, before the final models")
 
     table = {"target": info["target"], "data": info["source"]} if "source" in info else {}
     result.final = retrain_and_test(
@@ -607,7 +622,8 @@ def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_te
         study_info={"name": result.study_name, "storage": result.storage, "best_trial": result.best_number,
                     "best_dev": result.best_dev, "metric": result.metric}, log=log,
         class_weight=plan.fit_class_weight, preprocessor=info.get("preprocessor"), metadata=table,
-        notes=info.get("notes", []), metric=result.metric)
+        notes=info.get("notes", []), metric=result.metric,
+        fit_callbacks=[StopTrial(stop)] if stop is not None else None)
     result.models = [f.pop("model") for f in result.final]
     tests = [f["test"][result.metric] for f in result.final
              if f["test"] is not None and f["test"].get(result.metric) is not None]
@@ -656,6 +672,8 @@ def _finish_queue(study, raw, data, plan, threads, log, report: WorkerReport,
             report.pruned += more.pruned
             report.reaped += more.reaped
             continue
+        if tracking.stop is not None:
+            tracking.stop.check("stopped while waiting for other workers")
         if not said:
             log(f"waiting for {len(busy)} trial(s) running in other workers")
             said = True
@@ -763,17 +781,32 @@ def _wait_children(children, log) -> None:
 
 
 def run_job(job_path: str | os.PathLike) -> int:
-    """Entry point of a worker process (``python -m gradwise.tuning.worker JOB.json``)."""
+    """Entry point of a worker process (``python -m gradwise.tuning.worker JOB.json``).
+
+    SIGTERM (what `tune` sends its workers when it is stopped) or Ctrl-C returns the running trial to the
+    queue; the process then exits with 75."""
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     plan = StudyPlan.from_dict(job["plan"])
     data = TuningData.load(job["data"])
-    with _optuna_quiet():
-        raw = st.open_storage(job["storage"], job.get("heartbeat"))
-        study = open_study(raw, job["study"], plan, log=lambda line: print(line, flush=True))
-        tensorboard = job.get("tensorboard")
-        report = run_worker(study, raw, data, plan, threads=job.get("threads"),
-                            log=lambda line: print(line, flush=True),
-                            tracking=TrialTracking(Path(tensorboard) if tensorboard else None))
+    tensorboard = job.get("tensorboard")
+    tracking = TrialTracking(Path(tensorboard) if tensorboard else None, stop=StopRequest())
+    try:
+        with _optuna_quiet(), _on_signals(tracking.stop, f"worker {os.getpid()}"):
+            raw = st.open_storage(job["storage"], job.get("heartbeat"))
+            study = open_study(raw, job["study"], plan, log=lambda line: print(line, flush=True))
+            report = run_worker(study, raw, data, plan, threads=job.get("threads"),
+                                log=lambda line: print(line, flush=True), tracking=tracking)
+    except Preempted as exc:
+        print(f"worker {os.getpid()}: {exc}", flush=True)
+        return PREEMPTED_EXIT_CODE
     print(f"worker {os.getpid()}: ran {report.ran} trial(s) ({report.complete} complete, "
           f"{report.pruned} pruned)", flush=True)
     return 0
+
+
+def _on_signals(stop: StopRequest | None, command: str) -> contextlib.AbstractContextManager:
+    """SIGTERM and Ctrl-C request `stop` within the block (nothing without one)."""
+    if stop is None:
+        return contextlib.nullcontext()
+    return preemption.stop_on_signals(stop, command, "finishing the running trial's epoch, then returning the trial to "
+                                          "the queue")

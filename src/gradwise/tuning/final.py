@@ -53,13 +53,14 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
                      feature_names=None, study_info: dict | None = None,
                      log: Callable[[str], None] = print, class_weight=None, preprocessor=None,
                      metadata: dict | None = None, notes: list[str] | None = None,
-                     metric: str | None = None) -> list[dict]:
+                     metric: str | None = None, fit_callbacks: list | None = None) -> list[dict]:
     """Train `config` once per seed on the training split (and the dev split with
     ``final_data="train+dev"``), test each model once, and save each as a run directory under `out`.
 
     `class_weight` goes to ``fit``; a table's fitted column plan (`preprocessor`) is attached to each
     model, so the saved model takes raw rows; `metadata` (a table's ``target`` and ``data``) is saved with
-    the model; `notes` (the table's warnings) go into ``metrics.json``; `metric` is the test score logged.
+    the model; `notes` (the table's warnings) go into ``metrics.json``; `metric` is the test score logged;
+    `fit_callbacks` go to each final ``fit`` (a SIGTERM's `StopTrial`).
 
     Returns one dict per seed: ``seed``, ``test`` (scores or None without a test set), ``train_seconds``,
     ``run_dir`` (or None), and the ``model`` itself.
@@ -80,7 +81,7 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
                 results.append({"seed": seed, "run_dir": str(run_dir), **done})
                 continue
             model, history, seconds = _train_final(config, data, X, y, seed, dtype, standardize, threads,
-                                                   class_weight)
+                                                   class_weight, fit_callbacks)
             if class_names is not None:
                 model.classes_ = np.asarray(class_names)
             if feature_names is not None:
@@ -106,13 +107,14 @@ def retrain_and_test(config: dict[str, Any], data: TuningData, X_test: np.ndarra
 
 
 def _train_final(config: dict, data: TuningData, X: np.ndarray, y: np.ndarray, seed: int, dtype: str,
-                 standardize: bool, threads: int | None, class_weight=None):
+                 standardize: bool, threads: int | None, class_weight=None, callbacks: list | None = None):
     """(model, history, seconds) of one final training."""
     started = time.perf_counter()
     with blas_threads(threads):
         model, history, _ = train_config(config, X, y, task=data.task, n_outputs=data.n_outputs,
                                          seed=seed, dtype=dtype, standardize=standardize,
-                                         class_weight=class_weight, scaled_columns=data.scaled_columns)
+                                         class_weight=class_weight, scaled_columns=data.scaled_columns,
+                                         callbacks=list(callbacks or []))
     return model, history, time.perf_counter() - started
 
 
@@ -176,6 +178,7 @@ def _publish(run_dir: Path, write: Callable[[Path], None]) -> None:
         write(runs.claim_run_dir(staging))
         swap_in_directory(staging, run_dir, old)
     finally:
+        runs.release_run_dir(staging)
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
 

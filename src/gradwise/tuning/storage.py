@@ -18,6 +18,14 @@ Dead workers
     machine is failed at once, on any storage. Either way the failed trial is re-queued with the same
     parameters by Optuna's ``RetryHeartbeatStaleTrialCallback`` (up to 3 times).
 
+    Failing a trial and queueing its retry are two writes too, and a reaper killed between them left a
+    failed ticket that nobody retried (the chaos test's one unexplained failure; two reapers recovering
+    such a trial at once would queue it twice). So every FAIL-and-retry runs under one lock per storage —
+    a PostgreSQL advisory lock (MySQL: ``GET_LOCK``) or an ``flock`` beside a SQLite/journal file, both
+    released by the server or the kernel if their holder dies — and the rule is stated on the study
+    itself: a FAIL trial without an ``error`` attribute (killed, silent, preempted) has exactly one retry,
+    within its retry budget. Any reaper, under the lock, queues the missing one.
+
     Claiming a ticket (WAITING → RUNNING) and recording who runs it are two writes; a worker killed
     between them leaves a RUNNING trial with neither a worker nor a heartbeat. So a worker first signs
     the ticket as a *claimant* (one attribute per process, so concurrent claimants don't overwrite each
@@ -34,15 +42,21 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import GradwiseValueError
 
-__all__ = ["resolve_storage", "open_storage", "describe", "reap", "Heartbeat", "worker_identity"]
+__all__ = ["resolve_storage", "open_storage", "describe", "reap", "requeue", "Heartbeat", "worker_identity",
+           "awaits_retry"]
 
 WORKER_ATTR = "gradwise:worker"
 CLAIMANT_PREFIX = "gradwise:claimant:"
+#: set on a trial its own worker returned to the queue (SIGTERM, Ctrl-C): retried whatever its budget
+REQUEUED_ATTR = "gradwise:requeued"
+#: a trial that raised is failed with this user attribute and is not retried (it would fail again)
+ERROR_ATTR = "error"
 ORPHAN_GRACE = 120.0
 MAX_RETRY = 3
 DB_FILE = "study.db"
@@ -152,8 +166,8 @@ def describe(spec: Any) -> str:
 def open_storage(spec: Any, heartbeat: int | None = 60):
     """An Optuna storage for `spec` (see :func:`resolve_storage`).
 
-    RDB storages get a heartbeat every `heartbeat` seconds (None: off), a grace period of twice that, and
-    retry stale trials with Optuna's ``RetryHeartbeatStaleTrialCallback(max_retry=3)``.
+    RDB storages get a heartbeat every `heartbeat` seconds (None: off) and a grace period of twice that;
+    :func:`reap` retries the stale trials with Optuna's ``RetryHeartbeatStaleTrialCallback(max_retry=3)``.
     """
     import optuna
     from optuna.storages import JournalStorage
@@ -176,8 +190,8 @@ def open_storage(spec: Any, heartbeat: int | None = 60):
     else:
         engine["pool_pre_ping"] = True  # a server restart must not kill long-running workers
     if heartbeat:
-        kwargs.update(heartbeat_interval=int(heartbeat), grace_period=2 * int(heartbeat),
-                      heartbeat_stale_trial_callback=retry_callback())
+        # no stale-trial callback: Optuna would queue the retry outside our lock (see `reap`)
+        kwargs.update(heartbeat_interval=int(heartbeat), grace_period=2 * int(heartbeat))
     try:
         return _create_rdb(spec, engine, kwargs)
     except ModuleNotFoundError as exc:
@@ -228,26 +242,45 @@ def _sqlite_connector(path: Path):
     return connect
 
 
-def retry_callback():
+def retry_callback(max_retry: int | None = MAX_RETRY):
     """Optuna's retry callback, minus the dead worker's signature.
 
     The retry copies the failed trial's system attributes; a copied worker or claimant would make the
-    retry look dead (and be failed again) while its new worker is between claiming and signing it.
+    retry look dead (and be failed again) while its new worker is between claiming and signing it. The
+    retry history is copied too, not shared with the failed trial (Optuna appends to the list it copied).
     """
     import copy
 
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     with _quiet():
-        retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
 
     def callback(study, trial) -> None:
         trial = copy.copy(trial)
-        trial.system_attrs = {k: v for k, v in trial.system_attrs.items()
-                              if k != WORKER_ATTR and not k.startswith(CLAIMANT_PREFIX)}
+        trial.system_attrs = {k: copy.deepcopy(v) for k, v in trial.system_attrs.items()
+                              if k not in (WORKER_ATTR, REQUEUED_ATTR) and not k.startswith(CLAIMANT_PREFIX)}
         retry(study, trial)
 
     return callback
+
+
+def retried_from(trial) -> int | None:
+    """The number of the trial that `trial` retries (the last of its retry history), or None."""
+    history = trial.system_attrs.get("retry_history")
+    return history[-1] if isinstance(history, list) and history else None
+
+
+def awaits_retry(trial, retried: set[int]) -> bool:
+    """True if `trial` failed for a reason that is not its own (killed, silent, preempted), is within its
+    retry budget, and no trial retries it yet (`retried`: the numbers that have a retry)."""
+    from optuna.trial import TrialState
+
+    if trial.state != TrialState.FAIL or ERROR_ATTR in trial.user_attrs or trial.number in retried:
+        return False
+    if trial.system_attrs.get(REQUEUED_ATTR):
+        return True
+    return len(trial.system_attrs.get("retry_history", [])) < MAX_RETRY
 
 
 # -------------------------------------------------------------------------------- dead workers
@@ -316,42 +349,146 @@ def _lost_before_starting(study, trial) -> bool:
     claimants = [v for k, v in trial.system_attrs.items() if k.startswith(CLAIMANT_PREFIX)]
     if claimants and all(_is_dead_here(c) for c in claimants):
         return True
-    key = (study.study_name, trial._trial_id)
-    first_seen = _ownerless_since.setdefault(key, time.monotonic())
-    if time.monotonic() - first_seen < ORPHAN_GRACE:
-        return False
-    del _ownerless_since[key]  # failed now: nothing more to remember
-    return True
+    first_seen = _ownerless_since.setdefault((study.study_name, trial._trial_id), time.monotonic())
+    return time.monotonic() - first_seen >= ORPHAN_GRACE
 
 
 def reap(study) -> list[int]:
-    """Fail the RUNNING trials of dead workers and re-queue them; return the failed trials' numbers.
+    """Fail the RUNNING trials of dead workers and queue each failed trial's retry; return the numbers of
+    the trials this call failed.
 
-    Uses Optuna's heartbeat (RDB storages) and this machine's process table (every storage).
+    Dead: silent past the heartbeat's grace period (RDB storages) or gone from this machine's process
+    table (every storage). Looked for without the lock (nearly always nothing is found); failed and
+    retried under it, after a fresh read.
     """
     import optuna
     from optuna.trial import TrialState
 
-    failed = []
     with _quiet():
         before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
-        optuna.storages.fail_stale_trials(study)
-        failed += [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-                   if t.number not in before]
-        callback = retry_callback()
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            worker = trial.system_attrs.get(WORKER_ATTR)
-            dead = _is_dead_here(worker) if worker is not None else _lost_before_starting(study, trial)
-            if not dead:
-                continue
-            try:
-                if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
-                    continue
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue  # another worker got there first
-            callback(study, study._storage.get_trial(trial._trial_id))
-            failed.append(trial.number)
+        optuna.storages.fail_stale_trials(study)  # FAIL only: no callback is configured (see open_storage)
+    failed = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+              if t.number not in before]
+    if not _work_for_reaper(study):
+        return failed
+    with study_lock(study):
+        trials = study.get_trials(deepcopy=False)
+        for trial in trials:
+            if trial.state == TrialState.RUNNING and _lost(study, trial) and _fail(study, trial._trial_id):
+                failed.append(trial.number)
+                _ownerless_since.pop((study.study_name, trial._trial_id), None)  # nothing more to remember
+        _queue_missing_retries(study)
     return failed
+
+
+def _lost(study, trial) -> bool:
+    worker = trial.system_attrs.get(WORKER_ATTR)
+    return _is_dead_here(worker) if worker is not None else _lost_before_starting(study, trial)
+
+
+def _work_for_reaper(study) -> bool:
+    """A RUNNING trial of a dead worker, or a failed trial awaiting its retry (a cheap look, no lock)."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    retried = {n for n in map(retried_from, trials) if n is not None}
+    return any(awaits_retry(t, retried) or (t.state == TrialState.RUNNING and _lost(study, t)) for t in trials)
+
+
+def _fail(study, trial_id: int) -> bool:
+    """RUNNING → FAIL, atomically; False if another process finished or failed it first."""
+    import optuna
+    from optuna.trial import TrialState
+
+    try:
+        return bool(study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+
+
+def _queue_missing_retries(study) -> None:
+    """Queue the retry of every failed trial that awaits one (call under `study_lock`)."""
+    trials = study.get_trials(deepcopy=False)
+    retried = {n for n in map(retried_from, trials) if n is not None}
+    for trial in trials:
+        if awaits_retry(trial, retried):
+            fresh = study._storage.get_trial(trial._trial_id)
+            retry_callback(None if fresh.system_attrs.get(REQUEUED_ATTR) else MAX_RETRY)(study, fresh)
+
+
+def requeue(study, trial_id: int, reason: str) -> None:
+    """Return a RUNNING trial of this process to the queue: failed (not an error: `reason` is recorded)
+    and retried with the same parameters, whatever its retry budget (a preemption is not the trial's
+    fault). Under the reaper's lock, so a reaper never queues the same retry."""
+    with study_lock(study):
+        study._storage.set_trial_system_attr(trial_id, REQUEUED_ATTR, reason)
+        _fail(study, trial_id)
+        _queue_missing_retries(study)
+
+
+# ------------------------------------------------------------------------------------- the lock
+
+
+@contextlib.contextmanager
+def study_lock(study) -> Iterator[None]:
+    """One process at a time in the block, among all processes using the study's storage.
+
+    PostgreSQL: a session advisory lock; MySQL: ``GET_LOCK``; SQLite and journal files: ``flock`` on a
+    ``.reap.lock`` file beside them. Each is released by the server or the kernel when its holder dies.
+    In-memory and foreign storages (one process): a lock of this process.
+    """
+    backend = getattr(study._storage, "_backend", study._storage)  # Optuna wraps RDB storages in a cache
+    engine = getattr(backend, "engine", None)
+    if engine is not None and engine.dialect.name in ("postgresql", "mysql"):
+        with _database_lock(engine, study.study_name):
+            yield
+        return
+    path = _lock_file(backend, engine)
+    if path is None:
+        with _LOCAL:
+            yield
+        return
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # a lock file: nothing is written into it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+_LOCAL = threading.Lock()
+
+
+def _lock_file(backend, engine) -> Path | None:
+    """The `.reap.lock` beside a SQLite database or a journal file; None for other storages."""
+    if engine is not None and engine.dialect.name == "sqlite" and engine.url.database:
+        return Path(f"{engine.url.database}.reap.lock")
+    journal = getattr(backend, "_file_path", None)  # a JournalStorage's backend: JournalFileBackend
+    return Path(f"{journal}.reap.lock") if journal else None
+
+
+@contextlib.contextmanager
+def _database_lock(engine, name: str) -> Iterator[None]:
+    """A lock held by one database connection for the block (the server drops it with the connection)."""
+    import hashlib
+
+    from sqlalchemy import text
+
+    key = int.from_bytes(hashlib.sha256(f"gradwise-reap:{name}".encode()).digest()[:8], "big", signed=True)
+    postgres = engine.dialect.name == "postgresql"
+    take = "SELECT pg_advisory_lock(:k)" if postgres else "SELECT GET_LOCK(:k, -1)"
+    give = "SELECT pg_advisory_unlock(:k)" if postgres else "SELECT RELEASE_LOCK(:k)"
+    param = key if postgres else f"gradwise-reap-{key & 0xFFFFFFFF:x}"
+    with engine.connect() as connection:
+        connection.execute(text(take), {"k": param})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text(give), {"k": param})
+            connection.commit()
 
 
 class Heartbeat:

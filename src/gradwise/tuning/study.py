@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import GradwiseValueError, TrainingDivergedError
+from ..errors import GradwiseValueError, Preempted, TrainingDivergedError
 from . import storage as st
 from .objective import TUNE_METRICS, TuningData, metric_score, objective_value, train_config
 from .space import SearchSpace
@@ -250,8 +250,9 @@ def _claim(study, identity: dict):
                      key=lambda t: (stage_of(t), t.number))
     if not waiting:
         return _DONE
-    coarse_open = any(t.state in (TrialState.WAITING, TrialState.RUNNING) and stage_of(t) == COARSE
-                      for t in trials)
+    retried = {n for n in map(st.retried_from, trials) if n is not None}
+    coarse_open = any(stage_of(t) == COARSE and (t.state in (TrialState.WAITING, TrialState.RUNNING)
+                                                  or st.awaits_retry(t, retried)) for t in trials)
     for t in waiting:
         if stage_of(t) == FINE and coarse_open:
             return _WAIT  # the fine space needs every coarse trial finished
@@ -287,6 +288,8 @@ def run_worker(study, storage, data: TuningData, plan: StudyPlan, *, threads: in
     report = WorkerReport()
     identity = st.worker_identity()
     while max_trials is None or report.ran < max_trials:
+        if tracking.stop is not None:
+            tracking.stop.check("stopped between trials")
         reaped = st.reap(study)
         if reaped:
             report.reaped += len(reaped)
@@ -348,15 +351,18 @@ def _run_trial(study, storage, trial_id: int, data: TuningData, plan: StudyPlan,
         except TrainingDivergedError as exc:
             # a learning rate too large for its β and batch size: hopeless, like a pruned trial
             state, note = TrialState.PRUNED, "diverged: " + str(exc)
-        except BaseException as exc:
+        except (KeyboardInterrupt, Preempted) as exc:
+            # SIGTERM or Ctrl-C stops the worker, not the plan: the trial goes back in the queue, so running
+            # the same command again completes the study
             with _suppress_all():
-                trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+                st.requeue(study, trial_id, "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else str(exc))
+            if isinstance(exc, Preempted):
+                raise Preempted(f"{exc} of trial {frozen.number}, which is back in the queue") from None
+            raise
+        except BaseException as exc:  # an error in the objective is not retried: it would fail again
+            with _suppress_all():
+                trial.set_user_attr(st.ERROR_ATTR, f"{type(exc).__name__}: {exc}"[:500])
                 study.tell(trial, state=TrialState.FAIL)
-                if isinstance(exc, KeyboardInterrupt):
-                    # Ctrl-C stops the worker, not the plan: the trial goes back in the queue, so running
-                    # the same command again completes the study (an error in the objective is not retried:
-                    # it would fail again)
-                    st.retry_callback()(study, study._storage.get_trial(trial_id))
             raise
     seconds = time.perf_counter() - started
     trial.set_user_attr("seconds", seconds)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..callbacks import Callback
 from ..errors import GradwiseTypeError
+from ..preemption import StopRequest, StopTrial
 from ..tracking import TensorBoard
 
 
@@ -22,11 +23,14 @@ class TrialTracking:
     study_callbacks : called after each trial this process runs has been told to the study — Optuna's own
         semantics with several processes: each process's callbacks see the trials it ran.
     on_trial : called after each trial too (the progress bar's count).
+    stop : set by SIGTERM/Ctrl-C (``gradwise tune``): the trial stops at its epoch's end and goes back to
+        the queue, and the worker takes no further trial.
     """
 
     tensorboard_dir: Path | None = None
     study_callbacks: list[Callable[[Any, Any], None]] = field(default_factory=list)
     on_trial: Callable[[], None] | None = None  # the progress bar's count, when one is shown
+    stop: StopRequest | None = None
 
     @classmethod
     def checked(cls, tensorboard_dir: Path | None, study_callbacks: Sequence[Any] | None) -> TrialTracking:
@@ -38,9 +42,10 @@ class TrialTracking:
 
     def fit_callbacks(self, number: int) -> list[Callback]:
         """The `fit` callbacks of trial `number`."""
-        if self.tensorboard_dir is None:
-            return []
-        return [TensorBoard(self.tensorboard_dir / f"trial-{number}", histogram_freq=1)]
+        callbacks: list[Callback] = [StopTrial(self.stop)] if self.stop is not None else []
+        if self.tensorboard_dir is not None:
+            callbacks.append(TensorBoard(self.tensorboard_dir / f"trial-{number}", histogram_freq=1))
+        return callbacks
 
     def after_trial(self, study: Any, trial_id: int) -> None:
         if self.on_trial is not None:
