@@ -36,8 +36,8 @@ def noise(m: int = 80, n: int = 40, seed: int = 0, share: float = 0.5):
 
 def run(X, y, *, layers=(16, 8), hidden="relu", init="he", optimizer="gd", lr=0.1, epochs=30,
         batch_size=64, l2=0.0, standardize=True, seed=0, dev=0.25, class_weight=None, keep_prob=1.0,
-        human_error=0.0, threshold=None, bias_shift=0.0):
-    """Train and diagnose; returns (codes, Diagnosis)."""
+        human_error=0.0, threshold=None, bias_shift=0.0, every="auto"):
+    """Train and diagnose with a Monitor(every=every); returns (codes, Diagnosis)."""
     k = int(y.max()) + 1
     output = "sigmoid" if k == 2 else "softmax"
     n_dev = int(len(y) * dev)
@@ -51,7 +51,7 @@ def run(X, y, *, layers=(16, 8), hidden="relu", init="he", optimizer="gd", lr=0.
                 b -= bias_shift
     if standardize:
         model.standardizer = gw.Standardizer().fit(Xtr)
-    monitor = Monitor()
+    monitor = Monitor(every=every)
     try:
         model.fit(Xtr, ytr, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=lr,
                   validation_data=(Xdv, ydv), callbacks=[monitor], verbose=0, class_weight=class_weight)
