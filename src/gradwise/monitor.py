@@ -60,10 +60,12 @@ class Monitor(Callback):
     - ``every="auto"`` (the default): an epoch is recorded when the Monitor's own time so far plus the
       cost of two more records (this one and the last epoch's) stays within ``budget`` of the training
       time so far, its own time excluded: ``spent + 2·cost ≤ budget · (elapsed − spent)``, with ``cost``
-      the last record's measured time. A long epoch (≥ 2·cost/budget) is therefore always recorded; on
-      tiny data sets, where one record costs as much as an epoch, a few epochs are, spread over the run.
-      The recorded epochs depend on the machine's speed; the training does not (the Monitor never
-      touches the weights or the generators).
+      the last record's measured time. Times are the process's CPU time (`time.process_time`): on a
+      shared machine the waits for a core would otherwise make a 0.2 ms record cost 20 ms now and then.
+      A long epoch (≥ 2·cost/budget) is always recorded; on tiny data sets, where one record
+      costs as much as an epoch, a few epochs are, spread over the run. The recorded epochs depend on
+      the machine's speed; the training does not (the Monitor never touches the weights or the
+      generators).
     - ``every=k``: epochs 0, k, 2k, … — a fixed, reproducible schedule, whatever it costs.
 
     Parameters
@@ -84,7 +86,7 @@ class Monitor(Callback):
         "feature_std" (n_x,), the probe's features as the network sees them (after any Standardizer),
         "class_shares" of the training targets, "steps_per_epoch" when fit says it.
     seconds : float
-        Time spent measuring in the last fit (the schedule's `spent`).
+        CPU time spent measuring in the last fit (the schedule's `spent`).
     """
 
     def __init__(self, every: int | str = "auto", probe_rows: int = PROBE_ROWS, budget: float = BUDGET) -> None:
@@ -112,7 +114,7 @@ class Monitor(Callback):
         if data is None:
             raise GradwiseTypeError("Monitor needs the training data that fit passes to its callbacks")
         X, y = data
-        self._started = time.perf_counter()
+        self._started = time.process_time()
         self._probe = (X[: self.probe_rows], y[: self.probe_rows])
         self._plan = _Plan(self.model)
         self._first, self._total = int(logs.get("initial_epoch", 0)), int(logs.get("epochs", 0))
@@ -138,18 +140,19 @@ class Monitor(Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         if self._pending is not None:  # stopped early (EarlyStopping, a divergence): keep where it ended
             self._record(*self._pending)
+            self.model.clear_cache()  # fit cleared it before this call: an idle model holds no activations
 
     def _due(self, epoch: int) -> bool:
         if epoch in (self._first, self._total - 1) or self.model.stop_training:
             return True
         if self.every != "auto":
             return epoch % int(self.every) == 0
-        elapsed = time.perf_counter() - self._started
+        elapsed = time.process_time() - self._started
         # this record and the last epoch's, which is always taken, within the budget of the training so far
         return self.seconds + 2 * self._cost <= self.budget * (elapsed - self.seconds)
 
     def _record(self, epoch: int, cost: float | None, initial: bool = False) -> None:
-        start = time.perf_counter()
+        start = time.process_time()
         records = self.measure(epoch, cost)
         if initial:
             for r in records:
@@ -158,7 +161,7 @@ class Monitor(Callback):
         if self.model.history is not None:
             self.model.history.layers.extend(records)
         self._pending = None
-        self._cost = time.perf_counter() - start
+        self._cost = time.process_time() - start
         self.seconds += self._cost
 
     def measure(self, epoch: int, cost: float | None = None) -> list[dict[str, Any]]:
@@ -177,8 +180,11 @@ class Monitor(Callback):
             for layer in model.layers:
                 out = layer.forward(out, CHECKING)
                 outputs.append(out)
-            J = cost if cost is not None else model.loss_and_gradient(X, t, CHECKING)[0]
-            model.clear_cache()
+            if cost is None:
+                cost = model.loss_and_gradient(X, t, CHECKING)[0]
+                model.clear_cache()
+            # else the layers' training buffers stay: an inference pass does not touch them, and dropping
+            # them would make the next epoch allocate them again (a cost outside the Monitor's budget)
             steps = max(1, epoch - (self._last_epoch if self._last_epoch is not None else -1))
             theta = model.theta
             w_norm, change = self._plan.norms(theta), self._plan.norms(theta - self._last_theta)
@@ -188,7 +194,7 @@ class Monitor(Callback):
                               where=before > 0)
             ratio[(before == 0) & (change == 0)] = 0.0
             params = model.parameters()
-            records = [_layer_record(outputs, p, epoch, float(J), params[f"W{p.layer}"],
+            records = [_layer_record(outputs, p, epoch, float(cost), params[f"W{p.layer}"],
                                      w_norm[k], grad_norm[k], ratio[k])
                        for k, p in enumerate(self._plan.layers)]
         np.copyto(self._last_theta, theta)

@@ -47,12 +47,12 @@ def test_monitor_rejects_bad_every():
 
 
 class _Clock:
-    """A fake time.perf_counter for the Monitor: epochs and records take the seconds a test says."""
+    """A fake time.process_time for the Monitor: epochs and records take the seconds a test says."""
 
     def __init__(self, epoch_seconds: float, record_seconds: float):
         self.now, self.epoch_seconds, self.record_seconds = 0.0, epoch_seconds, record_seconds
 
-    def perf_counter(self) -> float:
+    def process_time(self) -> float:
         return self.now
 
 
