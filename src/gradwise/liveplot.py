@@ -43,6 +43,7 @@ class LivePlot(Callback):
     boundary : (X, y), optional
         X of shape (m, 2) in the model's input units, y of shape (m,) integer labels.
     health : bool, default True
+        Draw the per-layer panel when a Monitor records (it runs no statistics of its own).
     path : str or path-like, optional
         Also write each redraw to this PNG (atomically): a live view outside Jupyter.
 
