@@ -109,6 +109,7 @@ class Monitor(Callback):
         self._steps_per_epoch = 1
         self._started = 0.0
         self._cost = 0.0
+        self._next_check = 0  # the first epoch at which the "auto" schedule reads the clock again
         self._pending: tuple[int, float] | None = None  # the last epoch seen and its cost, when not recorded
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -150,9 +151,16 @@ class Monitor(Callback):
             return True
         if self.every != "auto":
             return epoch % int(self.every) == 0
-        elapsed = time.process_time() - self._started
+        if epoch < self._next_check:  # reading the CPU clock is a system call (~4 µs): not every epoch
+            return False
+        training = time.process_time() - self._started - self.seconds
         # this record and the last epoch's, which is always taken, within the budget of the training so far
-        return self.seconds + 2 * self._cost <= self.budget * (elapsed - self.seconds)
+        needed = (self.seconds + 2 * self._cost) / self.budget
+        if training >= needed:
+            return True
+        per_epoch = training / (epoch + 1 - self._first)
+        self._next_check = epoch + (max(1, math.ceil((needed - training) / per_epoch)) if per_epoch > 0 else 1)
+        return False
 
     def _record(self, epoch: int, cost: float | None, initial: bool = False) -> None:
         start = time.process_time()
@@ -163,7 +171,7 @@ class Monitor(Callback):
         self.records.extend(records)
         if self.model.history is not None:
             self.model.history.layers.extend(records)
-        self._pending = None
+        self._pending, self._next_check = None, epoch + 1
         self._cost = time.process_time() - start
         self.seconds += self._cost
 
