@@ -1,11 +1,11 @@
-"""The Monitor's cost at its default schedule (every="auto", a 5% budget): training time with and without it.
+"""The Monitor's cost at its default schedule (every="auto", a 4% budget): training time with and without it.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/monitor_overhead.py [--repeats N] [--every K]
 
 Each case trains the same network on the same data with and without `gw.Monitor()`, interleaved (without,
 with, without, …, so that a change of load on a shared machine hits both), and reports
 
-- "wall": the best of `repeats` wall times of each and their ratio (the budget, issue 13, is 5%),
+- "wall": the best of `repeats` wall times of each and their ratio (issue 13 allows 5%),
 - "cpu": the median over the pairs of the ratio of process CPU times (each run with the Monitor against
   the run without it just before) — what a busy machine disturbs least,
 - "own": the Monitor's own CPU time as a share of the training's (`monitor.seconds / (cpu − seconds)`,
