@@ -52,8 +52,9 @@ LOW_COST_DROP = 0.05
 GRADIENT_RATIO = 100.0
 #: dead ReLU or saturated sigmoid/tanh share of a hidden layer above which it barely learns
 DEAD_LIMIT, SATURATED_LIMIT = 0.5, 0.5
-#: dev cost this far above its minimum, at least this many epochs after it: overfitting
-OVERFIT_RISE, OVERFIT_EPOCHS = 1.1, 3
+#: dev cost this far above its minimum (the last OVERFIT_EPOCHS epochs' mean and the final model's), at least
+#: this many epochs after it, while the training cost fell by OVERFIT_TRAIN_FALL more: overfitting
+OVERFIT_RISE, OVERFIT_EPOCHS, OVERFIT_TRAIN_FALL = 1.1, 3, 0.05
 #: a class this imbalanced (majority share at least) can hide a model that learned nothing
 MAJORITY_SHARE = 0.6
 
@@ -112,7 +113,9 @@ def json_safe(value: Any) -> Any:
 @dataclass
 class RunFacts:
     """What the rules read. `records`/`inputs` as `Monitor.to_dict()` gives them; `history` the per-epoch
-    lists (`cost`, `val_cost`, …); `predicted_shares`/`true_shares` per class on the dev (or training) set."""
+    lists (`cost`, `val_cost`, …); `predicted_shares`/`true_shares` per class on the dev (or training) set,
+    `balanced_accuracy` there (mean per-class recall); `final_dev_cost` the dev cost of the weights the run
+    ended with (after EarlyStopping restored its best ones), when known."""
 
     records: list[dict] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)
@@ -122,6 +125,8 @@ class RunFacts:
     examples: int = 0
     predicted_shares: list[float] | None = None
     true_shares: list[float] | None = None
+    balanced_accuracy: float | None = None
+    final_dev_cost: float | None = None
 
 
 def examine(facts: RunFacts) -> list[Finding]:
@@ -358,6 +363,8 @@ def _majority(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | Non
         return None
     if not (one_class or facts.accuracy <= share + noise):
         return None
+    if not one_class and _beats_chance(facts, true):
+        return None  # class weights trade accuracy for the minority's recall: it learned something
     return Finding(
         "majority_class", "error", None, None,
         {"accuracy": facts.accuracy, "majority_share": share, "noise": noise,
@@ -369,17 +376,39 @@ def _majority(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | Non
         "threshold")
 
 
+def _beats_chance(facts: RunFacts, true: list[float]) -> bool:
+    """Balanced accuracy above 1/k by more than two standard errors of a chance-level classifier's:
+    √(Σ_c (1/k)(1 − 1/k)/n_c) / k, n_c the class's examples (a majority-only model has exactly 1/k)."""
+    counts = [share * facts.examples for share in true if share > 0]
+    if facts.balanced_accuracy is None or len(counts) < 2:
+        return False
+    k = len(counts)
+    noise = 2.0 * math.sqrt(sum((1 / k) * (1 - 1 / k) / n for n in counts)) / k
+    return facts.balanced_accuracy > 1 / k + noise
+
+
 def _overfitting(facts: RunFacts, by_layer: dict[int, list[dict]]) -> Finding | None:
-    val = facts.history.get("val_cost") or []
+    """The dev cost turned up after its minimum while the training cost kept falling (the seeds' picture
+    of overfitting): a single noisy epoch, a converged run whose dev cost only jitters, or a model that
+    EarlyStopping already brought back to its best epoch is not."""
+    val, train = facts.history.get("val_cost") or [], facts.history.get("cost") or []
     finite = [(c, i) for i, c in enumerate(val) if math.isfinite(c)]
-    if len(finite) < OVERFIT_EPOCHS + 1:
+    if len(finite) < OVERFIT_EPOCHS + 1 or len(train) != len(val):
         return None
     best, at = min(finite)
-    last = val[-1]
-    if not math.isfinite(last) or last <= OVERFIT_RISE * best or len(val) - 1 - at < OVERFIT_EPOCHS:
+    tail, train_tail = val[-OVERFIT_EPOCHS:], train[-OVERFIT_EPOCHS:]
+    last = facts.final_dev_cost if facts.final_dev_cost is not None else val[-1]
+    if len(val) - 1 - at < OVERFIT_EPOCHS or not all(math.isfinite(c) for c in [*tail, *train_tail, last]):
         return None
+    if last <= OVERFIT_RISE * best or statistics.fmean(tail) <= OVERFIT_RISE * best:
+        return None
+    if not statistics.fmean(train_tail) < min((1 - OVERFIT_TRAIN_FALL) * train[at], statistics.fmean(tail)):
+        return None  # training stalled too (the dev cost jitters around a converged run), or the network
+        # still does as well on the dev set as on its training set: it is not fitting the training noise
     return Finding(
-        "overfitting", "warning", None, at + 2, {"best_dev_cost": best, "best_epoch": at + 1, "last_dev_cost": last},
+        "overfitting", "warning", None, at + 2,
+        {"best_dev_cost": best, "best_epoch": at + 1, "last_dev_cost": last, "train_cost_at_best": train[at],
+         "train_cost_last": statistics.fmean(train_tail)},
         "the dev cost turned up while the training cost kept falling: the network fits the training set's "
         "noise from there on",
         f"early stopping would have kept epoch {at + 1} (--early-stopping 10); or regularize (l2, dropout)")
@@ -396,6 +425,9 @@ def run_facts(monitor: dict | None, history: dict[str, list] | None, metrics: di
                      history={k: [math.nan if v is None else float(v) for v in vs]
                               for k, vs in (history or {}).items() if k != "epoch"},
                      diverged=bool(metrics.get("diverged", False)))
+    dev_cost = (metrics.get("dev") or {}).get("cost")
+    facts.final_dev_cost = float(dev_cost) if isinstance(dev_cost, int | float) and math.isfinite(dev_cost) \
+        else None
     for part in ("dev", "train"):
         scores = metrics.get(part) or {}
         matrix = scores.get("confusion_matrix")
@@ -405,5 +437,7 @@ def run_facts(monitor: dict | None, history: dict[str, list] | None, metrics: di
                 facts.true_shares = [sum(row) / total for row in matrix]
                 facts.predicted_shares = [sum(col) / total for col in zip(*matrix, strict=True)]
                 facts.accuracy, facts.examples = float(scores["accuracy"]), int(total)
+                recalls = [row[i] / sum(row) for i, row in enumerate(matrix) if sum(row)]
+                facts.balanced_accuracy = sum(recalls) / len(recalls) if recalls else None
                 break
     return facts

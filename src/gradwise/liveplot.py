@@ -28,9 +28,11 @@ class LivePlot(Callback):
     """Cost and accuracy (train and dev), the decision boundary for 2-D inputs, and per-layer gradient norms.
 
     Panels: the cost by epoch (`cost`, `val_cost`); the accuracy (`accuracy`, `val_accuracy`) for
-    classifiers; the decision boundary over `boundary=(X, y)` when the inputs are 2-D; with `health=True`,
-    ‖dW[l]‖_F of the epoch's last mini-batch for each layer l on a log scale — vanishing or exploding
-    gradients show as lines that fall or climb with depth.
+    classifiers; the decision boundary over `boundary=(X, y)` when the inputs are 2-D; with `health=True`
+    and a `gw.Monitor` among the callbacks, ‖dW[l]‖_F of the last mini-batch of each epoch the Monitor
+    recorded (epoch 0: the starting weights), for each layer l on a log scale — vanishing or exploding
+    gradients show as lines that fall or climb with depth. The panel reads the Monitor's records
+    (`model.history.layers`): one implementation of the statistics, the one the doctor reads.
 
     Parameters
     ----------
@@ -41,6 +43,7 @@ class LivePlot(Callback):
     boundary : (X, y), optional
         X of shape (m, 2) in the model's input units, y of shape (m,) integer labels.
     health : bool, default True
+        Draw the per-layer panel when a Monitor records (it runs no statistics of its own).
     path : str or path-like, optional
         Also write each redraw to this PNG (atomically): a live view outside Jupyter.
 
@@ -61,8 +64,8 @@ class LivePlot(Callback):
         self.draws = 0
         self.image: bytes | None = None
         self._logs: dict[str, list[float]] = {}
-        self._norms: dict[str, list[float]] = {}
         self._epochs: list[int] = []
+        self._drawn_records = 0  # the Monitor's records the last drawing showed
         self._first, self._total = 0, 0
         self._last_draw = -math.inf
         self._drawn_epoch: int | None = None
@@ -71,25 +74,23 @@ class LivePlot(Callback):
     def on_train_begin(self, logs=None) -> None:
         logs = logs or {}
         self._first, self._total = int(logs.get("initial_epoch", 0)), int(logs.get("epochs", 0))
-        self._logs, self._norms, self._epochs = {}, {}, []
+        self._logs, self._epochs, self._drawn_records = {}, [], 0
         self._last_draw, self._drawn_epoch, self._handle = -math.inf, None, None
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         self._epochs.append(epoch + 1)
         for key, value in logs.items():
             self._logs.setdefault(key, []).append(float(value))
-        if self.health:
-            for name, grad in self.model.gradients().items():
-                if name.startswith("W"):
-                    self._norms.setdefault(name, []).append(float(np.linalg.norm(grad)))
         last = epoch + 1 == self._total or self.model.stop_training
         due = (epoch + 1 - self._first) % self.every == 0
         if last or (due and time.perf_counter() - self._last_draw >= self.min_interval):
             self._draw()
 
     def on_train_end(self, logs=None) -> None:
-        if self._epochs and self._drawn_epoch != self._epochs[-1]:
-            self._draw()  # stopped early or diverged: show where it ended
+        # stopped early or diverged: show where it ended; a Monitor after this callback in the list adds
+        # the last epoch's record after the last drawing
+        if self._epochs and (self._drawn_epoch != self._epochs[-1] or self._records_count() != self._drawn_records):
+            self._draw()
 
     def _draw(self) -> None:
         fig = self._figure()
@@ -99,10 +100,29 @@ class LivePlot(Callback):
         self._show(self.image)
         self.draws += 1
         self._last_draw, self._drawn_epoch = time.perf_counter(), self._epochs[-1]
+        self._drawn_records = self._records_count()
+
+    def _records_count(self) -> int:
+        return len(self.model.history.layers) if self.model.history is not None else 0
+
+    def health_series(self) -> dict[str, tuple[list[int], list[float]]]:
+        """{"W1": (epochs, ‖dW1‖ values), …} from the Monitor's records of this fit (`model.history.layers`;
+        epoch 0 is the starting weights); empty without a Monitor or with `health=False`."""
+        series: dict[str, tuple[list[int], list[float]]] = {}
+        history = self.model.history
+        if not self.health or history is None:
+            return series
+        for r in history.layers:
+            if int(r["epoch"]) >= self._first - 1 and r.get("grad_norm") is not None:
+                epochs, norms = series.setdefault(f"W{r['layer']}", ([], []))
+                epochs.append(int(r["epoch"]) + 1)
+                norms.append(float(r["grad_norm"]))
+        return series
 
     def _figure(self):
+        health = self.health_series()
         panels = ["cost"] + (["accuracy"] if "accuracy" in self._logs else [])
-        panels += (["boundary"] if self.boundary is not None else []) + (["health"] if self._norms else [])
+        panels += (["boundary"] if self.boundary is not None else []) + (["health"] if health else [])
         fig, axes = plots.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.0), squeeze=False)
         for ax, panel in zip(axes[0], panels, strict=True):
             if panel == "boundary":
@@ -110,15 +130,16 @@ class LivePlot(Callback):
                 plots.plot_decision_boundary(ax, self.model, *self.boundary, resolution=80, point_size=8,
                                              title=f"epoch {self._epochs[-1]}")
             elif panel == "health":
-                self._lines(ax, self._norms, "‖dW[l]‖ (last batch)", log=True)
+                self._lines(ax, health, "‖dW[l]‖ (last batch, Monitor)", log=True)
             else:
-                self._lines(ax, {k: self._logs[k] for k in (panel, f"val_{panel}") if k in self._logs}, panel)
+                self._lines(ax, {k: (self._epochs, self._logs[k]) for k in (panel, f"val_{panel}")
+                                 if k in self._logs}, panel)
         return fig
 
-    def _lines(self, ax, series: dict[str, list[float]], title: str, log: bool = False) -> None:
-        for name, values in series.items():
-            ax.plot(self._epochs, values, label=name, linewidth=1.3)
-        if log and all(v > 0 for values in series.values() for v in values):
+    def _lines(self, ax, series: dict[str, tuple[list[int], list[float]]], title: str, log: bool = False) -> None:
+        for name, (epochs, values) in series.items():
+            ax.plot(epochs, values, label=name, linewidth=1.3, marker="." if len(epochs) < len(self._epochs) else None)
+        if log and all(v > 0 for _, values in series.values() for v in values):
             ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("epoch")
