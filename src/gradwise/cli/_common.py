@@ -225,12 +225,15 @@ def table_parts(table: Any, seed: int, dtype: str = "float64"):
     parts: dict[str, np.ndarray] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        plan = Preprocessor(standardize=False).fit(table.frame, rows=index["train"])
+        plan = Preprocessor(standardize=False)
+        memo: dict = {}  # each text column factorized once, for the plan and for the encoding
+        plan.fit(table.frame, rows=index["train"], memo=memo)
         if len(plan.get_feature_names_out()) == 0:
             raise GradwiseValueError(f"{table.source!r}: no column is left to learn from ({len(index['train'])} "
                                      f"training rows): {'; '.join(plan.notes_)}")
         # one matrix with the rows in split order, each split a view of it: no copy of the frame per split
-        encoded = plan.transform(table.frame, dtype=dtype, rows=np.concatenate(list(index.values())))
+        encoded = plan.transform(table.frame, dtype=dtype, rows=np.concatenate(list(index.values())), memo=memo)
+        del memo
         start = 0
         for name, rows in index.items():
             parts[f"X_{name}"] = encoded[start:start + len(rows)]

@@ -26,6 +26,7 @@ from .._atomic import write_json
 from ..callbacks import Callback, Checkpoint, EarlyStopping
 from ..data import Dataset, Standardizer, load_table
 from ..data.columns import numeric_standardizer
+from ..data.tables import release_memory
 from ..doctor import examine, json_safe, run_facts
 from ..errors import GradwiseValueError, TrainingDivergedError
 from ..history import History
@@ -278,6 +279,8 @@ def _data(settings: dict):
                      y_test=parts["y_test"], name=table.name, task=table.task, n_classes=table.n_classes,
                      feature_names=tuple(plan.get_feature_names_out()), class_names=table.class_names,
                      description=f"{table.source} (target {table.target!r})")
+        del table  # the frame: only the encoded matrix is needed from here on
+        release_memory()
     digest = common.file_digest(settings["data"]) if settings["data"] else None
     return ds, digest, parts, plan, notes
 

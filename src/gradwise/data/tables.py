@@ -36,7 +36,7 @@ from ..errors import GradwiseTypeError, GradwiseValueError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MISSING", "TABLE_SUFFIXES", "PARQUET_SUFFIXES", "check_path", "read_table", "data_line"]
+__all__ = ["MISSING", "TABLE_SUFFIXES", "PARQUET_SUFFIXES", "check_path", "read_table", "data_line", "release_memory"]
 
 #: Cells read as a missing value (any capitalisation; blanks around them are ignored).
 MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
@@ -319,3 +319,23 @@ def column_text(frame, name: str) -> np.ndarray:
                       keep_default_na=False, skipinitialspace=True, skip_blank_lines=True)
     return raw[name].str.strip().to_numpy(dtype=object)
 
+
+
+def release_memory() -> None:
+    """Give the memory of tables that are gone back to the system.
+
+    Arrow's allocator (mimalloc or jemalloc; pandas' text columns live in Arrow buffers) keeps freed blocks
+    for reuse, and glibc's malloc keeps freed blocks below its mmap threshold: a million-row table left
+    about 400 MB held after its frame was dropped, through the whole of training. Call it once the frame
+    is encoded and dropped.
+    """
+    import ctypes
+    import sys
+
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # glibc only; elsewhere there is nothing to call
+    except (OSError, AttributeError):
+        pass
