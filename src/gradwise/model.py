@@ -439,14 +439,15 @@ class Sequential:
             size = float(Xb.shape[0] if w is None else np.sum(w, dtype=np.float64))
             Xb = Xb if prepared else self._standardized(Xb)
             with contextlib.nullcontext() if prepared else finite_or_error(self, Xb, yb):
-                A, J_b = self._output_and_cost(Xb, yb, INFERENCE, False, w)
+                # a block of zero weight still counts in the accuracy; its J_b (0/0) is left out below
+                A, J_b = self._output_and_cost(Xb, yb, INFERENCE, False, w if size or len(yb) == len(y) else None)
             parts.append((J_b, size))
             correct += float(np.sum((A - yb) ** 2, dtype=np.float64)) if self.loss == "mse" \
                 else _correct(self.loss, A, yb)
             cells += A.size if self.loss != "categorical_crossentropy" else A.shape[0]
         if len(parts) == 1:
             J = parts[0][0]
-        else:  # blocks of zero weight (J_b = nan) add nothing to Σ w_i L_i
+        else:  # blocks of zero weight add nothing to Σ w_i L_i
             total = sum(size for _, size in parts)
             J = sum(J_b * size for J_b, size in parts if size) / total if total else float("nan")
         J += self._regularization(X.shape[0], gradient=False) if regularized else 0.0

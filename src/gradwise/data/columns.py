@@ -93,6 +93,7 @@ def _codes(column, memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     if memo is not None and column.name in memo:
         return memo[column.name]
     raw, uniques = pd.factorize(column, use_na_sentinel=True)
+    result: tuple[np.ndarray, np.ndarray]
     if len(uniques) == 0:
         result = np.full(len(column), -1, dtype=np.int8), np.empty(0, dtype=object)
     else:
@@ -341,7 +342,7 @@ def _encode_category(spec: dict, column, j: int, source: str, memo: dict | None)
     return _OneHot(j, width, np.append(offset, gap).astype(small)[text_codes])
 
 
-_ENCODERS = {"numeric": _encode_numeric, "boolean": _encode_boolean, "category": _encode_category}
+_ENCODERS: dict[str, Any] = {"numeric": _encode_numeric, "boolean": _encode_boolean, "category": _encode_category}
 #: rows per block when encoding: a block of the output matrix stays in the cache while every column is
 #: written into it (a column at a time over the whole matrix would stride through all of it per column)
 _BLOCK_BYTES = 1 << 20
@@ -558,7 +559,8 @@ class Preprocessor:
         source = frame.attrs.get("source", "X")
         names = self.get_feature_names_out()
         out = np.empty((len(frame) if order is None else len(order), len(names)), dtype=dtype)
-        writers, j = [], 0
+        writers: list[_Filled | _OneHot] = []
+        j = 0
         for spec in self._columns:
             if spec["kind"] != "dropped":
                 writers.append(_ENCODERS[spec["kind"]](spec, frame[spec["name"]], j, source, memo))
@@ -630,6 +632,7 @@ def numeric_standardizer(plan: Preprocessor, X_train: np.ndarray) -> Standardize
     mean, scale = np.zeros(X_train.shape[1]), np.ones(X_train.shape[1])
     for col in numeric:  # a column at a time: float64 copies of one column, not of all numeric ones
         fitted = Standardizer().fit(X_train[:, col:col + 1])
+        assert fitted.mean_ is not None and fitted.scale_ is not None  # fitted
         mean[col], scale[col] = fitted.mean_[0], fitted.scale_[0]
     return Standardizer.from_dict({"type": "Standardizer", "mean": mean.tolist(), "scale": scale.tolist()})
 
