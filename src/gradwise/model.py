@@ -296,13 +296,14 @@ class Sequential:
     # ------------------------------------------------------------------ computation
     # The internal API on prepared arrays: `prepare_inputs` and `prepare_targets` validate once, then
     # `loss_and_gradient` (a training step), `cost_prepared` and `evaluate_prepared` work on the results.
-    def prepare_inputs(self, X: Any, name: str = "X") -> np.ndarray:
+    def prepare_inputs(self, X: Any, name: str = "X", *, copy: bool = True) -> np.ndarray:
         """Validate X (m, n_x), build the network on first sight, and apply `self.standardizer` if set.
 
         The model's Standardizer holds the *training* μ, σ, so every input that reaches the network
-        (training, dev, test, predict) is normalized the same way, as the seeds require.
+        (training, dev, test, predict) is normalized the same way, as the seeds require. `copy=False`: an
+        X already of the model's dtype (C-contiguous) is standardized in place (`Standardizer.transform`).
         """
-        return self._standardized(self._checked_inputs(X, name))
+        return self._standardized(self._checked_inputs(X, name), copy)
 
     def _checked_inputs(self, X: Any, name: str = "X") -> np.ndarray:
         """X typed by the column plan (a DataFrame), validated, the network built on first sight; not standardized."""
@@ -313,9 +314,9 @@ class Sequential:
             self.build(arr.shape[1])
         return arr
 
-    def _standardized(self, arr: np.ndarray) -> np.ndarray:
+    def _standardized(self, arr: np.ndarray, copy: bool = True) -> np.ndarray:
         if self.standardizer is not None:
-            arr = np.ascontiguousarray(self.standardizer.transform(arr), dtype=self.dtype)
+            arr = np.ascontiguousarray(self.standardizer.transform(arr, copy=copy), dtype=self.dtype)
         return arr
 
     def _inference_blocks(self, arr: np.ndarray) -> Iterable[slice]:
