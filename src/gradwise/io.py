@@ -322,7 +322,7 @@ def ensemble_to_state(ensemble: Ensemble, metadata: dict | None = None) -> tuple
         members.append(member_document)
     if metadata is not None and not isinstance(metadata, dict):
         raise GradwiseTypeError(f"metadata must be a dict, got {type(metadata).__name__}")
-    return tensors, {"members": members, "metadata": metadata or {}}
+    return tensors, {"members": members, "metadata": ensemble.metadata if metadata is None else metadata}
 
 
 def ensemble_from_state(tensors: dict[str, np.ndarray], document: dict, source: str) -> Ensemble:
@@ -341,10 +341,15 @@ def ensemble_from_state(tensors: dict[str, np.ndarray], document: dict, source: 
     stray = [name for name in tensors if not name.startswith(prefixes)]
     if stray:
         raise ModelFileError(f"{source}: tensors {stray[:5]} belong to no member")
+    metadata = document.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{source}: the ensemble's metadata is not a JSON object")
     try:
-        return Ensemble(models)
+        ensemble = Ensemble(models)
     except (GradwiseValueError, GradwiseTypeError) as exc:
         raise ModelFileError(f"{source}: {exc}") from None
+    ensemble.metadata = metadata
+    return ensemble
 
 
 def _check_sibling(sibling: Path, document: dict) -> None:

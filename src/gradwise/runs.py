@@ -36,6 +36,7 @@ from .io import save
 from .tracking import CSVLogger, TensorBoard
 
 if TYPE_CHECKING:
+    from .ensemble import Ensemble
     from .model import Sequential
 
 __all__ = [
@@ -170,7 +171,7 @@ def write_metrics(run_dir: Path, metrics: dict) -> None:
     write_json(Path(run_dir) / METRICS, metrics)
 
 
-def write_model(run_dir: Path, model: Sequential, metadata: dict | None = None) -> Path:
+def write_model(run_dir: Path, model: Sequential | Ensemble, metadata: dict | None = None) -> Path:
 
     return save(model, Path(run_dir) / MODEL, metadata=metadata)
 
@@ -188,7 +189,7 @@ def plot_cost_curves(history: Any, path: str | os.PathLike, title: str = "") -> 
     return plots.plot_cost_curves(path, curves, x=epochs, xlabel="epoch", title=title or None)
 
 
-def plot_decision_boundary(model: Sequential, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
+def plot_decision_boundary(model: Sequential | Ensemble, X: np.ndarray, y: np.ndarray, path: str | os.PathLike,
                            title: str = "", class_names: Any = None) -> Path:
     """The model's predicted class over the plane of the 2-D inputs `X`, with the examples on top.
 

@@ -101,3 +101,21 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "nonsense" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+#: the experiments issue 14 added, each with checked claims in results.json
+ISSUE_14 = ("l1_sparsity", "early_stopping", "augmentation", "ensembles", "hyperparameter_importance",
+            "batchnorm_regularization", "l2_linear_regime")
+
+
+def test_the_seven_new_experiments_have_their_keys_and_claims(quick_run):
+    results = quick_run.results
+    for key in ISSUE_14:
+        assert key in results and results[key]["seconds"] >= 0, key
+        assert any(c["experiment"] == key for c in results["checks"]), key
+    assert len(results["checks"]) >= 55  # every claim of the seeds that an experiment shows
+    hp = results["hyperparameter_importance"]
+    assert set(hp["importance"]) == {"learning_rate", "one_minus_beta", "hidden_units", "log2_batch_size",
+                                     "layers", "decay"}
+    assert sum(hp["importance"].values()) == pytest.approx(1.0)
+    assert sorted(hp["rank"].values()) == [1, 2, 3, 4, 5, 6]

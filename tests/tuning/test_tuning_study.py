@@ -68,10 +68,18 @@ def test_tune_runs_the_plan_then_tests_the_best_configuration_once(tmp_path, mon
         metrics = json.loads(open(os.path.join(f["run_dir"], "metrics.json")).read())
         assert math.isclose(metrics["test"]["accuracy"], f["test"]["accuracy"])
     assert math.isclose(result.test_mean, np.mean([f["test"]["accuracy"] for f in result.final]))
+    # the two final models averaged as one ensemble, tested too (issue 14)
+    import gradwise as gw
+
+    together = gw.Ensemble(result.models).predict_proba(ds.X_test)
+    assert math.isclose(result.test_ensemble["accuracy"], np.mean(together.argmax(axis=1) == ds.y_test))
+    assert f"the 2 models as one ensemble {result.test_ensemble['accuracy']:.4f}" in result.summary()
 
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["best_trial"] == best.number
     assert math.isclose(summary["test_accuracy_mean"], result.test_mean)
+    assert math.isclose(summary["test_accuracy_ensemble"], result.test_ensemble["accuracy"])
+    assert summary["test_ensemble"]["examples"] == len(ds.y_test)
     with open(tmp_path / "trials.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["number"]) for r in rows] == list(range(9))

@@ -129,3 +129,49 @@ def test_a_tensor_of_no_member_is_a_model_file_error(moons, tmp_path, stray):
     write_container(tmp_path / "ens.safetensors", KIND, tensors, document)
     with pytest.raises(gw.ModelFileError, match="belong to no member"):
         gw.load(tmp_path / "ens.safetensors")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_optimizer_instance_given_once_is_each_members_own(moons, workers):
+    """One Adam object for the whole ensemble: each member starts from a fresh copy of it (a shared instance
+    carried member 0's moments and step count into member 1's training)."""
+    X, y, _, _ = moons
+    ensemble = gw.Ensemble(_members(2))
+    ensemble.fit(X, y, epochs=5, optimizer=gw.Adam(learning_rate=0.01), workers=workers)
+    alone = _members(2)[1]
+    alone.fit(X, y, epochs=5, optimizer=gw.Adam(learning_rate=0.01))
+    np.testing.assert_array_equal(ensemble.members[1].theta, alone.theta)
+    assert ensemble.members[0].optimizer is not ensemble.members[1].optimizer
+
+
+def test_members_trained_in_worker_processes_equal_the_same_models_trained_alone(moons):
+    """workers=2: each member trains in a forked process and takes its state back — weights, generator,
+    optimizer state, History, fitted Standardizer — so it equals solo training, and a second fit continues
+    exactly as the solo model's second fit does."""
+    X, y, X_test, _ = moons
+    build = {"keep_prob": 0.8}
+    members = _members(3, **build)
+    for m in members:
+        m.standardizer = gw.Standardizer()  # fitted by fit (in the worker) on the training rows
+    ensemble = gw.Ensemble(members)
+    arguments = {"epochs": 6, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.01}
+    histories = ensemble.fit(X, y, workers=2, **arguments)
+    ensemble.fit(X, y, workers=2, **{**arguments, "epochs": 3})
+    for member, alone, history in zip(ensemble.members, _members(3, **build), histories, strict=True):
+        alone.standardizer = gw.Standardizer()
+        first = alone.fit(X, y, **arguments)
+        alone.fit(X, y, **{**arguments, "epochs": 3})
+        np.testing.assert_array_equal(member.theta, alone.theta)
+        np.testing.assert_array_equal(member.predict_proba(X_test), alone.predict_proba(X_test))
+        assert history["cost"] == first["cost"] and member.history["cost"] == alone.history["cost"]
+        assert member.epochs_trained == alone.epochs_trained == 9
+        np.testing.assert_array_equal(member.standardizer.mean_, alone.standardizer.mean_)
+
+
+def test_a_member_that_fails_in_a_worker_raises_here_after_the_members_before_it(moons):
+    X, y, _, _ = moons
+    ensemble = gw.Ensemble(_members(2))
+    with pytest.raises(gw.GradwiseValueError, match="epochs"):
+        ensemble.fit(X, y, epochs=-1, workers=2)
+    with pytest.raises(gw.GradwiseValueError, match="workers"):
+        ensemble.fit(X, y, epochs=1, workers=0)

@@ -264,12 +264,18 @@ def training_split(ds: Any, seed: int) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------- models
 
 
-def load_model(path: str) -> Sequential:
-    """The single model saved at `path` (a file or a run directory)."""
+def load_model(path: str) -> Sequential | Ensemble:
+    """The model saved at `path` (a file or a run directory): one network, or an ensemble of them (which
+    predicts, scores and averages like one model: `predict`, `predict_proba`, `evaluate`)."""
+    return load(path)
+
+
+def load_single_model(path: str, command: str) -> Sequential:
+    """The one network saved at `path`; an ensemble is refused (for commands that look inside a network)."""
     model = load(path)
     if isinstance(model, Ensemble):
-        raise UsageError(f"{path!r} holds an ensemble of {len(model)} models; the command line takes single "
-                         f"models in this version (load it in Python: gw.load)")
+        raise UsageError(f"{path!r} holds an ensemble of {len(model)} networks; gradwise {command} examines "
+                         f"one network at a time: train a member alone (gradwise train --seed S) to {command} it")
     return model
 
 
@@ -327,7 +333,7 @@ def check_features(model: Any, X: np.ndarray) -> np.ndarray:
     return X
 
 
-def align_features(model: Sequential, ds: Any) -> np.ndarray:
+def align_features(model: Sequential | Ensemble, ds: Any) -> np.ndarray:
     """Permutation of the data set's columns into the model's feature order (same names, any order)."""
     names = model.feature_names_in_
     have = list(ds.feature_names)
@@ -344,7 +350,7 @@ def align_features(model: Sequential, ds: Any) -> np.ndarray:
         f"the model was trained on {len(names)} features, the data has {len(have)}")
 
 
-def encode_labels(model: Sequential, ds: Any, y: np.ndarray) -> np.ndarray:
+def encode_labels(model: Sequential | Ensemble, ds: Any, y: np.ndarray) -> np.ndarray:
     """A data set's encoded labels (0..K'-1 over *its* class names) re-encoded as the model's indices."""
     if model.loss == "mse":
         return y

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             f"RUN_DIR {str(run_dir)!r} is not a directory written by gradwise train")
     config = runs.read_json(run_dir / runs.CONFIG, "run configuration")
     metrics = runs.read_json(run_dir / runs.METRICS, "run metrics")
-    model = common.load_model(str(run_dir))
+    model = common.load_single_model(str(run_dir), "diagnose")
     train_error, dev_error, what = _errors(metrics, run_dir / runs.METRICS)
     settings = saved_settings(config, run_dir / runs.CONFIG, complete=False)
     notes: list[str] = []

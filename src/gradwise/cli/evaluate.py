@@ -11,6 +11,7 @@ import argparse
 
 import numpy as np
 
+from ..ensemble import Ensemble
 from ..errors import DataWarning
 from ..metrics import confusion_lines, metric_lines
 from . import _common as common
@@ -25,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "evaluate", help="score a saved model on a data set or a file",
         description="Score a saved model (a run directory or a .safetensors file) on a built-in data set's "
-                    "test set or on a CSV/NPZ file.",
+                    "test set or on a CSV/NPZ file. An ensemble (gradwise train --ensemble K) is scored on its "
+                    "averaged probabilities, then member by member.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, metavar="RUN_DIR|FILE",
                    help="run directory or model.safetensors")
@@ -71,6 +73,9 @@ def _report(model, X, y: np.ndarray, title: str) -> None:
         print(f"  error {100 * scores['error']:.2f}%")
         for line in confusion_lines(scores["confusion_matrix"], classes):
             print("  " + line)
+    if isinstance(model, Ensemble):  # the averaged prediction above; each member's on its own below
+        for k, member in enumerate(model.members):
+            print(f"  member {k}: " + common.format_scores("eval", common.score(member, X, y, classes)))
 
 
 def _run_table(model, args: argparse.Namespace) -> int:

@@ -31,7 +31,9 @@ EXAMPLE = """examples:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "predict", help="predict with a saved model",
-        description="Predict labels (and class probabilities) or values for every row of a CSV/NPZ file.",
+        description="Predict labels (and class probabilities) or values for every row of a CSV/NPZ file. "
+                    "An ensemble (gradwise train --ensemble K) predicts from its members' averaged "
+                    "probabilities (averaged values for regression).",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, metavar="RUN_DIR|FILE",
                    help="run directory or model.safetensors")

@@ -29,6 +29,7 @@ from ..data import Dataset, Standardizer, load_table
 from ..data.columns import numeric_standardizer
 from ..data.tables import release_memory
 from ..doctor import examine, json_safe, run_facts
+from ..ensemble import Ensemble
 from ..errors import GradwiseValueError, TrainingDivergedError
 from ..history import History
 from ..initializers import NAMES as INITS
@@ -39,6 +40,7 @@ from ..optim.optimizers import OPTIMIZERS
 from ..preemption import PREEMPTED_EXIT_CODE, Preemption, stop_on_signals
 from . import _common as common
 from . import _controls as controls
+from . import _ensemble as ensemble_run
 from ._common import UsageError
 
 EXAMPLE = """examples:
@@ -46,6 +48,7 @@ EXAMPLE = """examples:
   gradwise train --data measurements.csv --target label --l2 0.7 --keep-prob 0.86 --early-stopping 20
   gradwise train --dataset digits --epochs 1000 --checkpoint-every 50 --out runs/digits
   gradwise train --out runs/digits --resume            # after a crash: continue from the checkpoint
+  gradwise train --dataset moons --ensemble 5 --out runs/moons-ensemble   # 5 networks, averaged
 
 SIGTERM or Ctrl-C: the current epoch finishes, RUN_DIR/checkpoint.safetensors is written and train exits
 with code 75; --resume then ends with exactly the weights of an uninterrupted run.
@@ -120,6 +123,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tensorboard", action="store_true",
                    help="write TensorBoard event files (per-epoch scalars, per-layer weight and gradient "
                         "histograms) under RUN_DIR/tensorboard/; needs the tensorboard extra")
+    p.add_argument("--ensemble", type=common.positive_int, metavar="K",
+                   help="train K networks and save them as one ensemble that averages their probabilities: "
+                        "member k is the network of --seed S+k (initialization, shuffles, dropout), all on the "
+                        "split of --seed S; metrics.json scores the ensemble and each member")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 
@@ -181,7 +188,10 @@ SETTING_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "min_lr": (_or_none(_is_real(0)), "null or a number >= 0"),
     "max_lr": (_or_none(_is_real(0, low_open=True)), "null or a number > 0"),
     "clip_norm": (_or_none(_is_real(0, low_open=True)), "null or a number > 0"),
+    "ensemble": (_or_none(_is_int(1)), "null or an integer >= 1"),
 }
+#: settings a run may lack (written only by the runs that use them)
+OPTIONAL_SETTINGS = ("ensemble",)
 
 
 def saved_settings(config: dict, path: Path, *, complete: bool) -> dict[str, Any]:
@@ -208,7 +218,8 @@ def saved_settings(config: dict, path: Path, *, complete: bool) -> dict[str, Any
         return {}
     if not isinstance(settings, dict):
         raise GradwiseValueError(f"{str(path)!r} has no settings object: it was not written by gradwise train")
-    missing = [key for key in SETTING_RULES if key not in settings and key not in controls.DEFAULTS]
+    missing = [key for key in SETTING_RULES
+               if key not in settings and key not in controls.DEFAULTS and key not in OPTIONAL_SETTINGS]
     if complete and missing:
         raise GradwiseValueError(f"{str(path)!r} lacks the setting(s) {missing}: it was not written by "
                                  f"gradwise train")
@@ -311,6 +322,8 @@ def command_line(settings: dict, run_dir: Path) -> str:
             parts += [] if value else ["--no-standardize"]
         elif value is not None:
             parts += [flag, ",".join(map(str, value)) if key == "layers" else str(value)]
+    if settings.get("ensemble"):
+        parts += ["--ensemble", str(settings["ensemble"])]
     return " ".join(shlex.quote(p) for p in [*parts, "--out", str(run_dir)])
 
 
@@ -318,6 +331,8 @@ def command_line(settings: dict, run_dir: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     """Train as the flags say (or continue a run) and write the run directory."""
 
+    if args.ensemble is not None:
+        return _run_ensemble(args)
     settings, resumed = _settings(args)
     ds, digest, parts, model, notes = prepare(settings, resumed)
     run_dir = runs.claim_run_dir(args.out, resume=True) if resumed is not None else (
@@ -352,6 +367,25 @@ def run(args: argparse.Namespace) -> int:
         _print_summary(run_dir, model, history, metrics, seconds)
         _print_hint(run_dir, monitor, history, metrics)
     return 0
+
+
+def _run_ensemble(args: argparse.Namespace) -> int:
+    """`--ensemble K`: K members on the split of --seed S, member k built as --seed S+k builds it."""
+    ensemble_run.check_flags(args)
+    settings, _ = _settings(args)
+    settings["ensemble"] = args.ensemble
+    ds, digest, parts, first, notes = prepare(settings, None)
+    members = [first, *(ensemble_run.another_member(first, lambda s: build_model({**settings, "seed": s}, ds),
+                                                    settings["seed"] + k) for k in range(1, args.ensemble))]
+    run_dir = runs.claim_run_dir(args.out) if args.out else runs.new_run_dir()
+    runs.write_config(run_dir, _config(settings, run_dir, ds, digest, parts))
+    if not args.quiet:
+        _print_start(settings, ds, parts, run_dir, False)
+    callbacks: list[Callback] = []
+    if settings["early_stopping"] is not None:  # each member watches its own dev cost
+        callbacks.append(EarlyStopping(monitor="val_cost", patience=settings["early_stopping"]))
+    return ensemble_run.train_and_write(Ensemble(members), settings, ds, parts, run_dir, notes,
+                                        {**_fit_arguments(settings, parts), "callbacks": callbacks}, args.quiet)
 
 
 def _fit_or_diverge(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool, quiet: bool,
@@ -430,21 +464,25 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
         callbacks.append(Checkpoint(run_dir / runs.CHECKPOINT, every=settings["checkpoint_every"]))
     callbacks += runs.tracking_callbacks(run_dir, tensorboard=tensorboard)
     callbacks.append(preemption)  # after the Checkpoint: it writes last, with the run not yet stopped
-    return model.fit(
-        parts["X_train"], parts["y_train"], epochs=settings["epochs"],
-        batch_size=None if settings["batch_size"] == "full" else settings["batch_size"],
-        optimizer=controls.optimizer_of(settings), learning_rate=settings["learning_rate"],
-        schedule=_schedule(settings, parts),
-        validation_data=(parts["X_dev"], parts["y_dev"]), callbacks=callbacks,
-        class_weight=settings.get("class_weight"),
-        verbose=0 if quiet else "auto",
-        resume_from=run_dir / runs.CHECKPOINT if resuming else None, copy_X=not _in_place(settings))
+    return model.fit(parts["X_train"], parts["y_train"], callbacks=callbacks, verbose=0 if quiet else "auto",
+                     resume_from=run_dir / runs.CHECKPOINT if resuming else None, copy_X=not _in_place(settings),
+                     **_fit_arguments(settings, parts))
+
+
+def _fit_arguments(settings: dict, parts: dict) -> dict[str, Any]:
+    """fit's arguments that the settings define (the same for a single network and each ensemble member)."""
+    return {"epochs": settings["epochs"],
+            "batch_size": None if settings["batch_size"] == "full" else settings["batch_size"],
+            "optimizer": controls.optimizer_of(settings), "learning_rate": settings["learning_rate"],
+            "schedule": _schedule(settings, parts), "validation_data": (parts["X_dev"], parts["y_dev"]),
+            "class_weight": settings.get("class_weight")}
 
 
 def _in_place(settings: dict) -> bool:
     """True for a table: its encoded matrix is this command's own, so `fit` standardizes the train and dev
     rows in place (copy_X=False) rather than holding a standardized copy of them (253 MB for 1M rows × 79
-    float32 columns); afterwards those rows are scored through `_standardized_already`."""
+    float32 columns); afterwards those rows are scored through `_standardized_already`. A single network
+    only: the members of --ensemble K each fit on the same arrays, so they keep copying."""
     return common.is_table(settings["data"])
 
 

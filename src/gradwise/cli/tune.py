@@ -122,7 +122,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="precision of the networks (default float64)")
     p.add_argument("--final-seeds", type=common.non_negative_int, default=1, metavar="N",
-                   help="retrain the best configuration with N seeds and test each once (default 1)")
+                   help="retrain the best configuration with N seeds and test each once, and (N >= 2) the N "
+                        "models averaged as one ensemble (default 1)")
     p.add_argument("--final-data", choices=("train+dev", "train"), default="train+dev",
                    help="what the final models train on (default train+dev)")
     p.add_argument("--heartbeat", type=common.positive_int, default=60, metavar="SECONDS",

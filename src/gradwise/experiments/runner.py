@@ -32,6 +32,7 @@ from . import (
     early_stopping,
     ensembles,
     gradient_checking,
+    hyperparameter_importance,
     initialization,
     l1_sparsity,
     l2_linear_regime,
@@ -47,7 +48,7 @@ from ._common import Job, Section, Settings, run_job
 #: the experiments, in the order of the seeds and of the report
 EXPERIMENTS = (initialization, regularization, gradient_checking, optimization, batchnorm, vanishing,
                normalization, minibatch, ensembles, l1_sparsity, early_stopping, l2_linear_regime,
-               augmentation, batchnorm_regularization)
+               augmentation, batchnorm_regularization, hyperparameter_importance)
 NAMES = tuple(module.KEY for module in EXPERIMENTS)
 
 

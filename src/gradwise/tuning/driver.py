@@ -22,12 +22,13 @@ from .._atomic import write_json, write_text
 from .._validation import as_2d_float, check_choice, check_float, check_int
 from ..data import Dataset, load, split
 from ..data.columns import is_dataframe
+from ..ensemble import Ensemble
 from ..errors import GradwiseTypeError, GradwiseValueError
 from ..metrics import confusion_lines, metric_lines
 from ..progress import UnitProgress
 from ..tracking import TensorBoard
 from . import storage as st
-from .final import retrain_and_test
+from .final import evaluate_test, retrain_and_test
 from .objective import TuningData, check_metric
 from .plots import write_plots
 from .space import SearchSpace
@@ -66,6 +67,8 @@ class TuneResult:
         :mod:`gradwise.metrics`), ``train_seconds``, ``run_dir``
     models : list of Sequential — the retrained models, one per final seed
     test_mean, test_std : float or None — the test value of :attr:`metric` over the final seeds
+    test_ensemble : dict or None — the test scores of the final models averaged as one `Ensemble` (two or
+        more final seeds and a test set)
     objective : str or None — the metric the study optimized (None: dev error, or RMSE for regression)
     class_names : tuple of str or None — the labels of the classes, in the order of the model's outputs
     counts : dict — finished trials by state
@@ -85,6 +88,7 @@ class TuneResult:
     models: list = field(default_factory=list)
     test_mean: float | None = None
     test_std: float | None = None
+    test_ensemble: dict | None = None
     counts: dict = field(default_factory=dict)
     coarse_space: SearchSpace | None = None
     fine_space: SearchSpace | None = None
@@ -109,6 +113,8 @@ class TuneResult:
             "best_dev": self.best_dev,
             "final": [{k: v for k, v in f.items() if k != "model"} for f in self.final],
             f"test_{self.metric}_mean": self.test_mean, f"test_{self.metric}_std": self.test_std,
+            f"test_{self.metric}_ensemble": (self.test_ensemble or {}).get(self.metric),
+            "test_ensemble": self.test_ensemble,
             "trials": self.counts,
             "coarse_space": self.coarse_space.to_dict() if self.coarse_space else None,
             "fine_space": self.fine_space.to_dict() if self.fine_space else None,
@@ -130,8 +136,10 @@ class TuneResult:
             values = [f["test"][self.metric] for f in self.final if f["test"].get(self.metric) is not None]
             per_seed = ", ".join(f"{v:.4f}" for v in values)
             spread = f" ± {self.test_std:.4f}" if len(values) > 1 else ""
+            together = (self.test_ensemble or {}).get(self.metric)
+            averaged = "" if together is None else f"; the {len(self.final)} models as one ensemble {together:.4f}"
             lines.append(f"test {self.metric} over {len(values)} seed(s): {per_seed}; "
-                         f"mean {self.test_mean:.4f}{spread}")
+                         f"mean {self.test_mean:.4f}{spread}{averaged}")
             lines.extend("  test " + line for line in _table_lines(self.final[0]["test"], self.class_names))
         if self.out is not None:
             wrote = [SUMMARY, TRIALS] + (["plots/"] if self.plots else []) + (["best/"] if self.final else [])
@@ -606,6 +614,9 @@ def _retrain_best(result: TuneResult, data: TuningData, X_test: np.ndarray, y_te
     if tests:
         result.test_mean = float(np.mean(tests))
         result.test_std = float(np.std(tests))
+    if len(result.models) > 1 and X_test is not None and y_test is not None and len(X_test):
+        # the seeds' model ensemble: the final models' probabilities (or values) averaged, tested once more
+        result.test_ensemble = evaluate_test(Ensemble(result.models), X_test, y_test, info["class_names"])
 
 
 def _write_outputs(result: TuneResult, study, coarse: SearchSpace, out: Path) -> None:

@@ -28,6 +28,7 @@ from .objective import TuningData, train_config
 from .study import blas_threads
 
 if TYPE_CHECKING:
+    from ..ensemble import Ensemble
     from ..model import Sequential
 
 __all__ = ["retrain_and_test", "evaluate_test"]
@@ -36,7 +37,7 @@ __all__ = ["retrain_and_test", "evaluate_test"]
 _LOCK = ".final.lock"
 
 
-def evaluate_test(model: Sequential, X_test: np.ndarray, y_test: np.ndarray, class_names=None) -> dict:
+def evaluate_test(model: Sequential | Ensemble, X_test: np.ndarray, y_test: np.ndarray, class_names=None) -> dict:
     """The one look at the test set: cost, accuracy/error (or rmse) and the table metrics of the final
     model (balanced accuracy, per-class P/R/F1, ROC AUC, log loss, confusion matrix; MAE, R²).
 
