@@ -2,6 +2,7 @@
 
     python benchmarks/tables.py            # the four tables; prints one table each, writes benchmarks/TABLES.md
     python benchmarks/tables.py --scale    # also the 1,000,000-row × 30-column check (a few minutes)
+    python benchmarks/tables.py --scale-only   # only that check, printed (TABLES.md is not rewritten)
 
 Tables (each ships inside an installable package; nothing is downloaded):
 penguins (palmerpenguins: species from measurements, island, sex; gaps), penguins_raw (the raw table: ids,
@@ -23,8 +24,9 @@ scored once on the test split. Times are wall-clock: gradwise's includes startin
 --scale: a generated mixed table (20 numeric columns, 5 of them with 5% gaps, 6 categories, 2 yes/no
 columns, an id, a binary target) as CSV and Parquet. Reading + typing it (read_table, the target, the
 column plan fitted on the training split and applied to every split) is timed beside `pandas.read_csv`
-alone on the same file, and `gradwise train --epochs 1 --dtype float32` runs on it with its peak memory
-(ru_maxrss of the process) compared with the float32 design matrix.
+alone on the same file (wall-clock and the process's CPU time, the faster of two interleaved runs), and
+`gradwise train --epochs 1 --dtype float32` runs on it with its peak memory (ru_maxrss of the process)
+compared with the float32 design matrix.
 """
 
 from __future__ import annotations
@@ -197,17 +199,18 @@ def make_scale_table(folder: Path, m: int = 1_000_000, seed: int = 0) -> tuple[P
     return csv, parquet
 
 
-_READ_ONLY = "import sys, time, pandas as pd; t = time.perf_counter(); f = {reader}(sys.argv[1]); " \
-             "print(time.perf_counter() - t)"
+_READ_ONLY = "import sys, time, pandas as pd; t, c = time.perf_counter(), time.process_time(); " \
+             "f = {reader}(sys.argv[1]); print(time.perf_counter() - t, time.process_time() - c)"
 _READ_AND_TYPE = """
 import sys, time, warnings
+import pandas  # imported before the clock starts, as for pandas alone: the import is not the reading
 from gradwise.cli._common import table_parts
 from gradwise.data import load_table
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     parts, plan, _ = table_parts(load_table(sys.argv[1], target="target"), 0, "float32")
-print(time.perf_counter() - t)
+print(time.perf_counter() - t, time.process_time() - c)
 """
 _PEAK = """
 import resource, subprocess, sys
@@ -216,22 +219,29 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
 """
 
 
-def _seconds(code: str, *args: str) -> float:
+def _numbers(code: str, *args: str) -> list[float]:
+    """The numbers the last line of `python -c code args` prints (seconds: wall, then the process's CPU)."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    return [float(v) for v in done.stdout.strip().splitlines()[-1].split()]
+
+
+def _seconds(code: str, *args: str) -> float:
+    return _numbers(code, *args)[0]
 
 
 def scale_check(folder: Path) -> str:
     csv, parquet = make_scale_table(folder)
     lines = ["| file | pandas read alone (s) | gradwise read + type + split (s) | ratio (goal ≤ 2) | "
+             "CPU s: pandas / gradwise (ratio) | "
              "peak memory of `gradwise train --epochs 1` (MB) | float32 design matrix (MB) | ratio (goal ≤ 3) |",
-             "|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|"]
     for path, reader in ((csv, "pd.read_csv"), (parquet, "pd.read_parquet")):
         alone, ours = [], []
         for _ in range(2):  # interleaved, the faster of two (the page cache is warm for both)
-            alone.append(_seconds(_READ_ONLY.format(reader=reader), str(path)))
-            ours.append(_seconds(_READ_AND_TYPE, str(path)))
+            alone.append(_numbers(_READ_ONLY.format(reader=reader), str(path)))
+            ours.append(_numbers(_READ_AND_TYPE, str(path)))
+        (wall_alone, cpu_alone), (wall_ours, cpu_ours) = min(alone), min(ours)
         out = folder / f"run-{path.suffix[1:]}"
         cmd = [sys.executable, "-m", "gradwise", "train", "--data", str(path), "--target", "target", "--epochs", "1",
                "--dtype", "float32", "--out", str(out), "--quiet"]
@@ -239,11 +249,13 @@ def scale_check(folder: Path) -> str:
         n_out = len(json.loads((out / "model.json").read_text())["feature_names"])
         design = 1_000_000 * n_out * 4
         lines.append(f"| {path.name} ({path.stat().st_size / 1e6:.0f} MB, {n_out} encoded columns) | "
-                     f"{min(alone):.2f} | {min(ours):.2f} | {min(ours) / min(alone):.2f} | {peak / 1e6:.0f} | "
+                     f"{wall_alone:.2f} | {wall_ours:.2f} | {wall_ours / wall_alone:.2f} | "
+                     f"{cpu_alone:.2f} / {cpu_ours:.2f} ({cpu_ours / cpu_alone:.2f}) | {peak / 1e6:.0f} | "
                      f"{design / 1e6:.0f} | {peak / design:.2f} |")
-    baseline = _seconds(_PEAK, sys.executable, "-c", "import gradwise.cli.train, pandas, sklearn.metrics")
-    lines.append(f"\nA Python process that only imports gradwise's command line, pandas and scikit-learn peaks at "
-                 f"{baseline / 1e6:.0f} MB; that is included in the peaks above.")
+    baseline = _seconds(_PEAK, sys.executable, "-c", "import gradwise.cli.train, pandas, pyarrow")
+    lines.append(f"\nA Python process that only imports gradwise's command line, pandas and pyarrow peaks at "
+                 f"{baseline / 1e6:.0f} MB; that is included in the peaks above. CPU seconds are the reading "
+                 f"process's own (all its threads), less sensitive to a loaded machine than wall-clock.")
     text = "\n".join(lines)
     print("\nscale check (1,000,000 rows × 30 columns + target)\n" + text)
     return text
@@ -252,8 +264,14 @@ def scale_check(folder: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", action="store_true", help="also run the 1,000,000-row check (minutes)")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="only the 1,000,000-row check; prints its table and writes no report")
     parser.add_argument("--out", default=str(HERE / "TABLES.md"), help="markdown report (default benchmarks/TABLES.md)")
     args = parser.parse_args()
+    if args.scale_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            scale_check(Path(tmp))
+        return 0
     report = ["# Real tables: gradwise against scikit-learn", "",
               "`python benchmarks/tables.py" + (" --scale" if args.scale else "") + "` (one run; see the module "
               "docstring for the protocol). Test-split scores; seconds are wall-clock for fit + predict. "

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from .optim.optimizers import Optimizer
 
 
+#: rows per block when predicting or scoring (`forward` in inference mode, `evaluate`, `evaluate_prepared`)
+INFERENCE_ROWS = 65_536
+
+
 class Sequential:
     """A feed-forward network: layers applied in order, trained by hand-written backpropagation.
 
@@ -310,20 +314,33 @@ class Sequential:
     # ------------------------------------------------------------------ computation
     # The internal API on prepared arrays: `prepare_inputs` and `prepare_targets` validate once, then
     # `loss_and_gradient` (a training step), `cost_prepared` and `evaluate_prepared` work on the results.
-    def prepare_inputs(self, X: Any, name: str = "X") -> np.ndarray:
+    def prepare_inputs(self, X: Any, name: str = "X", *, copy: bool = True) -> np.ndarray:
         """Validate X (m, n_x), build the network on first sight, and apply `self.standardizer` if set.
 
         The model's Standardizer holds the *training* μ, σ, so every input that reaches the network
-        (training, dev, test, predict) is normalized the same way, as the seeds require.
+        (training, dev, test, predict) is normalized the same way, as the seeds require. `copy=False`: an
+        X already of the model's dtype (C-contiguous) is standardized in place (`Standardizer.transform`).
         """
+        return self._standardized(self._checked_inputs(X, name), copy)
+
+    def _checked_inputs(self, X: Any, name: str = "X") -> np.ndarray:
+        """X typed by the column plan (a DataFrame), validated, the network built on first sight; not standardized."""
         if self.preprocessor is not None and is_dataframe(X):
             X = self.preprocessor.transform(X, dtype=self.dtype)
         arr = as_2d_float(name, X, self.dtype, n_features=self.input_dim)
         if not self.built:
             self.build(arr.shape[1])
-        if self.standardizer is not None:
-            arr = np.ascontiguousarray(self.standardizer.transform(arr), dtype=self.dtype)
         return arr
+
+    def _standardized(self, arr: np.ndarray, copy: bool = True) -> np.ndarray:
+        if self.standardizer is not None:
+            arr = np.ascontiguousarray(self.standardizer.transform(arr, copy=copy), dtype=self.dtype)
+        return arr
+
+    def _inference_blocks(self, arr: np.ndarray) -> Iterable[slice]:
+        """Row blocks of INFERENCE_ROWS: scoring holds one block's activations, not (m × hidden) per layer.
+        Each row's output depends on that row only (inference mode), so blocks give the same numbers."""
+        return (slice(start, start + INFERENCE_ROWS) for start in range(0, arr.shape[0], INFERENCE_ROWS))
 
     def prepare_targets(self, y: Any, m: int, name: str = "y") -> np.ndarray:
         """y as the loss expects it: (m, 1) floats (binary), (m,) ints (categorical), (m, k) floats (mse)."""
@@ -428,10 +445,34 @@ class Sequential:
         `weights` (m,) weigh each example's loss in the cost (accuracy and rmse stay unweighted);
         `regularized=False` leaves the L2/L1 term out of the cost (a dev score compares data fit only).
         """
-        A, J = self._output_and_cost(X, y, INFERENCE, regularized, weights)
+        return self._scores(X, y, weights, regularized, prepared=True)
+
+    def _scores(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, regularized: bool,
+                prepared: bool) -> dict[str, float]:
+        """The scores of `evaluate_prepared`, INFERENCE_ROWS rows at a time (inputs standardized block by
+        block unless `prepared`): J = Σ_b J_b·W_b / Σ_b W_b with W_b the block's m_b (or its Σ w_i), then
+        the regularization term once, with the whole m; the same numbers as one pass, to float rounding."""
+        parts, correct, cells = [], 0.0, 0
+        for rows in self._inference_blocks(X):
+            Xb, yb, w = X[rows], y[rows], None if weights is None else weights[rows]
+            size = float(Xb.shape[0] if w is None else np.sum(w, dtype=np.float64))
+            Xb = Xb if prepared else self._standardized(Xb)
+            with contextlib.nullcontext() if prepared else finite_or_error(self, Xb, yb):
+                # a block of zero weight still counts in the accuracy; its J_b (0/0) is left out below
+                A, J_b = self._output_and_cost(Xb, yb, INFERENCE, False, w if size or len(yb) == len(y) else None)
+            parts.append((J_b, size))
+            correct += float(np.sum((A - yb) ** 2, dtype=np.float64)) if self.loss == "mse" \
+                else _correct(self.loss, A, yb)
+            cells += A.size if self.loss != "categorical_crossentropy" else A.shape[0]
+        if len(parts) == 1:
+            J = parts[0][0]
+        else:  # blocks of zero weight add nothing to Σ w_i L_i
+            total = sum(size for _, size in parts)
+            J = sum(J_b * size for J_b, size in parts if size) / total if total else float("nan")
+        J += self._regularization(X.shape[0], gradient=False) if regularized else 0.0
         if self.loss == "mse":
-            return {"cost": float(J), "rmse": float(np.sqrt(np.mean((A - y) ** 2)))}
-        return {"cost": float(J), "accuracy": accuracy_from_output(self.loss, A, y)}
+            return {"cost": float(J), "rmse": float(np.sqrt(correct / cells))}
+        return {"cost": float(J), "accuracy": correct / cells}
 
     # ------------------------------------------------------------------ public passes
     def forward(self, X: Any, training: bool = False) -> np.ndarray:
@@ -440,13 +481,26 @@ class Sequential:
         With `training=True`, dropout masks are drawn, batch norm uses (and records) batch statistics,
         and the caches are kept for `backward`.
         """
+        if not training:
+            self._last = None
+            return self._inference_output(self._checked_inputs(X))
         X = self.prepare_inputs(X)
-        mode = replace(TRAINING, rng=self.rng) if training else INFERENCE
+        mode = replace(TRAINING, rng=self.rng)
         with finite_or_error(self, X):
             out = self._run_body(X, mode)
             A = self.layers[-1].forward(out, mode) if self._loss_fn.fused else out
-        self._last = (X.shape[0], A, out) if training else None
+        self._last = (X.shape[0], A, out)
         return A
+
+    def _inference_output(self, arr: np.ndarray) -> np.ndarray:
+        """A^[L] of validated, unstandardized inputs, one block of rows at a time."""
+        blocks = []
+        for rows in self._inference_blocks(arr):
+            X = self._standardized(arr[rows])
+            with finite_or_error(self, X):
+                out = self._run_body(X, INFERENCE)
+                blocks.append(self.layers[-1].forward(out, INFERENCE) if self._loss_fn.fused else out)
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
     def backward(self, y: Any) -> dict[str, np.ndarray]:
         """Fill the gradients of J (regularization included) after `forward(X, training=True)`."""
@@ -484,10 +538,8 @@ class Sequential:
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """{"cost": J, "accuracy": …} for classification, {"cost": J, "rmse": …} for regression."""
-        X = self.prepare_inputs(X)
-        t = self.prepare_targets(y, X.shape[0])
-        with finite_or_error(self, X, t):
-            return self.evaluate_prepared(X, t)
+        arr = self._checked_inputs(X)
+        return self._scores(arr, self.prepare_targets(y, arr.shape[0]), None, True, prepared=False)
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train the network; see `gradwise.training.fit` for every option. Returns a `History`."""
@@ -615,6 +667,13 @@ def accuracy_from_output(loss: str, A: np.ndarray, y: np.ndarray) -> float:
     if loss == "categorical_crossentropy":
         return float(np.mean(A.argmax(axis=1) == y))
     return float(np.mean((A > 0.5) == (y > 0.5)))
+
+
+def _correct(loss: str, A: np.ndarray, y: np.ndarray) -> int:
+    """How many predictions are right (the numerator of `accuracy_from_output`)."""
+    if loss == "categorical_crossentropy":
+        return int(np.count_nonzero(A.argmax(axis=1) == y))
+    return int(np.count_nonzero((A > 0.5) == (y > 0.5)))
 
 
 def mlp(

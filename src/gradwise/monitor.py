@@ -53,6 +53,22 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def _column_stats(X: np.ndarray, rows: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's std σ = √((1/m) Σ (x − μ)²) and mean |x|, a block of rows at a time in float64: no
+    (m, n) temporaries (np.std and np.abs of a million-row X make two copies of it)."""
+    m, n = X.shape
+    total, absolute, squares = np.zeros(n), np.zeros(n), np.zeros(n)
+    for start in range(0, m, rows):
+        block = X[start:start + rows].astype(np.float64)
+        total += block.sum(axis=0)
+        absolute += np.abs(block).sum(axis=0)
+    mean = total / m
+    for start in range(0, m, rows):
+        block = X[start:start + rows].astype(np.float64) - mean
+        squares += (block * block).sum(axis=0)
+    return np.sqrt(squares / m), absolute / m
+
+
 class Monitor(Callback):
     """Record per-layer statistics through training into `model.history.layers` and `self.records`.
 
@@ -123,8 +139,9 @@ class Monitor(Callback):
         self._plan = _Plan(self.model)
         self._first, self._total = int(logs.get("initial_epoch", 0)), int(logs.get("epochs", 0))
         self._steps_per_epoch = max(1, int(logs.get("steps_per_epoch", 1)))
-        self.inputs = {"feature_std": [_finite(s) for s in np.std(X, axis=0).tolist()],
-                       "feature_abs_mean": [_finite(s) for s in np.mean(np.abs(X), axis=0).tolist()],
+        std, abs_mean = _column_stats(X)
+        self.inputs = {"feature_std": [_finite(s) for s in std.tolist()],
+                       "feature_abs_mean": [_finite(s) for s in abs_mean.tolist()],
                        "class_shares": _class_shares(y, self.model.loss, self.model.output_dim),
                        "steps_per_epoch": self._steps_per_epoch}
         self._last_theta = self.model.theta.copy()

@@ -79,7 +79,7 @@ def _split_size(m: int, validation_split: float) -> int:
 
 
 def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, validation_split: float,
-                  class_weight: Any = None, sample_weight: Any = None) -> tuple:
+                  class_weight: Any = None, sample_weight: Any = None, copy_X: bool = True) -> tuple:
     """(X, y, per-example weights or None, validation (X_dev, y_dev, weights or None) or None), validated.
 
     `validation_split` takes the *last* fraction of the rows, before any shuffling (as Keras does); the
@@ -94,7 +94,7 @@ def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, valid
         raw = as_2d_float("X", X, model.dtype, n_features=model.input_dim)
         n_fit = _split_size(raw.shape[0], validation_split) if validation_split else raw.shape[0]
         st.fit(raw[:n_fit])
-    X = model.prepare_inputs(X)  # validates, builds on first sight, applies the standardizer
+    X = model.prepare_inputs(X, copy=copy_X)  # validates, builds on first sight, applies the standardizer
     y = model.prepare_targets(y, X.shape[0])
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
@@ -105,20 +105,20 @@ def _prepare_data(model: Sequential, X: Any, y: Any, validation_data: Any, valid
         X, y = X[:n_train], y[:n_train]
         sample_weight = sample_weight[:n_train] if sample_weight is not None else None
     elif validation_data is not None:
-        validation = _validation_pair(model, validation_data)
+        validation = _validation_pair(model, validation_data, copy_X)
     per_class = class_weight_table(model.loss, y, class_weight)
     if validation is not None:
         validation = (*validation, example_weights(model.loss, validation[1], per_class))
     return X, y, example_weights(model.loss, y, per_class, sample_weight), validation
 
 
-def _validation_pair(model: Sequential, validation_data: Any) -> tuple[np.ndarray, np.ndarray]:
+def _validation_pair(model: Sequential, validation_data: Any, copy_X: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """`validation_data` (X_dev, y_dev) validated and prepared like the training data."""
     if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
         described = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
                      if isinstance(validation_data, tuple | list) else repr(validation_data)[:60])
         raise GradwiseTypeError(f"validation_data must be a pair (X_dev, y_dev), got {described}")
-    X_val = model.prepare_inputs(validation_data[0], "validation_data X")
+    X_val = model.prepare_inputs(validation_data[0], "validation_data X", copy=copy_X)
     return X_val, model.prepare_targets(validation_data[1], X_val.shape[0], "validation_data y")
 
 
@@ -150,6 +150,7 @@ def fit(
     resume_from: str | os.PathLike | None = None,
     class_weight: str | dict | None = None,
     sample_weight: Any = None,
+    copy_X: bool = True,
 ) -> History:
     """Train `model` on (X, y) and return the `History` of this call.
 
@@ -202,6 +203,11 @@ def fit(
     sample_weight : array of shape (m,), optional
         A weight per training example (with `validation_split`, the first rows' weights are used),
         multiplied by the class weight. The validation cost stays unweighted.
+    copy_X : bool, default True
+        False: X and validation_data's X, when they are C-contiguous arrays of the model's dtype, are
+        standardized in place by the model's Standardizer (they are overwritten: pass arrays nothing reads
+        raw afterwards). It saves a standardized copy of the training set (`gradwise train` on a large
+        table, whose encoded matrix it owns); the numbers trained on are the same.
 
     Returns
     -------
@@ -215,12 +221,11 @@ def fit(
     _check_model(model)
     epochs, batch_size, validation_split, verbose = _check_arguments(
         epochs, batch_size, validation_split, verbose, augment, shuffle)
-    schedule = schedules.get(schedule)
-    opt = _resolve_optimizer(model, optimizer, learning_rate)
+    schedule, opt = schedules.get(schedule), _resolve_optimizer(model, optimizer, learning_rate)
     callbacks = _check_callbacks(callbacks)
     checkpoint = _load_resume(model, resume_from, epochs)
     X, y, weights, validation = _prepare_data(model, X, y, validation_data, validation_split, class_weight,
-                                              sample_weight)
+                                              sample_weight, copy_X)
     history, opt, total = _training_state(model, opt, checkpoint, epochs)
     guard = _divergence_guard(callbacks, terminate_on_nan, history)
     metrics = _metric_names(model, validation is not None)

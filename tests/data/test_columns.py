@@ -282,3 +282,34 @@ def test_sklearn_pipeline():
         pipe.fit(frame, y)
         assert pipe.score(frame, y) > 0.9
     assert list(pipe.named_steps["plan"].get_feature_names_out())[:2] == ["age", "income"]
+
+
+def test_fit_transform_with_rows_equals_fit_then_transform_and_parquet_categoricals(tmp_path):
+    """Factorizing each column once (fit_transform's memo), encoding in row blocks and reading Parquet text as
+    categoricals give exactly the matrix of a separate fit and transform of the CSV."""
+    import pandas as pd
+
+    from gradwise.data import Preprocessor, read_table
+    from gradwise.data import columns as columns_module
+
+    rng = np.random.default_rng(0)
+    m = 3000
+    frame = pd.DataFrame({"x": np.where(rng.random(m) < 0.1, np.nan, rng.normal(size=m)),
+                          "plan": rng.choice(["basic", "pro", "team", "rare"], m, p=[0.5, 0.3, 0.1999, 0.0001]),
+                          "flag": rng.choice(["yes", "no"], m), "n": rng.integers(0, 5, m)})
+    frame.loc[rng.random(m) < 0.05, "plan"] = None
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    train, order = rng.permutation(m)[:2000], rng.permutation(m)
+    csv = read_table(tmp_path / "t.csv")
+    expected = Preprocessor(min_frequency=2).fit(csv.iloc[train].reset_index(drop=True)).transform(csv.iloc[order])
+    original = columns_module._BLOCK_BYTES
+    try:
+        columns_module._BLOCK_BYTES = 1000  # many small blocks
+        for path in ("t.csv", "t.parquet"):
+            table = read_table(tmp_path / path)
+            got = Preprocessor(min_frequency=2).fit_transform(table, rows=train, encode_rows=order)
+            np.testing.assert_array_equal(got, expected)
+    finally:
+        columns_module._BLOCK_BYTES = original
+    assert str(read_table(tmp_path / "t.parquet")["plan"].dtype) == "category"

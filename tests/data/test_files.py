@@ -258,3 +258,19 @@ def test_encode_target_rules():
     assert names == ("1", "2") and y.tolist() == [0, 1, 0]
     _, task, _, _ = encode_target(np.array([0.5, 1.0, 2.0]), "y", "mem")
     assert task == "regression"
+
+
+def test_blanks_after_the_delimiter_far_into_a_file_are_skipped(tmp_path):
+    """skipinitialspace is only paid when some field starts with a blank: found anywhere in the file, not
+    only in its first kilobytes ('NA' after a blank is still a gap, ' pro' still the level 'pro')."""
+    from gradwise.data import read_table
+
+    rows = ["x,plan"] + [f"{i},basic" for i in range(20000)] + ["1.5, NA", "2, pro"]
+    path = tmp_path / "late_blanks.csv"
+    path.write_text("\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert frame["plan"].isna().sum() == 1
+    assert frame["plan"].iloc[-1] == "pro"
+    plain = tmp_path / "no_blanks.csv"
+    plain.write_text("\n".join(rows[:-2]) + "\n")
+    assert read_table(plain)["plan"].iloc[-1] == "basic"

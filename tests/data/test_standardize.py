@@ -142,3 +142,33 @@ def test_standardizer_is_a_pipeline_step_and_survives_clone():
     np.testing.assert_allclose(inner.transform(X).mean(axis=0), 0.0, atol=1e-12)
     fresh = clone(pipe).named_steps["std"]
     assert isinstance(fresh, Standardizer) and not fresh.is_fitted
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transform_with_copy_false_standardizes_in_place_with_the_same_numbers(dtype):
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((700, 5)) * [1, 10, 1e3, 0.1, 5] + [0, -3, 1e4, 2, 0]).astype(dtype)
+    scaler = Standardizer().fit(X[:500])
+    expected = scaler.transform(X)
+    assert not np.shares_memory(expected, X)
+    Z = X.copy()
+    out = scaler.transform(Z, copy=False)
+    assert out is Z and out.dtype == dtype
+    np.testing.assert_array_equal(out, expected)  # bit for bit: the same element-wise arithmetic
+    untouched = X.copy()
+    scaler.transform(X, copy=True)
+    np.testing.assert_array_equal(X, untouched)
+
+
+def test_transform_with_copy_false_copies_what_it_cannot_overwrite():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((50, 3))
+    scaler = Standardizer().fit(X)
+    for given in (X.T.copy().T, X.astype(np.int64), X.tolist()):  # not C-contiguous, not float, not an array
+        before = np.array(given, dtype=np.float64, copy=True)
+        out = scaler.transform(given, copy=False)
+        np.testing.assert_array_equal(out, scaler.transform(before))
+        np.testing.assert_array_equal(np.asarray(given, dtype=np.float64), before)
+    frozen = X.copy()
+    frozen.flags.writeable = False
+    assert not np.shares_memory(scaler.transform(frozen, copy=False), frozen)

@@ -293,6 +293,41 @@ def test_an_unfitted_standardizer_is_fitted_on_the_training_rows_only(problems):
     np.testing.assert_allclose(model.standardizer.scale_, X[:40].std(axis=0), rtol=1e-14)
 
 
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_copy_x_false_standardizes_the_arrays_in_place_and_trains_the_same(problems, dtype):
+    X, y = problems.blobs(80)
+    X = (X * np.array([100.0, 0.01]) + np.array([5.0, -3.0])).astype(dtype)
+    Xd, yd = problems.blobs(20, seed=5)
+    Xd = Xd.astype(dtype)
+    scaler = Standardizer().fit(X)
+    models, given = [], []
+    for copy_X in (True, False):
+        model = gw.mlp([2, 4, 1], seed=1, dtype=dtype)
+        model.standardizer = Standardizer.from_dict(scaler.to_dict())
+        arrays = (X.copy(), Xd.copy())
+        history = model.fit(arrays[0], y, epochs=5, batch_size=16, validation_data=(arrays[1], yd),
+                            copy_X=copy_X)
+        models.append((model, history.to_dict()))
+        given.append(arrays)
+    (kept, h_kept), (in_place, h_in_place) = models
+    np.testing.assert_array_equal(kept.theta, in_place.theta)
+    assert h_kept == h_in_place
+    np.testing.assert_array_equal(given[0][0], X)  # the default never touches the caller's arrays
+    np.testing.assert_array_equal(given[0][1], Xd)
+    np.testing.assert_array_equal(given[1][0], scaler.transform(X))  # copy_X=False: overwritten
+    np.testing.assert_array_equal(given[1][1], scaler.transform(Xd))
+
+
+def test_copy_x_false_copies_an_array_of_another_dtype(problems):
+    X, y = problems.blobs(40)
+    model = gw.mlp([2, 3, 1], seed=0, dtype="float32")
+    model.standardizer = Standardizer()
+    before = X.copy()
+    model.fit(X, y, epochs=1, copy_X=False)  # float64 X: converted to float32, so X itself is left alone
+    np.testing.assert_array_equal(X, before)
+
+
 # ------------------------------------------------------------------ invalid settings
 
 

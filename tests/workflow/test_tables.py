@@ -101,3 +101,26 @@ def test_class_weight_balanced_raises_the_balanced_accuracy_on_an_imbalanced_tab
     assert weighted["balanced_accuracy"] > plain["balanced_accuracy"] + 0.05, (plain, weighted)
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert "--class-weight balanced" in config["command_line"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_train_scores_the_rows_it_standardized_in_place_as_the_saved_model_scores_the_raw_rows(
+        tmp_path, wf, capsys, dtype):
+    """`gradwise train` lets `fit` standardize a table's train and dev rows in place (copy_X=False): the
+    reported scores must still be those of the saved model on the raw encoded rows, and the 2-feature
+    decision boundary is drawn in raw units."""
+    from gradwise.cli._common import table_parts
+    from gradwise.data import load_table
+
+    path = wf.write_csv(tmp_path / "t.csv", m=300)
+    pd.read_csv(path).drop(columns=["c"]).to_csv(path, index=False)  # 2 features: the boundary plot too
+    code, _, err = wf.run_main(["train", "--data", str(path), "--target", "label", "--epochs", "3", "--dtype",
+                                dtype, "--out", str(tmp_path / "run"), "--quiet"], capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    model = gw.load(tmp_path / "run")
+    assert model.standardizer is not None and (tmp_path / "run" / "decision_boundary.png").exists()
+    parts, _, _ = table_parts(load_table(path, target="label"), 0, dtype)
+    for name in ("train", "dev", "test"):
+        expected = model.evaluate(parts[f"X_{name}"], parts[f"y_{name}"])
+        assert (metrics[name]["cost"], metrics[name]["accuracy"]) == (expected["cost"], expected["accuracy"])

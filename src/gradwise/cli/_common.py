@@ -21,6 +21,7 @@ import numpy as np
 from .. import data as gwdata
 from ..data import Preprocessor, read_table, split
 from ..data.files import split_rows, target_name, target_values
+from ..data.tables import release_memory
 from ..ensemble import Ensemble
 from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
 from ..io import load
@@ -225,12 +226,18 @@ def table_parts(table: Any, seed: int, dtype: str = "float64"):
     parts: dict[str, np.ndarray] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        plan = Preprocessor(standardize=False).fit(table.frame, rows=index["train"])
+        plan = Preprocessor(standardize=False)
+        memo: dict = {}  # each text column factorized once, for the plan and for the encoding
+        plan.fit(table.frame, rows=index["train"], memo=memo)
         if len(plan.get_feature_names_out()) == 0:
             raise GradwiseValueError(f"{table.source!r}: no column is left to learn from ({len(index['train'])} "
                                      f"training rows): {'; '.join(plan.notes_)}")
+        # fitting leaves freed temporaries (parsed texts, Arrow buffers) held by the allocators: give them
+        # back before the (m, n_out) matrix is allocated beside the frame, the peak of `gradwise train`
+        release_memory()
         # one matrix with the rows in split order, each split a view of it: no copy of the frame per split
-        encoded = plan.transform(table.frame, dtype=dtype, rows=np.concatenate(list(index.values())))
+        encoded = plan.transform(table.frame, dtype=dtype, rows=np.concatenate(list(index.values())), memo=memo)
+        del memo
         start = 0
         for name, rows in index.items():
             parts[f"X_{name}"] = encoded[start:start + len(rows)]

@@ -11,6 +11,7 @@ position inside the epoch) and exits with code 75 (`gradwise.preemption`); `--re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import shlex
 import sys
@@ -26,6 +27,7 @@ from .._atomic import write_json
 from ..callbacks import Callback, Checkpoint, EarlyStopping
 from ..data import Dataset, Standardizer, load_table
 from ..data.columns import numeric_standardizer
+from ..data.tables import release_memory
 from ..doctor import examine, json_safe, run_facts
 from ..ensemble import Ensemble
 from ..errors import GradwiseValueError, TrainingDivergedError
@@ -307,6 +309,8 @@ def _data(settings: dict):
                      y_test=parts["y_test"], name=table.name, task=table.task, n_classes=table.n_classes,
                      feature_names=tuple(plan.get_feature_names_out()), class_names=table.class_names,
                      description=f"{table.source} (target {table.target!r})")
+        del table  # the frame: only the encoded matrix is needed from here on
+        release_memory()
     digest = common.file_digest(settings["data"]) if settings["data"] else None
     return ds, digest, parts, plan, notes
 
@@ -377,10 +381,11 @@ def _train_into(run_dir: Path, args: argparse.Namespace, settings: dict, resumed
     if ds.class_names is not None:
         model.classes_ = np.asarray(ds.class_names)
     model.feature_names_in_ = list(ds.feature_names)
-    metrics = _metrics(model, ds, parts, seconds, notes)
+    in_place = _in_place(settings)
+    metrics = _metrics(model, ds, parts, seconds, notes, in_place)
     metrics["diverged"] = diverged is not None
     write_json(run_dir / runs.MONITOR, json_safe(monitor.to_dict()))
-    _write_results(run_dir, model, history, metrics, settings, ds, parts)
+    _write_results(run_dir, model, history, metrics, settings, ds, parts, in_place)
     if diverged is not None:
         print(f"gradwise train: {diverged} The run directory {run_dir} holds the history to the divergence "
               f"and those weights: see gradwise diagnose {run_dir}", file=sys.stderr)
@@ -487,7 +492,8 @@ def _fit(model: Any, settings: dict, parts: dict, run_dir: Path, resuming: bool,
     callbacks += runs.tracking_callbacks(run_dir, tensorboard=tensorboard)
     callbacks.append(preemption)  # after the Checkpoint: it writes last, with the run not yet stopped
     return model.fit(parts["X_train"], parts["y_train"], callbacks=callbacks, verbose=0 if quiet else "auto",
-                     resume_from=run_dir / runs.CHECKPOINT if resuming else None, **_fit_arguments(settings, parts))
+                     resume_from=run_dir / runs.CHECKPOINT if resuming else None, copy_X=not _in_place(settings),
+                     **_fit_arguments(settings, parts))
 
 
 def _fit_arguments(settings: dict, parts: dict) -> dict[str, Any]:
@@ -497,6 +503,27 @@ def _fit_arguments(settings: dict, parts: dict) -> dict[str, Any]:
             "optimizer": controls.optimizer_of(settings), "learning_rate": settings["learning_rate"],
             "schedule": _schedule(settings, parts), "validation_data": (parts["X_dev"], parts["y_dev"]),
             "class_weight": settings.get("class_weight")}
+
+
+def _in_place(settings: dict) -> bool:
+    """True for a table: its encoded matrix is this command's own, so `fit` standardizes the train and dev
+    rows in place (copy_X=False) rather than holding a standardized copy of them (253 MB for 1M rows × 79
+    float32 columns); afterwards those rows are scored through `_standardized_already`. A single network
+    only: the members of --ensemble K each fit on the same arrays, so they keep copying."""
+    return common.is_table(settings["data"])
+
+
+@contextlib.contextmanager
+def _standardized_already(model: Any, in_place: bool):
+    """While scoring rows `fit` standardized in place: the model's Standardizer set aside (it has been
+    applied, element by element as it would be again, so the scores are those of the raw rows)."""
+    saved = model.standardizer
+    if in_place:
+        model.standardizer = None
+    try:
+        yield
+    finally:
+        model.standardizer = saved
 
 
 def _schedule(settings: dict, parts: dict):
@@ -515,12 +542,15 @@ def _preempted(run_dir: Path, epochs: int, steps: int | None) -> int:
     return PREEMPTED_EXIT_CODE
 
 
-def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str]) -> dict:
+def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str], in_place: bool = False) -> dict:
     """metrics.json: the scores on train, dev and test, what the training cost, and the data's warnings."""
     names = ds.class_names
+    with _standardized_already(model, in_place):  # train and dev only: fit never saw the test rows
+        train = common.score(model, parts["X_train"], parts["y_train"], names)
+        dev = common.score(model, parts["X_dev"], parts["y_dev"], names)
     metrics = {
-        "train": common.score(model, parts["X_train"], parts["y_train"], names),
-        "dev": common.score(model, parts["X_dev"], parts["y_dev"], names),
+        "train": train,
+        "dev": dev,
         "test": common.score(model, parts["X_test"], parts["y_test"], names) or None,
         "task": ds.task,
         "epochs_trained": model.epochs_trained,
@@ -534,7 +564,7 @@ def _metrics(model: Any, ds: Any, parts: dict, seconds: float, notes: list[str])
 
 
 def _write_results(run_dir: Path, model: Any, history: Any, metrics: dict, settings: dict, ds: Any,
-                   parts: dict) -> None:
+                   parts: dict, in_place: bool = False) -> None:
     """history.csv, the model, the plots, and metrics.json last (it marks the run as finished)."""
 
     metadata = {"task": ds.task, "dataset": settings["dataset"], "data": settings["data"],
@@ -543,7 +573,10 @@ def _write_results(run_dir: Path, model: Any, history: Any, metrics: dict, setti
     runs.write_model(run_dir, model, metadata=metadata)
     runs.plot_cost_curves(history, run_dir / runs.COST_PLOT, title=f"{ds.name}: cost by epoch")
     if ds.n_features == 2 and ds.task != "regression":
-        runs.plot_decision_boundary(model, parts["X_train"], parts["y_train"], run_dir / runs.BOUNDARY_PLOT,
+        X_train = parts["X_train"]  # drawn in the raw units the model takes
+        if in_place and model.standardizer is not None:
+            X_train = model.standardizer.inverse_transform(X_train)
+        runs.plot_decision_boundary(model, X_train, parts["y_train"], run_dir / runs.BOUNDARY_PLOT,
                                     title=f"{ds.name}: decision boundary (training set)",
                                     class_names=ds.class_names)
     runs.write_metrics(run_dir, metrics)  # last: marks the run as finished

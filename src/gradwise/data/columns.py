@@ -100,21 +100,30 @@ def _as_text(column):
     return column.astype(str).str.strip()
 
 
-def _codes(column) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's code into the column's distinct texts: (codes (m,) int64, -1 for a gap; texts (k,) object).
+def _codes(column, memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code into the column's distinct texts: (codes (m,) signed ints, -1 for a gap; texts (k,) object).
 
     The column is factorized once and only its distinct values are turned into text (:func:`_as_text`;
     values equal after stripping share one code): a million rows of a few words cost one hash pass, not
-    a million string operations.
+    a million string operations. With a `memo` (one per fit/transform of one frame) a column is factorized
+    once for both; the codes are kept in the smallest integer type that holds them.
     """
     import pandas as pd
 
+    if memo is not None and column.name in memo:
+        return memo[column.name]
     raw, uniques = pd.factorize(column, use_na_sentinel=True)
+    result: tuple[np.ndarray, np.ndarray]
     if len(uniques) == 0:
-        return np.full(len(column), -1, dtype=np.int64), np.empty(0, dtype=object)
-    merged, texts = pd.factorize(_as_text(pd.Series(uniques)).to_numpy(dtype=object))
-    codes = np.where(raw >= 0, merged[raw], -1).astype(np.int64, copy=False)
-    return codes, np.asarray(texts, dtype=object)
+        result = np.full(len(column), -1, dtype=np.int8), np.empty(0, dtype=object)
+    else:
+        merged, texts = pd.factorize(_as_text(pd.Series(uniques)).to_numpy(dtype=object))
+        small = np.int8 if len(texts) < 127 else np.int16 if len(texts) < 32767 else np.int32
+        lookup = np.append(merged, -1).astype(small)  # code -1 (a gap) picks the -1 at the end
+        result = lookup[raw], np.asarray(texts, dtype=object)
+    if memo is not None:
+        memo[column.name] = result
+    return result
 
 
 def _parse_numbers(texts: np.ndarray) -> np.ndarray:
@@ -172,14 +181,15 @@ def _text_numbers(texts: np.ndarray, codes: np.ndarray) -> tuple[float, np.ndarr
     return float(np.mean(~np.isnan(parsed[codes]))), parsed
 
 
-def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any) -> dict:
+def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any,
+              memo: dict | None = None) -> dict:
     """A text column: booleans, numbers written as text, identifiers, free text or categories.
 
     `rows` (positions, or None for all) are the training rows; the column is not copied for them."""
     import pandas as pd
 
-    all_codes, texts = _codes(column)
-    codes = all_codes if rows is None else all_codes[rows]
+    all_codes, texts = _codes(column, memo)
+    codes = (all_codes if rows is None else all_codes[rows]).astype(np.intp)
     present = codes >= 0
     m, k = len(codes), int(present.sum())
     if k == 0:
@@ -256,10 +266,11 @@ def _fit_levels(name: str, counts, *, missing: bool, max_levels: int, min_freque
             "missing": missing}
 
 
-def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any = None) -> dict:
+def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: int, rows: Any = None,
+                memo: dict | None = None) -> dict:
     kind = column.dtype.kind
     if kind not in "biuf":
-        return _fit_text(name, column, source, max_levels, min_frequency, rows)
+        return _fit_text(name, column, source, max_levels, min_frequency, rows, memo)
     train = column if rows is None else column.iloc[rows]  # numbers: a cheap take of one array
     present = int(train.notna().sum())
     if present == 0:
@@ -294,107 +305,131 @@ def _warn(message: str) -> None:
     warnings.warn(message, DataWarning, stacklevel=4)
 
 
-def _numbers(column, name: str, source: str):
-    """(float64 values with NaN for gaps and words, mask of words) of a column meant to hold numbers."""
-    if column.dtype.kind in "iufb":
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-        words = np.zeros(len(values), dtype=bool)
+def _numbers(column, name: str, source: str, memo: dict | None = None):
+    """(values, codes, mask of words) of a column meant to hold numbers: float64 values with NaN for gaps
+    and words — one per row (a float64 column's own array, not copied; codes None), or one per distinct text
+    with `codes` (m,) into them (-1, a gap, picks a NaN appended at the end)."""
+    if column.dtype == np.float64:
+        values, codes = column.to_numpy(), None  # read only: gaps are filled where they are written
+    elif column.dtype.kind in "iufb":
+        values, codes = column.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), None
     else:
-        codes, texts = _codes(column)
-        parsed = _parse_numbers(texts)
-        values = np.where(codes >= 0, parsed[codes] if len(texts) else np.nan, np.nan)
-        words = (codes >= 0) & np.isnan(values)
+        codes, texts = _codes(column, memo)
+        values = np.append(_parse_numbers(texts), np.nan)
+    per_row = values if codes is None else values[codes]
+    words = np.zeros(len(column), dtype=bool) if codes is None else (codes >= 0) & np.isnan(per_row)
     if np.isinf(values).any():
-        r = int(np.flatnonzero(np.isinf(values))[0])
-        raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {values[r]} at "
+        r = int(np.flatnonzero(np.isinf(per_row))[0])
+        raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {per_row[r]} at "
                                  f"{_where(column.index, r)}")
-    return values, words
+    return values, codes, words
 
 
-def _place(out: np.ndarray, j: int, values: np.ndarray, gaps: np.ndarray, indicator: bool,
-           order: np.ndarray | None) -> None:
-    """Write a column (and its missing indicator) into `out`, rows taken in `order` when given."""
-    out[:, j] = values if order is None else values[order]
-    if indicator:
-        out[:, j + 1] = gaps if order is None else gaps[order]
+class _Filled:
+    """Writes a column of numbers (NaN: a gap, written as `fill`) and its missing indicator into row blocks."""
+
+    def __init__(self, j: int, values: np.ndarray, codes: np.ndarray | None, fill: float, indicator: bool):
+        self.j, self.values, self.codes, self.fill, self.indicator = j, values, codes, fill, indicator
+
+    def write(self, block: np.ndarray, rows: Any) -> None:
+        v = self.values[rows] if self.codes is None else self.values[self.codes[rows]]
+        gaps = np.isnan(v)
+        block[:, self.j] = v
+        if self.indicator:
+            block[:, self.j + 1] = gaps
+        if gaps.any():
+            block[gaps, self.j] = self.fill
 
 
-def _encode_numeric(spec: dict, column, out: np.ndarray, j: int, source: str, order: np.ndarray | None) -> None:
-    values, words = _numbers(column, spec["name"], source)
+class _OneHot:
+    """Writes one-hot columns into row blocks: `offsets` (m,) the column of each row's 1 (-1: all zeros)."""
+
+    def __init__(self, j: int, width: int, offsets: np.ndarray):
+        self.j, self.width, self.offsets = j, width, offsets
+
+    def write(self, block: np.ndarray, rows: Any) -> None:
+        k = self.offsets[rows]
+        block[:, self.j:self.j + self.width] = 0
+        hot = np.flatnonzero(k >= 0)
+        block[hot, self.j + k[hot]] = 1
+
+
+def _encode_numeric(spec: dict, column, j: int, source: str, memo: dict | None) -> _Filled:
+    values, codes, words = _numbers(column, spec["name"], source, memo)
     if words.any():
         r = int(np.flatnonzero(words)[0])
         _warn(f"column {spec['name']!r}: {int(words.sum())} value(s) that are not numbers (e.g. "
               f"{str(column.iloc[r])!r} at {_where(column.index, r)}) read as missing")
-    gaps = np.isnan(values)
-    values[gaps] = spec["median"] if spec["kind"] == "numeric" else spec["fill"]
-    _place(out, j, values, gaps, spec["indicator"], order)
+    fill = spec["median"] if spec["kind"] == "numeric" else spec["fill"]
+    return _Filled(j, values, codes, fill, spec["indicator"])
 
 
-def _encode_boolean(spec: dict, column, out: np.ndarray, j: int, source: str, order: np.ndarray | None) -> None:
+def _encode_boolean(spec: dict, column, j: int, source: str, memo: dict | None) -> _Filled:
     if column.dtype.kind in "biuf":
-        _encode_numeric(spec, column, out, j, source, order)
-        return
-    codes, texts = _codes(column)
+        return _encode_numeric(spec, column, j, source, memo)
+    codes, texts = _codes(column, memo)
     lowered = [str(t).lower() for t in texts]
     answers = TRUE_WORDS | {w for pair in BOOLEAN_PAIRS for w in pair}
     truth_of = np.array([(1.0 if t in TRUE_WORDS else 0.0) if t in answers else np.nan for t in lowered] + [np.nan])
-    truth = truth_of[codes]  # code -1 (a gap) picks the NaN at the end
-    unknown = (codes >= 0) & np.isnan(truth)
+    unknown = (codes >= 0) & np.isnan(truth_of[codes])  # code -1 (a gap) picks the NaN at the end
     if unknown.any():
         r = int(np.argmax(unknown))
         _warn(f"column {spec['name']!r}: {int(unknown.sum())} value(s) that are not yes/no or true/false "
               f"(e.g. {lowered[codes[r]]!r}) read as missing")
-    gaps = np.isnan(truth)
-    truth[gaps] = spec["fill"]
-    _place(out, j, truth, gaps, spec["indicator"], order)
+    return _Filled(j, truth_of, codes, spec["fill"], spec["indicator"])
 
 
-def _encode_category(spec: dict, column, out: np.ndarray, j: int, order: np.ndarray | None) -> None:
+def _encode_category(spec: dict, column, j: int, source: str, memo: dict | None) -> _OneHot:
     import pandas as pd
 
-    levels, rare = spec["levels"], spec["rare"]
+    levels = spec["levels"]
     width = len(_output_names(spec))
-    out[:, j:j + width] = 0
-    text_codes, texts = _codes(column)
-    level_of = np.append(pd.Index(levels + rare).get_indexer(pd.Index(texts, dtype=object)), -2)  # -2: missing
-    codes = level_of[text_codes]  # text code -1 (a gap) picks the -2 at the end; -1: unseen in training
-    unseen = np.flatnonzero(codes == -1)
+    text_codes, texts = _codes(column, memo)
+    level_of = pd.Index(levels + spec["rare"]).get_indexer(pd.Index(texts, dtype=object))
+    unseen = np.flatnonzero(np.append(level_of, -2)[text_codes] == -1)  # a gap's code -1 picks the -2
     if len(unseen):
         _warn(f"column {spec['name']!r}: {len(unseen)} row(s) hold a category unseen in training (e.g. "
               f"{str(column.iloc[unseen[0]])!r} at {_where(column.index, int(unseen[0]))}), encoded as all zeros")
-    if order is not None:
-        codes = codes[order]
-    rows = np.flatnonzero((codes >= 0) & (codes < len(levels)))
-    out[rows, j + codes[rows]] = 1
-    after = j + len(levels)
-    if spec["other"]:
-        out[codes >= len(levels), after] = 1
-        after += 1
-    if spec["missing"]:
-        out[codes == -2, after] = 1
+    # the output column of each distinct text: its level, the shared "other" column for a rare level, none
+    # (-1) for an unseen one; then the gap's column ("missing"), or none
+    offset = np.where(level_of >= len(levels), len(levels), level_of) if spec["other"] else \
+        np.where(level_of >= len(levels), -1, level_of)
+    gap = width - 1 if spec["missing"] else -1
+    small = np.int8 if width < 127 else np.int32
+    return _OneHot(j, width, np.append(offset, gap).astype(small)[text_codes])
 
 
-def _encode_words(spec: dict, column, out: np.ndarray, j: int, order: np.ndarray | None) -> None:
-    """One 0/1 column per known word, looked up once per distinct value (not once per row)."""
+class _Table:
+    """Writes columns looked up per distinct value: row t of `table` (k + 1, width) for the rows of code t,
+    its last row for a gap (code -1)."""
+
+    def __init__(self, j: int, table: np.ndarray, codes: np.ndarray):
+        self.j, self.table, self.codes = j, table, codes
+
+    def write(self, block: np.ndarray, rows: Any) -> None:
+        block[:, self.j:self.j + self.table.shape[1]] = self.table[self.codes[rows]]
+
+
+def _encode_words(spec: dict, column, j: int, source: str, memo: dict | None) -> _Table:
+    """One 0/1 column per known word (then the gap's column), found once per distinct value, not per row."""
     words = spec["words"]
     position = {w: i for i, w in enumerate(words)}
-    text_codes, texts = _codes(column)
-    holders: list[list[int]] = [[] for _ in words]  # per word: the distinct values that hold it
+    text_codes, texts = _codes(column, memo)
+    table = np.zeros((len(texts) + 1, len(words) + bool(spec["missing"])), dtype=np.int8)
     for t, text in enumerate(texts):
         for word in _words_of(text):
             if word in position:
-                holders[position[word]].append(t)
-    codes = text_codes if order is None else text_codes[order]
-    flag = np.zeros(len(texts) + 1, dtype=bool)  # the last entry: a gap (code -1)
-    for i, values in enumerate(holders):
-        flag[:] = False
-        flag[values] = True
-        out[:, j + i] = flag[codes]
+                table[t, position[word]] = 1
     if spec["missing"]:
-        out[:, j + len(words)] = codes == -1
+        table[-1, len(words)] = 1
+    return _Table(j, table, text_codes)
 
 
-_ENCODERS = {"numeric": _encode_numeric, "boolean": _encode_boolean}
+_ENCODERS: dict[str, Any] = {"numeric": _encode_numeric, "boolean": _encode_boolean, "category": _encode_category,
+                             "words": _encode_words}
+#: rows per block when encoding: a block of the output matrix stays in the cache while every column is
+#: written into it (a column at a time over the whole matrix would stride through all of it per column)
+_BLOCK_BYTES = 1 << 20
 
 
 def _check_rows(rows: object, m: int) -> np.ndarray | None:
@@ -509,7 +544,7 @@ class Preprocessor:
         if self.columns_ is None:
             raise GradwiseValueError(f"Preprocessor.{what} needs a fitted plan: call fit(training_frame) first")
 
-    def fit(self, X: object, y: object = None, *, rows: object = None) -> Preprocessor:
+    def fit(self, X: object, y: object = None, *, rows: object = None, memo: dict | None = None) -> Preprocessor:
         """Learn the plan from the training rows.
 
         Parameters
@@ -520,6 +555,9 @@ class Preprocessor:
         rows : array of int, shape (m_train,), optional
             Fit on these row positions of `X` only — ``fit(X.iloc[rows])`` without copying the frame (the
             command line fits a whole file's training split this way).
+        memo : dict, optional
+            Filled with each kept text column's codes; :meth:`fit_transform` passes it on to the encoding so
+            that every column is factorized once (valid for this frame only).
 
         Returns
         -------
@@ -531,8 +569,12 @@ class Preprocessor:
         frame = _check_frame(X, "fit")
         order = _check_rows(rows, len(frame))
         source = frame.attrs.get("source", "X")
-        self.columns_ = [_fit_column(name, frame[name], source, max_levels, min_frequency, order)
+        memo = {} if memo is None else memo
+        self.columns_ = [_fit_column(name, frame[name], source, max_levels, min_frequency, order, memo)
                          for name in frame.columns]
+        for spec in self.columns_:  # the codes of a column the plan leaves out are not needed again
+            if spec["kind"] == "dropped":
+                memo.pop(spec["name"], None)
         for note in self.notes_:
             _warn(note)
         self.standardizer_ = None
@@ -540,7 +582,7 @@ class Preprocessor:
         if self.standardize and len(numeric):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)  # already said once, above
-                raw = self._encode(frame, np.dtype(np.float64), standardized=False, order=order)
+                raw = self._encode(frame, np.dtype(np.float64), standardized=False, order=order, memo=memo)
             self.standardizer_ = Standardizer().fit(raw[:, numeric])
         return self
 
@@ -557,7 +599,8 @@ class Preprocessor:
             start += len(_output_names(spec))
         return np.asarray(index, dtype=np.intp)
 
-    def transform(self, X: object, dtype: Any = np.float64, *, rows: object = None) -> np.ndarray:
+    def transform(self, X: object, dtype: Any = np.float64, *, rows: object = None,
+                  memo: dict | None = None) -> np.ndarray:
         """Encode rows with the fitted plan.
 
         Parameters
@@ -568,6 +611,8 @@ class Preprocessor:
         rows : array of int, shape (m_rows,), optional
             Encode these row positions of `X`, in this order — ``transform(X.iloc[rows])`` without copying
             the frame: one preallocated matrix whose consecutive blocks can be the splits.
+        memo : dict, optional
+            The codes :meth:`fit` kept for this same frame (see :meth:`fit_transform`).
 
         Returns
         -------
@@ -588,32 +633,44 @@ class Preprocessor:
             raise GradwiseValueError(
                 f"{source} lacks the model's feature column(s) {missing[:5]}{' …' if len(missing) > 5 else ''}"
                 f"; its columns are {list(frame.columns)[:10]}")
-        return self._encode(frame, np.dtype(dtype), standardized=True, order=_check_rows(rows, len(frame)))
+        return self._encode(frame, np.dtype(dtype), standardized=True, order=_check_rows(rows, len(frame)),
+                            memo=memo)
 
-    def _encode(self, frame, dtype: np.dtype, standardized: bool, order: np.ndarray | None = None) -> np.ndarray:
+    def _encode(self, frame, dtype: np.dtype, standardized: bool, order: np.ndarray | None = None,
+                memo: dict | None = None) -> np.ndarray:
+        """The output matrix, written block of rows by block of rows (each block in the cache while every
+        column is written into it), standardized block by block in place (no second (m, n_out) array)."""
         source = frame.attrs.get("source", "X")
         names = self.get_feature_names_out()
         out = np.empty((len(frame) if order is None else len(order), len(names)), dtype=dtype)
+        writers: list[_Filled | _OneHot | _Table] = []
         j = 0
         for spec in self._columns:
-            kind = spec["kind"]
-            if kind == "category":
-                _encode_category(spec, frame[spec["name"]], out, j, order)
-            elif kind == "words":
-                _encode_words(spec, frame[spec["name"]], out, j, order)
-            elif kind != "dropped":
-                _ENCODERS[kind](spec, frame[spec["name"]], out, j, source, order)
+            if spec["kind"] != "dropped":
+                writers.append(_ENCODERS[spec["kind"]](spec, frame[spec["name"]], j, source, memo))
             j += len(_output_names(spec))
         st = self.standardizer_
-        if standardized and st is not None and st.mean_ is not None and st.scale_ is not None:
-            for k, col in enumerate(self._numeric_outputs()):  # in place: no second (m, n_out) array
-                out[:, col] -= st.mean_[k]
-                out[:, col] /= st.scale_[k]
+        mean, scale = (st.mean_, st.scale_) if standardized and st is not None else (None, None)
+        numeric = self._numeric_outputs()
+        step = max(64, _BLOCK_BYTES // max(1, out.shape[1] * out.itemsize))
+        for start in range(0, out.shape[0], step):
+            rows = slice(start, start + step) if order is None else order[start:start + step]
+            block = out[start:start + step]
+            for writer in writers:
+                writer.write(block, rows)
+            if mean is not None and scale is not None:
+                for k, col in enumerate(numeric):
+                    block[:, col] -= mean[k]
+                    block[:, col] /= scale[k]
         return out
 
-    def fit_transform(self, X: object, y: object = None) -> np.ndarray:
-        """``fit(X)`` then ``transform(X)``: the encoded training rows, shape (m, n_out)."""
-        return self.fit(X).transform(X)
+    def fit_transform(self, X: object, y: object = None, *, rows: object = None, encode_rows: object = None,
+                      dtype: Any = np.float64) -> np.ndarray:
+        """``fit(X, rows=rows)`` then ``transform(X, dtype, rows=encode_rows)``, factorizing each text column
+        once for both: the encoded rows `encode_rows` (default all), shape (m_rows, n_out)."""
+        memo: dict = {}
+        self.fit(X, rows=rows, memo=memo)
+        return self.transform(X, dtype, rows=encode_rows, memo=memo)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the output columns: ``age``, ``age:missing``, ``plan=pro``, ``plan:other``, …"""
@@ -657,9 +714,10 @@ def numeric_standardizer(plan: Preprocessor, X_train: np.ndarray) -> Standardize
     """
     numeric = plan.numeric_outputs()
     mean, scale = np.zeros(X_train.shape[1]), np.ones(X_train.shape[1])
-    if len(numeric):
-        fitted = Standardizer().fit(X_train[:, numeric])
-        mean[numeric], scale[numeric] = fitted.mean_, fitted.scale_
+    for col in numeric:  # a column at a time: float64 copies of one column, not of all numeric ones
+        fitted = Standardizer().fit(X_train[:, col:col + 1])
+        assert fitted.mean_ is not None and fitted.scale_ is not None  # fitted
+        mean[col], scale[col] = fitted.mean_[0], fitted.scale_[0]
     return Standardizer.from_dict({"type": "Standardizer", "mean": mean.tolist(), "scale": scale.tolist()})
 
 

@@ -107,33 +107,44 @@ class Standardizer:
         self.n_features_in_ = int(X_arr.shape[1])
         return self
 
-    def transform(self, X: object) -> np.ndarray:
+    def transform(self, X: object, copy: bool = True) -> np.ndarray:
         """Return ``(X − μ) / σ`` with the fitted training μ, σ.
 
         Parameters
         ----------
         X : array-like of shape (m, n_x)
+        copy : bool, default True
+            False: a writable, C-contiguous 2-D float32 or float64 ndarray `X` is standardized in place and
+            returned (no second (m, n_x) array: for a large encoded table that nothing reads raw again); any
+            other `X` is converted to a new array as with True (scikit-learn's ``StandardScaler`` has the
+            same ``copy``).
 
         Returns
         -------
         ndarray of shape (m, n_x)
-            float32 if `X` is float32, else float64. `X` itself is not modified.
+            float32 if `X` is float32, else float64; the same numbers either way. With `copy=True` `X`
+            itself is not modified.
         """
+        in_place = (not copy and isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.writeable
+                    and X.flags.c_contiguous and X.dtype in (np.float32, np.float64))
         if isinstance(X, np.ndarray) and X.dtype == np.float32 and self.mean_ is not None:
-            return self._transform_float32(X)
+            return self._transform_float32(X, in_place)
         X_arr, dtype = self._check_input("transform", X)
-        out = X_arr - self.mean_
+        out = X_arr if in_place else X_arr - self.mean_
+        if in_place:
+            out -= self.mean_
         out /= self.scale_  # in place: one (m, n_x) temporary, not two
         return out.astype(dtype, copy=False)
 
-    def _transform_float32(self, X: np.ndarray) -> np.ndarray:
+    def _transform_float32(self, X: np.ndarray, in_place: bool = False) -> np.ndarray:
         """float32 in, float32 out, computed in float64 block by block (the same numbers as a float64
-        copy of the whole of X would give, without that copy: large tables train in float32 for memory)."""
+        copy of the whole of X would give, without that copy: large tables train in float32 for memory);
+        `in_place`: each block written back into X."""
         X_arr = as_2d_float("X", X, np.dtype(np.float32))
         if X_arr.shape[1] != self.n_features_in_:
             raise GradwiseValueError(
                 f"X has {X_arr.shape[1]} features, but the Standardizer was fitted on {self.n_features_in_}")
-        out = np.empty(X_arr.shape, dtype=np.float32)
+        out = X if in_place else np.empty(X_arr.shape, dtype=np.float32)
         assert self.mean_ is not None and self.scale_ is not None  # fitted: n_features_in_ was checked
         step = max(1, (1 << 22) // X_arr.shape[1])  # about 4M entries (32 MB in float64) per block
         for start in range(0, X_arr.shape[0], step):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import make_moons
 
 from .. import plots
 from ..callbacks import EarlyStopping
@@ -50,6 +49,10 @@ LESSON = ("Training cost keeps falling while the dev cost, after a while, rises 
 
 def _moons(s_train: np.random.SeedSequence, s_dev: np.random.SeedSequence, s_test: np.random.SeedSequence
            ) -> tuple[np.ndarray, ...]:
+    # imported here: every gradwise command registers `reproduce`, and scikit-learn (with SciPy) adds
+    # about 85 MB and a few tenths of a second to a command that does not use it
+    from sklearn.datasets import make_moons
+
     X, y = make_moons(100, noise=0.4, random_state=legacy_rng(s_train))
     Xd, yd = make_moons(500, noise=0.4, random_state=legacy_rng(s_dev))
     Xt, yt = make_moons(2000, noise=0.4, random_state=legacy_rng(s_test))
