@@ -91,9 +91,11 @@ def test_local_workers_share_a_journal_study(gradwise_cli, tmp_path):
 
 def test_a_killed_study_resumes_without_losing_finished_trials(gradwise_cli, tmp_path):
     out = tmp_path / "study"
-    args = ["tune", "--dataset", "moons", "--trials", "5", "--fine-trials", "0", "--epochs", "30",
-            "--hidden-units", "16:64", "--layers", "1:2", "--out", out, "--final-seeds", "0", "--no-plots",
-            "--quiet"]
+    # trials of ~1 s each (batch 32, 1200 epochs, no pruning): the kill lands while some are unfinished even
+    # on an idle machine (30-epoch trials of ~0.1 s all finished between two polls)
+    args = ["tune", "--dataset", "moons", "--trials", "5", "--fine-trials", "0", "--epochs", "1200",
+            "--batch-size", "32", "--pruner", "none", "--hidden-units", "32:64", "--layers", "1:2", "--out", out,
+            "--final-seeds", "0", "--no-plots", "--quiet"]
     proc = gradwise_cli.popen(*args)
     url = f"sqlite:///{out / 'study.db'}"
     deadline = time.monotonic() + 180
