@@ -399,7 +399,8 @@ def summarize(data: dict) -> tuple[list[list[str]], list[list[str]], list[str]]:
             pct = f"{100 * gflops / peak:.0f}%" if gflops and case.dtype == "float32" else "–"
             rows.append([f"({key})", fw, f"{med[fw]:.3f}", f"{min(times):.3f}–{max(times):.3f}", f"{cpu[fw]:.3f}",
                          f"{gflops:.1f}" if gflops else "–", pct, f"{mem[fw]:.1f}", _short(rs[0]["result"])])
-        mine = ("gradwise", "gradwise-sampled") if case.kind == "gradcheck" else ("gradwise",)
+        mine = tuple(fw for fw in (("gradwise", "gradwise-sampled") if case.kind == "gradcheck" else ("gradwise",))
+                     if fw in med)  # --frameworks may leave one out
         for peer in runs:
             if peer in mine:
                 continue
