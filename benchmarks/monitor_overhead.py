@@ -1,4 +1,4 @@
-"""The Monitor's cost at its default schedule (every="auto", a 4% budget): training time with and without it.
+"""The Monitor's cost at its default schedule (every="auto", a 1% budget): training time with and without it.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/monitor_overhead.py [--repeats N] [--every K]
 

@@ -7,7 +7,7 @@ because the weights started equal ("Random Initialization": symmetry is not brok
 too large or too small for the weights they change (a healthy step moves W by about 1e-3 of ‖W‖).
 
 At the starting weights, at the first and the last epoch, and in between as often as a time budget
-allows (4% of the training time by default; or each `every` epochs: see `Monitor`) the Monitor runs a
+allows (1% of the training time by default; or each `every` epochs: see `Monitor`) the Monitor runs a
 forward pass on a fixed probe batch of the training data (dropout off, batch-norm running averages
 untouched) and records per Dense layer [l]:
 
@@ -42,10 +42,11 @@ __all__ = ["Monitor"]
 PROBE_ROWS = 64
 #: a sigmoid output within 0.01 of 0 or 1 (tanh within 0.01 of ±1) sits where g'(z) < ~0.01
 SATURATION_LEVEL = 0.99
-#: share of the training time the default ("auto") schedule may spend measuring: issue 13 allows 5% in all;
-#: 4% leaves a point for what the Monitor cannot time in itself (the callback calls each epoch, the setup
-#: in on_train_begin, the caches a measurement disturbs)
-BUDGET = 0.04
+#: share of the training time the default ("auto") schedule may spend measuring. Issue 13 allows 5% in all;
+#: on an idle machine what the Monitor cannot time in itself (its setup, the three fixed measurements on a
+#: tiny run, the callback calls, the caches a measurement disturbs) came to 2–4 points, so 4% measured
+#: 5–7% end to end and 1% measures 2–5% (benchmarks/monitor_overhead.py, RESULTS.md)
+BUDGET = 0.01
 
 
 def _finite(x: float) -> float | None:
@@ -89,7 +90,7 @@ class Monitor(Callback):
     Parameters
     ----------
     every : "auto" or int, default "auto"
-    budget : float, default 0.04
+    budget : float, default 0.01
         Share of the training time the "auto" schedule may spend measuring (issue 13 allows 5% in all,
         including what the Monitor cannot time in itself).
     probe_rows : int, default 64

@@ -84,20 +84,21 @@ def _timed_fit(monkeypatch, epoch_seconds, record_seconds, epochs, callbacks=(),
 
 
 def test_auto_schedule_records_every_long_epoch(monkeypatch):
-    monitor, epochs = _timed_fit(monkeypatch, epoch_seconds=1.0, record_seconds=0.01, epochs=12)
+    # a record is 0.01 s: an epoch of at least 2·0.01/budget = 2 s always gets one
+    monitor, epochs = _timed_fit(monkeypatch, epoch_seconds=3.0, record_seconds=0.01, epochs=12)
     assert epochs == list(range(12))
     assert monitor.to_dict()["every"] == "auto"
 
 
 def test_auto_schedule_keeps_a_short_run_within_its_budget(monkeypatch):
-    """A record as dear as an epoch: the first and the last epoch, a few spread between, within the 4% budget."""
-    monitor, epochs = _timed_fit(monkeypatch, epoch_seconds=0.01, record_seconds=0.01, epochs=400)
-    training = 400 * 0.01
-    assert epochs[0] == 0 and epochs[-1] == 399
+    """A record as dear as an epoch: the first and the last epoch, a few spread between, within the 1% budget."""
+    monitor, epochs = _timed_fit(monkeypatch, epoch_seconds=0.01, record_seconds=0.01, epochs=2000)
+    training = 2000 * 0.01
+    assert epochs[0] == 0 and epochs[-1] == 1999
     assert 5 <= len(epochs) <= 25
-    assert max(b - a for a, b in zip(epochs, epochs[1:], strict=False)) <= 100  # spread, not bunched
+    assert max(b - a for a, b in zip(epochs, epochs[1:], strict=False)) <= 500  # spread, not bunched
     assert monitor.seconds == pytest.approx(0.01 * (len(epochs) + 1))  # the starting weights' record too
-    assert monitor.seconds <= 0.04 * training
+    assert monitor.seconds <= 0.01 * training
 
 
 def test_auto_schedule_records_where_early_stopping_ended_the_run(monkeypatch):

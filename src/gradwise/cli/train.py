@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="train a network and write a run directory",
         description="Train a fully connected network on a built-in data set or your own CSV/NPZ file. "
                     "Writes config.json, history.csv, model.safetensors + model.json, metrics.json, "
-                    "monitor.json (per-layer statistics at the first and last epoch and as often between as 4% "
+                    "monitor.json (per-layer statistics at the first and last epoch and as often between as 1% "
                     "of the training time allows, for gradwise diagnose) and plots into the "
                     "run directory. A run that diverges keeps its directory (the last finite weights) and "
                     "exits 1.",
