@@ -33,7 +33,7 @@ figcaption{font-size:.88em;color:#444;margin-top:.3em}
 code{background:#f2f2f4;padding:0 .25em;border-radius:3px;font-size:.92em}
 .meta{color:#555;font-size:.92em} .lesson{background:#f6f8fb;border-left:4px solid #5b8def;padding:.6em .9em}
 .quick{background:#fff4e5;border-left:4px solid #f0a020;padding:.6em .9em}
-nav ol{columns:2;font-size:.95em}
+nav ol{columns:2;column-gap:3em;font-size:.95em;list-style:none;padding-left:0}nav li{break-inside:avoid}
 """
 
 
