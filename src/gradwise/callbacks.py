@@ -61,7 +61,78 @@ class Callback:
     def set_state(self, scalars: dict, arrays: dict[str, np.ndarray]) -> None: ...
 
 
-class EarlyStopping(Callback):
+class MetricWatcher(Callback):
+    """A callback that watches one metric `fit` records and remembers the weights where it was best
+    (the shared part of EarlyStopping and ReduceLROnPlateau).
+
+    An epoch improves when `value < best − min_delta` (mode "min") or `value > best + min_delta` ("max";
+    "auto" picks "max" for accuracies).
+    """
+
+    monitor: str
+    min_delta: float
+    mode: str
+    best: float
+
+    def _watch(self, monitor: str, min_delta: float, mode: str) -> None:
+        if not isinstance(monitor, str):
+            raise GradwiseTypeError(f"monitor must be a metric name such as 'val_cost', got {monitor!r}")
+        self.monitor = monitor
+        self.min_delta = check_float("min_delta", min_delta, low=0.0)
+        if mode not in ("auto", "min", "max"):
+            raise GradwiseValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.mode = ("max" if "accuracy" in monitor else "min") if mode == "auto" else mode
+        self._best_theta: np.ndarray | None = None
+        self._best_buffer: np.ndarray | None = None
+        self._has_best = False
+
+    def _worst(self) -> float:
+        return math.inf if self.mode == "min" else -math.inf
+
+    def _require(self, available) -> None:
+        """A clear error when `fit` does not record the monitored metric."""
+        if self.monitor not in available:
+            hint = " (pass validation_data= or validation_split=)" if self.monitor.startswith("val_") else ""
+            raise GradwiseValueError(
+                f"{type(self).__name__} monitors {self.monitor!r}, which fit does not record{hint}; "
+                f"available: {sorted(available)}")
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def _snapshot(self) -> None:
+        """Keep the model's weights (and batch-norm averages) as the best so far."""
+        theta, buffer = self.model.theta, self.model.buffer
+        if self._best_theta is None or self._best_theta.shape != theta.shape \
+                or self._best_theta.dtype != theta.dtype:
+            self._best_theta, self._best_buffer = np.empty_like(theta), np.empty_like(buffer)
+        assert self._best_buffer is not None  # allocated with _best_theta
+        np.copyto(self._best_theta, theta)  # one copy into a kept buffer, no allocation per improvement
+        np.copyto(self._best_buffer, buffer)
+        self._has_best = True
+
+    def _restore_best(self) -> None:
+        if self._has_best:
+            self.model.theta[...] = self._best_theta
+            self.model.buffer[...] = self._best_buffer
+
+    def _best_arrays(self) -> dict[str, np.ndarray]:
+        """The best weights for a checkpoint, or nothing when none was kept."""
+        if not self._has_best:
+            return {}
+        assert self._best_theta is not None and self._best_buffer is not None  # set with _has_best
+        return {"best_theta": self._best_theta, "best_buffer": self._best_buffer}
+
+    def _load_best(self, arrays: dict) -> None:
+        self._has_best = "best_theta" in arrays
+        if self._has_best:
+            self._best_theta = np.array(arrays["best_theta"], copy=True)
+            self._best_buffer = np.array(arrays["best_buffer"], copy=True)
+
+
+class EarlyStopping(MetricWatcher):
     """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
 
     The seeds' early stopping: watch the dev-set cost and keep the parameters from where it was lowest.
@@ -78,22 +149,14 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,
                  mode: str = "auto", restore_best: bool = True, restore_best_weights: bool | None = None):
-        if not isinstance(monitor, str):
-            raise GradwiseTypeError(f"monitor must be a metric name such as 'val_cost', got {monitor!r}")
-        self.monitor = monitor
+        self._watch(monitor, min_delta, mode)
         self.patience = check_int("patience", patience, minimum=0)
-        self.min_delta = check_float("min_delta", min_delta, low=0.0)
-        if mode not in ("auto", "min", "max"):
-            raise GradwiseValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.mode = ("max" if "accuracy" in monitor else "min") if mode == "auto" else mode
         # restore_best_weights: Keras' name, accepted so Keras code carries over
         self.restore_best = bool(restore_best if restore_best_weights is None else restore_best_weights)
-        self._best_theta: np.ndarray | None = None
-        self._best_buffer: np.ndarray | None = None
         self._reset()
 
     def _reset(self) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self._worst()
         self.best_epoch: int | None = None
         self.wait = 0
         self.stopped_epoch: int | None = None
@@ -102,23 +165,11 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs=None) -> None:
         self._reset()
         metrics = (logs or {}).get("metrics")
-        if metrics is not None and self.monitor not in metrics:
-            self._missing(metrics)
-
-    def _missing(self, available) -> None:
-        hint = " (pass validation_data= or validation_split=)" if self.monitor.startswith("val_") else ""
-        raise GradwiseValueError(
-            f"EarlyStopping monitors {self.monitor!r}, which fit does not record{hint}; "
-            f"available: {sorted(available)}")
-
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        if metrics is not None:
+            self._require(metrics)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
-        if self.monitor not in logs:
-            self._missing(logs)
+        self._require(logs)
         value = float(logs[self.monitor])
         if math.isfinite(value) and self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -130,36 +181,19 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def _snapshot(self) -> None:
-        theta, buffer = self.model.theta, self.model.buffer
-        if self._best_theta is None or self._best_theta.shape != theta.shape \
-                or self._best_theta.dtype != theta.dtype:
-            self._best_theta, self._best_buffer = np.empty_like(theta), np.empty_like(buffer)
-        assert self._best_buffer is not None  # allocated with _best_theta
-        np.copyto(self._best_theta, theta)  # one copy into a kept buffer, no allocation per improvement
-        np.copyto(self._best_buffer, buffer)
-        self._has_best = True
-
     def on_train_end(self, logs=None) -> None:
-        if self.restore_best and self._has_best:
-            self.model.theta[...] = self._best_theta
-            self.model.buffer[...] = self._best_buffer
+        if self.restore_best:
+            self._restore_best()
 
     def get_state(self):
         scalars = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
                    "stopped_epoch": self.stopped_epoch}
-        arrays = {}
-        if self._has_best:
-            arrays = {"best_theta": self._best_theta, "best_buffer": self._best_buffer}
-        return scalars, arrays
+        return scalars, self._best_arrays()
 
     def set_state(self, scalars, arrays) -> None:
         self.best, self.best_epoch, self.wait = float(scalars["best"]), scalars["best_epoch"], scalars["wait"]
         self.stopped_epoch = scalars.get("stopped_epoch")
-        self._has_best = "best_theta" in arrays
-        if self._has_best:
-            self._best_theta = np.array(arrays["best_theta"], copy=True)
-            self._best_buffer = np.array(arrays["best_buffer"], copy=True)
+        self._load_best(arrays)
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "

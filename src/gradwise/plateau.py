@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ._validation import check_float, check_int
-from .callbacks import Callback
-from .errors import GradwiseTypeError, GradwiseValueError
+from .callbacks import MetricWatcher
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MetricWatcher):
     """Multiply the optimizer's α₀ by `factor` after `patience` epochs without improvement.
 
     Keras' algorithm, each epoch with value v of `monitor`:
@@ -50,39 +47,24 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor: str = "val_cost", factor: float = 0.1, patience: int = 10,
                  min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, mode: str = "auto",
                  restore_best: bool = False):
-        if not isinstance(monitor, str):
-            raise GradwiseTypeError(f"monitor must be a metric name such as 'val_cost', got {monitor!r}")
-        self.monitor = monitor
+        self._watch(monitor, min_delta, mode)
         self.factor = check_float("factor", factor, low=0.0, high=1.0, low_open=True, high_open=True)
         self.patience = check_int("patience", patience, minimum=0)
-        self.min_delta = check_float("min_delta", min_delta, low=0.0)
         self.cooldown = check_int("cooldown", cooldown, minimum=0)
         self.min_lr = check_float("min_lr", min_lr, low=0.0)
-        if mode not in ("auto", "min", "max"):
-            raise GradwiseValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.mode = ("max" if "accuracy" in monitor else "min") if mode == "auto" else mode
         self.restore_best = bool(restore_best)
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self._worst()
         self.wait = 0
         self.cooldown_counter = 0
         self.reductions: list[tuple[int, float]] = []
-        self._best_theta: np.ndarray | None = None
-        self._best_buffer: np.ndarray | None = None
 
     def on_train_begin(self, logs=None) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self._worst()
         self.wait, self.cooldown_counter, self.reductions = 0, 0, []
-        self._best_theta = self._best_buffer = None
+        self._has_best = False
         metrics = (logs or {}).get("metrics")
-        if metrics is not None and self.monitor not in metrics:
-            hint = " (pass validation_data= or validation_split=)" if self.monitor.startswith("val_") else ""
-            raise GradwiseValueError(f"ReduceLROnPlateau monitors {self.monitor!r}, which fit does not "
-                                     f"record{hint}; available: {sorted(metrics)}")
-
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        if metrics is not None:
+            self._require(metrics)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         value = float(logs[self.monitor])
@@ -92,7 +74,7 @@ class ReduceLROnPlateau(Callback):
         if math.isfinite(value) and self._improved(value):
             self.best, self.wait = value, 0
             if self.restore_best:
-                self._best_theta, self._best_buffer = self.model.theta.copy(), self.model.buffer.copy()
+                self._snapshot()
         elif self.cooldown_counter == 0:
             self.wait += 1
             if self.wait >= self.patience:
@@ -106,25 +88,19 @@ class ReduceLROnPlateau(Callback):
             opt.learning_rate = new_lr
             self.reductions.append((epoch, new_lr))
             self.cooldown_counter, self.wait = self.cooldown, 0
-            if self.restore_best and self._best_theta is not None and self._best_buffer is not None:
-                self.model.theta[...] = self._best_theta
-                self.model.buffer[...] = self._best_buffer
+            if self.restore_best:
+                self._restore_best()
 
     def get_state(self):
         scalars = {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter,
                    "reductions": [list(r) for r in self.reductions]}
-        arrays = {}
-        if self._best_theta is not None and self._best_buffer is not None:
-            arrays = {"best_theta": self._best_theta, "best_buffer": self._best_buffer}
-        return scalars, arrays
+        return scalars, self._best_arrays()
 
     def set_state(self, scalars, arrays) -> None:
         self.best, self.wait = float(scalars["best"]), int(scalars["wait"])
         self.cooldown_counter = int(scalars["cooldown_counter"])
         self.reductions = [(int(e), float(lr)) for e, lr in scalars.get("reductions", [])]
-        has_best = "best_theta" in arrays
-        self._best_theta = np.array(arrays["best_theta"], copy=True) if has_best else None
-        self._best_buffer = np.array(arrays["best_buffer"], copy=True) if has_best else None
+        self._load_best(arrays)
 
     def __repr__(self) -> str:
         return (f"ReduceLROnPlateau(monitor={self.monitor!r}, factor={self.factor}, patience={self.patience}, "
