@@ -127,7 +127,6 @@ class Dense(Layer):
         new = super().__copy__()
         assert isinstance(new, Dense)
         new.activation = None  # the model that holds the copy decides what it carries
-        new.clear_cache()
         return new
 
     def clear_cache(self) -> None:
