@@ -12,6 +12,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -61,6 +62,48 @@ def subprocess_env() -> dict[str, str]:
     env["MPLBACKEND"] = "Agg"
     env.pop("PYTHONWARNINGS", None)
     return env
+
+
+def held_script(module: str, name: str) -> str:
+    """`python -c SCRIPT INSIDE RELEASE ARGV…` runs `gradwise.cli.main(ARGV)` with `module.name` held: on its
+    call it writes the file INSIDE, waits until the file RELEASE exists, then makes the real call."""
+    return f"""
+import importlib, sys, time
+from pathlib import Path
+from gradwise.cli import main
+
+inside, release = Path(sys.argv[1]), Path(sys.argv[2])
+module = importlib.import_module({module!r})
+real = getattr(module, {name!r})
+
+def held(*args, **kwargs):
+    inside.write_text("in")
+    while not release.exists():
+        time.sleep(0.02)
+    return real(*args, **kwargs)
+
+setattr(module, {name!r}, held)
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def wait_for(condition, what: str, procs=(), timeout: float = 180) -> None:
+    """Poll `condition()` until true; fail naming `what` (and the stderr of any of `procs` that died)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        dead = [p for p in procs if p.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            raise AssertionError(f"waiting for {what}: " + "; ".join(p.communicate()[1][-2000:] for p in dead))
+        time.sleep(0.05)
+
+
+def blocked_on(lock: Path) -> bool:
+    """True when some process waits for an flock on `lock` (Linux: '->' lines of /proc/locks)."""
+    if not lock.exists():
+        return False
+    inode = os.stat(lock).st_ino
+    text = Path("/proc/locks").read_text()
+    return any("->" in line and line.split()[-3].endswith(f":{inode}") for line in text.splitlines())
 
 
 def run_python(code: str, *args: str, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:

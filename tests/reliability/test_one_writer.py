@@ -14,34 +14,15 @@ finished, the same `--resume` runs.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from .conftest import subprocess_env
+from .conftest import blocked_on, held_script, subprocess_env, wait_for
 
 REPRODUCE = ["reproduce", "--quick", "--only", "gradient_checking", "--jobs", "1", "--seeds", "1"]
 
-HELD_PUBLISHING = r"""
-import sys, time
-from pathlib import Path
-import gradwise.experiments.runner as runner
-from gradwise.cli import main
-
-inside, release = Path(sys.argv[1]), Path(sys.argv[2])
-real = runner.publish_entries
-
-def held(staging, out):
-    inside.write_text("in")
-    while not release.exists():
-        time.sleep(0.02)
-    real(staging, out)
-
-runner.publish_entries = held
-sys.exit(main(sys.argv[3:]))
-"""
+HELD_PUBLISHING = held_script("gradwise.experiments.runner", "publish_entries")
 
 HELD_TRAINING = r"""
 import sys, time
@@ -69,32 +50,14 @@ def _popen(*argv: str, cwd: Path) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for(condition, what: str, procs=(), timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        dead = [p for p in procs if p.poll() is not None]
-        if dead or time.monotonic() > deadline:
-            raise AssertionError(f"waiting for {what}: " + "; ".join(p.communicate()[1][-2000:] for p in dead))
-        time.sleep(0.05)
-
-
-def _blocked_on(lock: Path) -> bool:
-    """True when some process waits for an flock on `lock` (Linux: '->' lines of /proc/locks)."""
-    if not lock.exists():
-        return False
-    inode = os.stat(lock).st_ino
-    text = Path("/proc/locks").read_text()
-    return any("->" in line and line.split()[-3].endswith(f":{inode}") for line in text.splitlines())
-
-
 def test_two_reproduce_into_one_directory_publish_one_after_the_other(tmp_path):
     out, inside, release = tmp_path / "report", tmp_path / "inside", tmp_path / "release"
     first = _popen("-c", HELD_PUBLISHING, str(inside), str(release), *REPRODUCE, "--out", str(out), cwd=tmp_path)
     second = None
     try:
-        _wait_for(inside.exists, "the first report to be ready to publish", [first])
+        wait_for(inside.exists, "the first report to be ready to publish", [first])
         second = _popen("-m", "gradwise", *REPRODUCE, "--out", str(out), cwd=tmp_path)
-        _wait_for(lambda: _blocked_on(out / ".reproduce.lock"), "the second to wait for the lock", [second])
+        wait_for(lambda: blocked_on(out / ".reproduce.lock"), "the second to wait for the lock", [second])
         release.write_text("go")
         results = [p.communicate(timeout=300) for p in (first, second)]
     finally:
@@ -117,7 +80,7 @@ def test_resuming_a_run_that_another_process_still_writes_is_refused(tmp_path):
              "--seed", "1", "--quiet", "--out", str(run)]
     writer = _popen("-c", HELD_TRAINING, str(inside), str(release), *train, cwd=tmp_path)
     try:
-        _wait_for(inside.exists, "the training to reach its third epoch", [writer])
+        wait_for(inside.exists, "the training to reach its third epoch", [writer])
         before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
         refused = subprocess.run([sys.executable, "-m", "gradwise", "train", "--out", str(run), "--resume",
                                   "--epochs", "8", "--quiet"], env=subprocess_env(), cwd=tmp_path,

@@ -8,57 +8,19 @@ for a file), worker B is started and observed blocked on the lock (``/proc/locks
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-from pathlib import Path
-
-import pytest
 
 import gradwise as gw
 
-from .conftest import subprocess_env
+from .conftest import blocked_on, held_script, subprocess_env, wait_for
 
 ARGS = ["tune", "--dataset", "moons", "--trials", "2", "--fine-trials", "0", "--epochs", "3",
         "--hidden-units", "4:8", "--layers", "1:1", "--seed", "0"]
 
-HELD = r"""
-import sys, time
-from pathlib import Path
-import gradwise.runs as runs
-from gradwise.cli import main
-
-inside, release = Path(sys.argv[1]), Path(sys.argv[2])
-real = runs.write_metrics
-
-def held(run_dir, metrics):
-    inside.write_text("in")
-    while not release.exists():
-        time.sleep(0.02)
-    real(run_dir, metrics)
-
-runs.write_metrics = held
-sys.exit(main(sys.argv[3:]))
-"""
+HELD = held_script("gradwise.runs", "write_metrics")
 
 
-def _wait_for(condition, what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def _blocked_on(lock: Path) -> bool:
-    """True when some process waits for an flock on `lock` (Linux: '->' lines of /proc/locks)."""
-    inode = os.stat(lock).st_ino
-    text = Path("/proc/locks").read_text()
-    return any("->" in line and line.split()[-3].endswith(f":{inode}") for line in text.splitlines())
-
-
-@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux /proc/locks to see the waiter")
 def test_second_tune_with_the_same_out_waits_and_reuses_the_final_run(tmp_path):
     out = tmp_path / "tune"
     inside, release = tmp_path / "inside", tmp_path / "release"
@@ -67,11 +29,11 @@ def test_second_tune_with_the_same_out_waits_and_reuses_the_final_run(tmp_path):
     a = subprocess.Popen([sys.executable, "-c", HELD, str(inside), str(release), *argv], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        _wait_for(lambda: inside.exists() or a.poll() is not None, "worker A inside its final write")
+        wait_for(lambda: inside.exists() or a.poll() is not None, "worker A inside its final write")
         assert a.poll() is None, a.communicate()
         b = subprocess.Popen([sys.executable, "-m", "gradwise", *argv], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-        _wait_for(lambda: _blocked_on(out / ".final.lock") or b.poll() is not None,
+        wait_for(lambda: blocked_on(out / ".final.lock") or b.poll() is not None,
                   "worker B waiting for the final run")
         assert b.poll() is None, b.communicate()  # B waits: it did not write into A's directory
         release.write_text("go")
