@@ -195,8 +195,12 @@ def is_table(data: str | None) -> bool:
 
 def split_indices(y: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     """Row indices of train/dev/test, by the rule of `training_split` (the same draws, so a numeric table
-    splits exactly as its arrays did): rows marked test are the test set and the others split 75/25;
-    without a split column, the seeds' rule (60/20/20)."""
+    puts the same rows in each split as its arrays did): rows marked test are the test set and the others
+    split 75/25; without a split column, the seeds' rule (60/20/20).
+
+    Each split's rows are in file order (training shuffles them anyway, every epoch): reading a column for a
+    split is then a forward sweep through memory, not a random gather — on a million-row table that halves
+    the cost of typing it (benchmarks/TABLES.md)."""
 
     rows = np.arange(len(y))
     if is_test.any():
@@ -206,7 +210,15 @@ def split_indices(y: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, np
     else:
         parts = split(rows.reshape(-1, 1), y, ratios=None, seed=seed)
         test = parts.X_test[:, 0]
-    return {"train": parts.X_train[:, 0], "dev": parts.X_dev[:, 0], "test": test}
+    return {"train": _in_file_order(parts.X_train[:, 0], len(y)), "dev": _in_file_order(parts.X_dev[:, 0], len(y)),
+            "test": _in_file_order(test, len(y))}
+
+
+def _in_file_order(rows: np.ndarray, m: int) -> np.ndarray:
+    """np.sort(rows) of distinct row numbers below m, by marking them (linear; a sort is m log m)."""
+    marked = np.zeros(m, dtype=bool)
+    marked[rows] = True
+    return np.flatnonzero(marked)
 
 
 def table_parts(table: Any, seed: int, dtype: str = "float64"):
