@@ -300,16 +300,17 @@ def test_fit_transform_with_rows_equals_fit_then_transform_and_parquet_categoric
     frame.loc[rng.random(m) < 0.05, "plan"] = None
     frame.to_csv(tmp_path / "t.csv", index=False)
     frame.to_parquet(tmp_path / "t.parquet", index=False)
+    frame.astype({"plan": "category", "flag": "category"}).to_parquet(tmp_path / "c.parquet", index=False)
     train, order = rng.permutation(m)[:2000], rng.permutation(m)
     csv = read_table(tmp_path / "t.csv")
     expected = Preprocessor(min_frequency=2).fit(csv.iloc[train].reset_index(drop=True)).transform(csv.iloc[order])
     original = columns_module._BLOCK_BYTES
     try:
         columns_module._BLOCK_BYTES = 1000  # many small blocks
-        for path in ("t.csv", "t.parquet"):
+        for path in ("t.csv", "t.parquet", "c.parquet"):
             table = read_table(tmp_path / path)
             got = Preprocessor(min_frequency=2).fit_transform(table, rows=train, encode_rows=order)
             np.testing.assert_array_equal(got, expected)
     finally:
         columns_module._BLOCK_BYTES = original
-    assert str(read_table(tmp_path / "t.parquet")["plan"].dtype) == "category"
+    assert str(read_table(tmp_path / "c.parquet")["plan"].dtype) == "category"  # pandas' categoricals stay so
