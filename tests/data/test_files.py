@@ -274,3 +274,27 @@ def test_blanks_after_the_delimiter_far_into_a_file_are_skipped(tmp_path):
     plain = tmp_path / "no_blanks.csv"
     plain.write_text("\n".join(rows[:-2]) + "\n")
     assert read_table(plain)["plan"].iloc[-1] == "basic"
+
+
+def test_a_column_whose_chunks_disagree_is_read_whole(tmp_path):
+    """pandas types a large file in chunks; a column of numbers that turns to words far down (a '1' level
+    in one chunk, 'a' in another) must hold text throughout, as when the file is typed whole — not ints
+    in one chunk and strings in another (which would make '1' and 1 two levels)."""
+    from gradwise.data import read_table
+
+    n = 300_000
+    rows = ["code,x"] + [f"{'1' if i < n - 1000 else 'a'},{i}" for i in range(n)]
+    path = tmp_path / "late_words.csv"
+    path.write_text("\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert {type(v) for v in frame["code"]} == {str}
+    assert frame["code"].nunique() == 2 and frame["x"].dtype.kind == "i"
+
+
+def test_encode_target_labels_as_objects_and_numbers_as_text():
+    y, task, k, names = encode_target(np.array(["b", "a", "b"], dtype=object), "y", "mem")
+    assert (task, k, names, y.tolist()) == ("binary", 2, ("a", "b"), [1, 0, 1])
+    y, task, k, names = encode_target(np.array(["10", "9", "10"], dtype=object), "y", "mem")
+    assert names == ("9", "10") and y.tolist() == [1, 0, 1]  # numbers written as text sort as numbers
+    with pytest.raises(TypeError, match="must hold numbers or text, got a dict"):
+        encode_target(np.array([{}, "a"], dtype=object), "y", "mem")

@@ -117,7 +117,12 @@ def _codes(column, memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     if len(uniques) == 0:
         result = np.full(len(column), -1, dtype=np.int8), np.empty(0, dtype=object)
     else:
-        merged, texts = pd.factorize(_as_text(pd.Series(uniques)).to_numpy(dtype=object))
+        as_read = pd.Series(uniques)
+        as_text = _as_text(as_read)
+        if bool((as_text == as_read).all()):  # each text is its (distinct) value: nothing to merge
+            merged, texts = np.arange(len(uniques)), as_text.to_numpy(dtype=object)
+        else:
+            merged, texts = pd.factorize(as_text.to_numpy(dtype=object))
         small = np.int8 if len(texts) < 127 else np.int16 if len(texts) < 32767 else np.int32
         lookup = np.append(merged, -1).astype(small)  # code -1 (a gap) picks the -1 at the end
         result = lookup[raw], np.asarray(texts, dtype=object)
@@ -134,6 +139,17 @@ def _parse_numbers(texts: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------- fitting
+def _median_in_place(x: np.ndarray) -> float:
+    """np.median(x) (the middle value, or the mean of the two middle ones), partitioning `x` itself
+    instead of a copy of it."""
+    k = len(x) // 2
+    if len(x) % 2:
+        x.partition(k)
+        return float(x[k])
+    x.partition((k - 1, k))
+    return float((x[k - 1] + x[k]) / 2)
+
+
 def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_frequency: int, words: int = 0,
                  example: str = "") -> dict:
     """arr: the column as float64 (NaN for gaps) on the training rows, `index` their row labels."""
@@ -142,8 +158,8 @@ def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_freque
         r = int(np.flatnonzero(bad)[0])
         raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {arr[r]} at "
                                  f"{_where(index, r)}")
-    present = arr[~np.isnan(arr)]
-    spec = {"name": name, "kind": "numeric", "median": float(np.median(present)),
+    present = arr[~np.isnan(arr)]  # a new array: the median may reorder it
+    spec = {"name": name, "kind": "numeric", "median": _median_in_place(present),
             "indicator": len(arr) - len(present) >= min_frequency}
     if words:
         warnings.warn(f"column {name!r} mixes numbers and words: {words} word(s) such as {example} read as "
@@ -224,8 +240,8 @@ def _fit_distinct_text(name: str, texts: np.ndarray, codes: np.ndarray, counts, 
     """Mostly distinct text (`codes`: the present training rows' codes into `texts`; `gaps`: whether some
     training rows have none, `missing`: whether enough for a column of their own): free text, an
     identifier, a column of names (several words) or, with one word per value, rare categories."""
-    words = np.fromiter((len(str(t).split()) for t in texts), dtype=np.int64, count=len(texts))
-    median_words = float(np.median(words[codes]))
+    words = np.fromiter(map(len, map(str.split, texts)), dtype=np.int64, count=len(texts))  # texts are str
+    median_words = _median_in_place(words[codes])
     if median_words >= FREE_TEXT_WORDS:
         return _dropped(name, f"free text ({len(counts)} distinct values in {len(codes)} rows)")
     if len(counts) == len(codes) and not gaps:
@@ -271,21 +287,24 @@ def _fit_column(name: str, column, source: str, max_levels: int, min_frequency: 
     kind = column.dtype.kind
     if kind not in "biuf":
         return _fit_text(name, column, source, max_levels, min_frequency, rows, memo)
-    train = column if rows is None else column.iloc[rows]  # numbers: a cheap take of one array
-    present = int(train.notna().sum())
+    # numbers: the training rows taken from the column's own array (float64 is not copied first)
+    whole = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = whole.copy() if rows is None else whole[rows]
+    present = len(values) - int(np.isnan(values).sum())
     if present == 0:
         return _dropped(name, "missing on every training row")
     if kind == "b":
-        return _fit_boolean(name, train.to_numpy(dtype=np.float64, na_value=np.nan), min_frequency)
-    values = train.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _fit_boolean(name, values, min_frequency)
     # min == max and strict monotonicity answer "constant?" and "a serial number?" without hashing every value
-    if present == len(train) and np.min(values) == np.max(values):
-        return _dropped(name, f"constant (every training row holds {train.iloc[0]!r})")
-    if kind in "iu" and len(train) >= MIN_ROWS_TO_JUDGE and present == len(train):
-        steps = np.diff(train.sort_index().to_numpy())  # a split shuffles rows; the index keeps the file's order
+    if present == len(values) and np.min(values) == np.max(values):
+        held = column.iloc[0 if rows is None else rows[0]]
+        return _dropped(name, f"constant (every training row holds {getattr(held, 'item', lambda: held)()!r})")
+    if kind in "iu" and len(values) >= MIN_ROWS_TO_JUDGE and present == len(values):
+        exact = column.to_numpy(dtype=np.int64 if kind == "i" else np.uint64)  # ids past 2**53 stay distinct
+        steps = np.diff(exact if rows is None else exact[np.sort(rows)])  # a split may shuffle rows
         if (steps > 0).all() or (steps < 0).all():  # distinct and counting: an identifier
             return _dropped(name, "an identifier (a distinct number per row, counting row by row)")
-    return _fit_numeric(name, values, train.index, source, min_frequency)
+    return _fit_numeric(name, values, column.index if rows is None else column.index[rows], source, min_frequency)
 
 
 # ------------------------------------------------------------------------------------ encoding

@@ -123,14 +123,28 @@ def encode_target(values: np.ndarray, name: str, source: str, task: str | None =
     task : {"classification", "regression"}, optional
         Overrides the automatic choice.
     """
+    import pandas as pd
+
     m = len(values)
-    numeric: np.ndarray | None
+    numeric: np.ndarray | None = None
+    labels: tuple[np.ndarray, np.ndarray] | None = None  # text: (codes, sorted distinct labels)
     if values.dtype.kind in "biuf":
         numeric = values.astype(np.float64)
-    elif values.dtype.kind == "U" and all(is_number(v) for v in values):
-        numeric = values.astype(np.float64)
-    elif values.dtype.kind in "US":
-        numeric = None
+    elif values.dtype.kind in "USO":
+        # factorize hashes the labels once; np.unique would sort a million strings (same sorted classes)
+        try:
+            codes, uniques = pd.factorize(values, sort=True)
+            odd = [v for v in uniques if not isinstance(v, str | bytes)]
+        except TypeError:  # unhashable or unorderable objects
+            odd = [next(v for v in values if not isinstance(v, str | bytes))]
+        if odd:
+            raise GradwiseTypeError(f"target {name!r} in {source!r} must hold numbers or text, got a "
+                                    f"{type(odd[0]).__name__} ({odd[0]!r})")
+        texts = np.asarray(uniques, dtype=str)
+        if all(is_number(t) for t in texts):  # labels written as numbers ('1', '2.5'): their values count
+            numeric = texts.astype(np.float64)[codes]
+        else:
+            labels = codes, texts
     else:
         raise GradwiseTypeError(
             f"target {name!r} in {source!r} must hold numbers or text, got dtype {values.dtype}"
@@ -158,10 +172,8 @@ def encode_target(values: np.ndarray, name: str, source: str, task: str | None =
         classes, y = np.unique(numeric, return_inverse=True)
         class_names = tuple(str(int(c)) if c == int(c) else repr(float(c)) for c in classes)
     else:
-        import pandas as pd
-
-        # factorize hashes the labels once; np.unique would sort a million strings (same sorted classes)
-        y, classes = pd.factorize(values, sort=True)
+        assert labels is not None  # text that is not all numbers
+        y, classes = labels
         class_names = tuple(str(c) for c in classes)
     if len(classes) < 2:
         raise GradwiseValueError(
@@ -177,7 +189,9 @@ def encode_target(values: np.ndarray, name: str, source: str, task: str | None =
 
 def target_values(frame, name: str) -> np.ndarray:
     """The target column as an array for :func:`encode_target`; a missing target is an error naming the
-    line. Shape (m,): numbers, booleans, or strings (``<U``)."""
+    line. Shape (m,): numbers, booleans, or strings (object, or pandas' string array as read)."""
+    import pandas as pd
+
     column = frame[name]
     missing = column.isna().to_numpy()
     if missing.any():
@@ -189,7 +203,9 @@ def target_values(frame, name: str) -> np.ndarray:
             f"{data_line(frame, r)}, column {name!r}")
     if column.dtype.kind in "biuf":
         return column.to_numpy()
-    return column.astype(str).to_numpy(dtype=str)
+    if isinstance(column.dtype, pd.StringDtype):  # pandas' own strings: hashed as they are, not as objects
+        return column.array
+    return column.astype(str).to_numpy(dtype=object)
 
 
 def split_rows(frame, exclude: str) -> tuple[np.ndarray, str | None]:
