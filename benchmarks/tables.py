@@ -391,6 +391,13 @@ def kept_scale_section(path: str) -> list[str]:
     return [text[at + 1:].rstrip("\n"), ""] if at >= 0 else []
 
 
+def _when_and_where() -> str:
+    """The date (UTC) and, in a git checkout, the commit the report was run on."""
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    done = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return when + (f", at {done.stdout.strip()}" if done.returncode == 0 else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--splits", type=int, default=10, metavar="N", help="split seeds 0..N-1 (default 10)")
@@ -424,11 +431,11 @@ def main() -> int:
     command = f"python benchmarks/tables.py --splits {args.splits} --workers {args.workers}" + \
         (" --scale" if args.scale else "")
     report = ["# Real tables: gradwise against scikit-learn", "",
-              f"`{command}` ({minutes:.1f} min; see the module docstring for the protocol). Test-split scores, "
-              f"means over {args.splits} splits (split seeds 0–{args.splits - 1}); seconds are wall-clock for "
-              "fit + predict, one BLAS thread per model, two splits at a time on the 2 cores. How the defaults "
-              "for tables were chosen (cross-validation on the non-test rows of the first four tables): "
-              "`benchmarks/TABLE_DEFAULTS.md`.", "", *overview(summaries), "", *sections, *scale]
+              f"`{command}` ({_when_and_where()}, {minutes:.1f} min; see the module docstring for the "
+              f"protocol). Test-split scores, means over {args.splits} splits (split seeds 0–{args.splits - 1}); "
+              "seconds are wall-clock for fit + predict, one BLAS thread per model, two splits at a time on the 2 "
+              "cores. How the defaults for tables were chosen (cross-validation on the non-test rows of the first "
+              "four tables): `benchmarks/TABLE_DEFAULTS.md`.", "", *overview(summaries), "", *sections, *scale]
     print("\n" + "\n".join(overview(summaries)))
     from gradwise._atomic import write_text
 
