@@ -100,32 +100,37 @@ def _as_text(column):
     return column.astype(str).str.strip()
 
 
-def _codes(column, memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's code into the column's distinct texts: (codes (m,) signed ints, -1 for a gap; texts (k,) object).
+def _codes(column, memo: dict | None = None) -> tuple[np.ndarray, Any]:
+    """Each row's code into the column's distinct texts: (codes (m,) signed ints, -1 for a gap; texts (k,)).
 
     The column is factorized once and only its distinct values are turned into text (:func:`_as_text`;
     values equal after stripping share one code): a million rows of a few words cost one hash pass, not
     a million string operations. With a `memo` (one per fit/transform of one frame) a column is factorized
     once for both; the codes are kept in the smallest integer type that holds them.
+
+    `texts` is an object array of str, or pandas' Arrow string array when the column is one already (an
+    identifier's million distinct texts are not made into Python strings); both index, iterate and convert
+    alike.
     """
     import pandas as pd
 
     if memo is not None and column.name in memo:
         return memo[column.name]
     raw, uniques = pd.factorize(column, use_na_sentinel=True)
-    result: tuple[np.ndarray, np.ndarray]
+    result: tuple[np.ndarray, Any]
     if len(uniques) == 0:
         result = np.full(len(column), -1, dtype=np.int8), np.empty(0, dtype=object)
     else:
         as_read = pd.Series(uniques)
         as_text = _as_text(as_read)
+        small = np.int8 if len(uniques) < 127 else np.int16 if len(uniques) < 32767 else np.int32
         if bool((as_text == as_read).all()):  # each text is its (distinct) value: nothing to merge
-            merged, texts = np.arange(len(uniques)), as_text.to_numpy(dtype=object)
+            arrow = isinstance(as_text.dtype, pd.StringDtype) and as_text.dtype.storage == "pyarrow"
+            result = raw.astype(small), as_text.array if arrow else as_text.to_numpy(dtype=object)
         else:
             merged, texts = pd.factorize(as_text.to_numpy(dtype=object))
-        small = np.int8 if len(texts) < 127 else np.int16 if len(texts) < 32767 else np.int32
-        lookup = np.append(merged, -1).astype(small)  # code -1 (a gap) picks the -1 at the end
-        result = lookup[raw], np.asarray(texts, dtype=object)
+            lookup = np.append(merged, -1).astype(small)  # code -1 (a gap) picks the -1 at the end
+            result = lookup[raw], np.asarray(texts, dtype=object)
     if memo is not None:
         memo[column.name] = result
     return result
@@ -202,7 +207,6 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
     """A text column: booleans, numbers written as text, identifiers, free text or categories.
 
     `rows` (positions, or None for all) are the training rows; the column is not copied for them."""
-    import pandas as pd
 
     all_codes, texts = _codes(column, memo)
     codes = (all_codes if rows is None else all_codes[rows]).astype(np.intp)
@@ -212,8 +216,7 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
         return _dropped(name, "missing on every training row")
     tally = np.bincount(codes[present], minlength=len(texts))
     seen = np.flatnonzero(tally)
-    counts = pd.Series(tally[seen], index=pd.Index(texts[seen], dtype=object))
-    if len(counts) == 2 and {str(t).lower() for t in counts.index} in BOOLEAN_PAIRS:
+    if len(seen) == 2 and {str(texts[t]).lower() for t in seen} in BOOLEAN_PAIRS:
         truth = np.array([1.0 if str(t).lower() in TRUE_WORDS else 0.0 for t in texts])
         return _fit_boolean(name, np.where(present, truth[codes], np.nan), min_frequency)
     share, parsed = _text_numbers(texts, codes[present])
@@ -226,29 +229,50 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
             r = int(np.argmax(words))
             example = f"{texts[codes[r]]!r} at {_where(index, r)}"
         return _fit_numeric(name, values, index, source, min_frequency, int(words.sum()), example)
-    if len(counts) == 1 and k == m:
-        return _dropped(name, f"constant (every training row holds {counts.index[0]!r})")
+    if len(seen) == 1 and k == m:
+        return _dropped(name, f"constant (every training row holds {texts[seen[0]]!r})")
     missing = m - k >= min_frequency  # a column for the gaps, as for a level: when they are not rare
-    if m >= MIN_ROWS_TO_JUDGE and len(counts) > FREE_TEXT_DISTINCT * k:
-        return _fit_distinct_text(name, texts, codes[present], counts, gaps=k < m, missing=missing,
+    if m >= MIN_ROWS_TO_JUDGE and len(seen) > FREE_TEXT_DISTINCT * k:
+        return _fit_distinct_text(name, texts, codes[present], tally, gaps=k < m, missing=missing,
                                   min_frequency=min_frequency, max_levels=max_levels)
-    return _fit_levels(name, counts, missing=missing, max_levels=max_levels, min_frequency=min_frequency)
+    return _fit_levels(name, _level_counts(texts, tally), missing=missing, max_levels=max_levels,
+                       min_frequency=min_frequency)
 
 
-def _fit_distinct_text(name: str, texts: np.ndarray, codes: np.ndarray, counts, *, gaps: bool, missing: bool,
+def _level_counts(texts: Any, tally: np.ndarray):
+    """Training rows per text, for the texts seen in training (a Series indexed by the text)."""
+    import pandas as pd
+
+    seen = np.flatnonzero(tally)
+    return pd.Series(tally[seen], index=pd.Index(np.asarray(texts[seen], dtype=object), dtype=object))
+
+
+def _word_counts(texts: Any) -> np.ndarray:
+    """How many words (runs of non-blanks, as str.split finds them: Arrow's split agrees on every Unicode
+    blank) each text holds, counted by Arrow without a Python string per text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(texts, type=pa.large_string()) if isinstance(texts, np.ndarray) else pa.array(texts)
+    return np.asarray(pc.list_value_length(pc.utf8_split_whitespace(array)), dtype=np.int64)
+
+
+def _fit_distinct_text(name: str, texts: Any, codes: np.ndarray, tally: np.ndarray, *, gaps: bool, missing: bool,
                        min_frequency: int, max_levels: int) -> dict:
-    """Mostly distinct text (`codes`: the present training rows' codes into `texts`; `gaps`: whether some
-    training rows have none, `missing`: whether enough for a column of their own): free text, an
-    identifier, a column of names (several words) or, with one word per value, rare categories."""
-    words = np.fromiter(map(len, map(str.split, texts)), dtype=np.int64, count=len(texts))  # texts are str
-    median_words = _median_in_place(words[codes])
+    """Mostly distinct text (`codes`: the present training rows' codes into `texts`, `tally`: rows per text;
+    `gaps`: whether some training rows have none, `missing`: whether enough for a column of their own):
+    free text, an identifier, a column of names (several words) or, with one word per value, rare
+    categories."""
+    distinct = int(np.count_nonzero(tally))
+    median_words = _median_in_place(_word_counts(texts)[codes])
     if median_words >= FREE_TEXT_WORDS:
-        return _dropped(name, f"free text ({len(counts)} distinct values in {len(codes)} rows)")
-    if len(counts) == len(codes) and not gaps:
+        return _dropped(name, f"free text ({distinct} distinct values in {len(codes)} rows)")
+    if distinct == len(codes) and not gaps:
         return _dropped(name, "an identifier (one distinct value per row)")
     if median_words >= 2:
         return _fit_words(name, texts, codes, missing=missing, min_frequency=min_frequency)
-    return _fit_levels(name, counts, missing=missing, max_levels=max_levels, min_frequency=min_frequency)
+    return _fit_levels(name, _level_counts(texts, tally), missing=missing, max_levels=max_levels,
+                       min_frequency=min_frequency)
 
 
 def _words_of(text: object) -> set[str]:
