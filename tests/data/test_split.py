@@ -194,3 +194,18 @@ def test_allocation_respects_both_margins(class_counts, ratios):
     n_parts = int(np.count_nonzero(sizes))
     missing = int(((rounded == 0) & (sizes > 0) & (counts_arr[:, None] >= n_parts)).sum())
     assert np.abs(table - rounded).sum() <= 4 * missing
+
+
+def test_split_positions_are_the_rows_split_takes():
+    """The command line reads a table's columns at split_positions(y): the same draws as split(X, y)."""
+    from gradwise.data.split import split_positions
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(101, 2)), rng.integers(0, 3, 101)
+    parts = split(X, y, ratios=(0.6, 0.2, 0.2), seed=11)
+    train, dev, test = split_positions(y, ratios=(0.6, 0.2, 0.2), seed=11)
+    np.testing.assert_array_equal(X[train], parts.X_train)
+    np.testing.assert_array_equal(X[dev], parts.X_dev)
+    np.testing.assert_array_equal(X[test], parts.X_test)
+    with pytest.raises(ValueError, match="too few samples"):
+        split_positions([1])

@@ -21,6 +21,7 @@ import numpy as np
 from .. import data as gwdata
 from ..data import Preprocessor, read_table, split
 from ..data.files import split_rows, target_name, target_values
+from ..data.split import split_positions
 from ..data.tables import release_memory
 from ..ensemble import Ensemble
 from ..errors import DataWarning, GradwiseError, GradwiseValueError  # noqa: F401 - re-exported for the subcommands
@@ -202,15 +203,13 @@ def split_indices(y: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, np
     split is then a forward sweep through memory, not a random gather — on a million-row table that halves
     the cost of typing it (benchmarks/TABLES.md)."""
 
-    rows = np.arange(len(y))
     if is_test.any():
-        keep = rows[~is_test]
-        parts = split(keep.reshape(-1, 1), y[keep], ratios=(0.75, 0.25), seed=seed)
-        test = rows[is_test]
+        keep = np.flatnonzero(~is_test)
+        train, dev, _ = split_positions(y[keep], ratios=(0.75, 0.25), seed=seed)
+        train, dev, test = keep[train], keep[dev], np.flatnonzero(is_test)
     else:
-        parts = split(rows.reshape(-1, 1), y, ratios=None, seed=seed)
-        test = parts.X_test[:, 0]
-    return {"train": _in_file_order(parts.X_train[:, 0], len(y)), "dev": _in_file_order(parts.X_dev[:, 0], len(y)),
+        train, dev, test = split_positions(y, ratios=None, seed=seed)
+    return {"train": _in_file_order(train, len(y)), "dev": _in_file_order(dev, len(y)),
             "test": _in_file_order(test, len(y))}
 
 

@@ -128,15 +128,31 @@ def split(
     >>> X_train, y_train, X_dev, y_dev, X_test, y_test = parts
     """
     X_arr, y_arr = _check_xy(X, y)
-    m = len(y_arr)
+    train, dev, test = _draw(y_arr, ratios, seed, stratify, rng)
+    return Split(X_arr[train], y_arr[train], X_arr[dev], y_arr[dev], X_arr[test], y_arr[test])
+
+
+def split_positions(
+    y: object, ratios: Sequence[float] | None = None, seed: int | None = 0, stratify: bool | str = "auto",
+    *, rng: RNG | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The row positions ``(train, dev, test)`` that :func:`split` takes with the same arguments — the same
+    draws — without rows of X to gather (a table's column plan reads its columns at these positions)."""
+    y_arr = np.asarray(y)
+    _check_xy(np.empty((len(y_arr), 0)) if y_arr.ndim else y_arr, y_arr)
+    return _draw(y_arr, ratios, seed, stratify, rng)
+
+
+def _draw(y: np.ndarray, ratios: Sequence[float] | None, seed: int | None, stratify: bool | str,
+          rng: RNG | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m = len(y)
     ratios_t = split_rule(m) if ratios is None else _check_ratios(ratios)
     generator = make_rng(None if rng is not None else seed, rng)
-    labels = _stratify_labels(y_arr, stratify)
-    parts = split_indices(m, ratios_t, generator, labels)
+    parts = split_indices(m, ratios_t, generator, _stratify_labels(y, stratify))
     if len(parts) == 2:
         parts.append(np.empty(0, dtype=np.intp))
     train, dev, test = parts
-    return Split(X_arr[train], y_arr[train], X_arr[dev], y_arr[dev], X_arr[test], y_arr[test])
+    return train, dev, test
 
 
 # --------------------------------------------------------------------------------------------------
