@@ -148,11 +148,10 @@ def _median_in_place(x: np.ndarray) -> float:
     """np.median(x) (the middle value, or the mean of the two middle ones), partitioning `x` itself
     instead of a copy of it."""
     k = len(x) // 2
+    x.partition(k)
     if len(x) % 2:
-        x.partition(k)
         return float(x[k])
-    x.partition((k - 1, k))
-    return float((x[k - 1] + x[k]) / 2)
+    return float((x[:k].max() + x[k]) / 2)  # the lower middle: the largest value left of the k-th
 
 
 def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_frequency: int, words: int = 0,
