@@ -316,10 +316,13 @@ def test_fit_transform_with_rows_equals_fit_then_transform_and_parquet_categoric
     assert str(read_table(tmp_path / "c.parquet")["plan"].dtype) == "category"  # pandas' categoricals stay so
 
 
-def test_the_median_partitions_in_place_and_equals_numpys():
+def test_the_median_partitions_in_place_and_equals_numpys_nanmedian():
     from gradwise.data.columns import _median_in_place
 
     rng = np.random.default_rng(0)
     for n in (1, 2, 3, 4, 101, 1000):
         for x in (rng.normal(size=n), rng.integers(0, 5, n).astype(float)):
             assert _median_in_place(x.copy()) == np.median(x)
+            x[rng.random(n) < 0.3] = np.nan  # gaps: the median of the rest
+            if not np.isnan(x).all():
+                assert _median_in_place(x.copy()) == np.nanmedian(x)

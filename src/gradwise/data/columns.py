@@ -145,26 +145,27 @@ def _parse_numbers(texts: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------- fitting
 def _median_in_place(x: np.ndarray) -> float:
-    """np.median(x) (the middle value, or the mean of the two middle ones), partitioning `x` itself
-    instead of a copy of it."""
-    k = len(x) // 2
+    """np.nanmedian(x): the middle of the values that are not NaN (or the mean of the two middle ones),
+    partitioning `x` itself instead of a copy of its values (NumPy's partition puts NaN last)."""
+    n = len(x) - int(np.isnan(x).sum())
+    k = n // 2
     x.partition(k)
-    if len(x) % 2:
+    if n % 2:
         return float(x[k])
     return float((x[:k].max() + x[k]) / 2)  # the lower middle: the largest value left of the k-th
 
 
 def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_frequency: int, words: int = 0,
                  example: str = "") -> dict:
-    """arr: the column as float64 (NaN for gaps) on the training rows, `index` their row labels."""
+    """arr: the column as float64 (NaN for gaps) on the training rows, `index` their row labels; `arr` is the
+    caller's own copy, reordered here."""
     bad = np.isinf(arr)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {arr[r]} at "
                                  f"{_where(index, r)}")
-    present = arr[~np.isnan(arr)]  # a new array: the median may reorder it
-    spec = {"name": name, "kind": "numeric", "median": _median_in_place(present),
-            "indicator": len(arr) - len(present) >= min_frequency}
+    gaps = int(np.isnan(arr).sum())
+    spec = {"name": name, "kind": "numeric", "median": _median_in_place(arr), "indicator": gaps >= min_frequency}
     if words:
         warnings.warn(f"column {name!r} mixes numbers and words: {words} word(s) such as {example} read as "
                       f"missing values", DataWarning, stacklevel=4)
@@ -384,14 +385,14 @@ class _Filled:
 
 
 class _OneHot:
-    """Writes one-hot columns into row blocks: `offsets` (m,) the column of each row's 1 (-1: all zeros)."""
+    """Writes one-hot columns into row blocks of a zeroed matrix: `offsets` (m,) the column of each row's 1
+    (-1: all zeros), so only the ones are written."""
 
     def __init__(self, j: int, width: int, offsets: np.ndarray):
         self.j, self.width, self.offsets = j, width, offsets
 
     def write(self, block: np.ndarray, rows: Any) -> None:
         k = self.offsets[rows]
-        block[:, self.j:self.j + self.width] = 0
         hot = np.flatnonzero(k >= 0)
         block[hot, self.j + k[hot]] = 1
 
@@ -684,7 +685,9 @@ class Preprocessor:
         column is written into it), standardized block by block in place (no second (m, n_out) array)."""
         source = frame.attrs.get("source", "X")
         names = self.get_feature_names_out()
-        out = np.empty((len(frame) if order is None else len(order), len(names)), dtype=dtype)
+        # zeroed by the kernel as its pages are first touched (calloc), at no cost over np.empty: the one-hot
+        # writers only set their ones
+        out = np.zeros((len(frame) if order is None else len(order), len(names)), dtype=dtype)
         writers: list[_Filled | _OneHot | _Table] = []
         j = 0
         for spec in self._columns:
