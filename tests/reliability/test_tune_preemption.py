@@ -184,3 +184,36 @@ def test_a_reaper_killed_between_failing_and_retrying_leaves_nothing_lost(tmp_pa
     assert again.returncode == 0, again.stderr
     assert "trial(s) 0 lost their worker" not in again.stdout  # failed already: only its retry was missing
     _finished_once(_trials(str(journal), "r"), planned=3)
+
+
+def test_sigterm_during_tune_with_workers_stops_every_worker_and_the_same_command_finishes(tmp_path):
+    """`tune --workers 2`: SIGTERM to the command while it and its spawned worker each run a trial. The
+    command stops its trial at the epoch's end and sends the worker SIGTERM, which does the same; both
+    trials go back to the queue, nothing is left RUNNING, the command exits 75, and running it again
+    finishes the plan with every planned trial finished exactly once."""
+    args = [*ARGS, "--trials", "4", "--epochs", "300", "--workers", "2", "--out", str(tmp_path / "out"),  # last wins
+            "--study", "w"]
+    journal, marker = tmp_path / "out" / "study.journal", tmp_path / "held"
+    proc = _popen(HELD_IN_TRIAL, str(marker), "signal", *args, cwd=tmp_path)
+    try:
+        _wait_for(marker, proc)  # the command is inside its first trial; now wait for the worker to be in one
+        deadline = time.monotonic() + 120
+        while sum(t.state == TrialState.RUNNING for t in _trials(str(journal), "w")) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, "the worker never started a trial"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == PREEMPTED_EXIT_CODE, err
+    assert "back in the queue" in err.strip().splitlines()[-1]
+    worker_log = (tmp_path / "out" / "workers" / "worker-1.log").read_text()
+    assert "back in the queue" in worker_log, worker_log  # the worker stopped its own trial too
+    trials = _trials(str(journal), "w")
+    assert not any(t.state == TrialState.RUNNING for t in trials)
+    requeued = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(requeued) == 2 and all(st.REQUEUED_ATTR in t.system_attrs for t in requeued)
+
+    again = _gradwise(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    _finished_once(_trials(str(journal), "w"), planned=4)
