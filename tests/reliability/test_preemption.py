@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ import gradwise as gw
 from gradwise.checkpoint import load_checkpoint
 from gradwise.preemption import PREEMPTED_EXIT_CODE, Preemption
 
-from .conftest import subprocess_env
+from .conftest import subprocess_env, wait_for
 
 TRAIN = ["train", "--dataset", "moons", "--layers", "6,3", "--optimizer", "adam", "--epochs", "7",
          "--batch-size", "32", "--keep-prob", "0.9", "--seed", "5", "--quiet"]
@@ -87,10 +86,7 @@ def test_signal_during_train_checkpoints_and_resume_is_bit_identical(signum, ste
                             env=subprocess_env(), cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert marker.exists(), proc.communicate()
+        wait_for(marker.exists, "the training held at its step", [proc], timeout=120)
         os.kill(proc.pid, signum)
         _, err = proc.communicate(timeout=120)
     finally:

@@ -18,7 +18,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -28,7 +27,7 @@ from optuna.trial import TrialState
 from gradwise.preemption import PREEMPTED_EXIT_CODE
 from gradwise.tuning import storage as st
 
-from .conftest import subprocess_env
+from .conftest import subprocess_env, wait_for
 
 ARGS = ["tune", "--dataset", "moons", "--trials", "3", "--fine-trials", "0", "--epochs", "5",
         "--hidden-units", "4:8", "--layers", "1:1", "--seed", "2", "--pruner", "none", "--no-plots", "--quiet"]
@@ -85,13 +84,6 @@ def _gradwise(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert path.exists(), proc.communicate(timeout=30)
-
-
 def _trials(storage: str, name: str):
     spec = st.resolve_storage(storage, None, 1)
     return optuna.load_study(study_name=name, storage=st.open_storage(spec, heartbeat=None)).get_trials()
@@ -135,7 +127,7 @@ def test_signal_during_tune_returns_the_trial_and_the_same_command_finishes(sign
     out, marker = tmp_path / "out", tmp_path / "held"
     proc = _popen(HELD_IN_TRIAL, str(marker), "signal", *ARGS, "--out", str(out), "--study", "s", cwd=tmp_path)
     try:
-        _wait_for(marker, proc)
+        wait_for(marker.exists, "the trial held in its 2nd epoch", [proc], timeout=120)
         os.kill(proc.pid, signum)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -167,13 +159,13 @@ def test_a_reaper_killed_between_failing_and_retrying_leaves_nothing_lost(tmp_pa
     in_trial, after_fail = tmp_path / "in-trial", tmp_path / "after-fail"
     first = _popen(HELD_IN_TRIAL, str(in_trial), "forever", *args, cwd=tmp_path)
     try:
-        _wait_for(in_trial, first)
+        wait_for(in_trial.exists, "the first worker held in its trial", [first], timeout=120)
     finally:
         first.kill()
         first.communicate()
     reaper = _popen(HELD_AFTER_FAILING, str(after_fail), *args, cwd=tmp_path)
     try:
-        _wait_for(after_fail, reaper)
+        wait_for(after_fail.exists, "the reaper held after failing the trial", [reaper], timeout=120)
     finally:
         reaper.kill()
         reaper.communicate()
@@ -196,11 +188,9 @@ def test_sigterm_during_tune_with_workers_stops_every_worker_and_the_same_comman
     journal, marker = tmp_path / "out" / "study.journal", tmp_path / "held"
     proc = _popen(HELD_IN_TRIAL, str(marker), "signal", *args, cwd=tmp_path)
     try:
-        _wait_for(marker, proc)  # the command is inside its first trial; now wait for the worker to be in one
-        deadline = time.monotonic() + 120
-        while sum(t.state == TrialState.RUNNING for t in _trials(str(journal), "w")) < 2:
-            assert time.monotonic() < deadline and proc.poll() is None, "the worker never started a trial"
-            time.sleep(0.05)
+        wait_for(marker.exists, "the command's trial held in its 2nd epoch", [proc], timeout=120)
+        wait_for(lambda: sum(t.state == TrialState.RUNNING for t in _trials(str(journal), "w")) == 2,
+                 "the worker's trial to run beside it", [proc], timeout=120)
         os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
     finally:
