@@ -41,9 +41,8 @@ def timed(stage, step):
 frame = timed("read (pandas' parser, the blank scan)", lambda: tables.read_table(path))
 source = str(path)
 target_col, is_test, features = files._columns_of(frame, target, source)
-timed("target and checks", lambda: ([frame[c].isna().all() for c in features],
-      files.encode_target(files.target_values(frame, target_col), target_col, source)))
-y = files.encode_target(files.target_values(frame, target_col), target_col, source)[0]
+y = timed("target and checks", lambda: ([frame[c].isna().all() for c in features],
+          files.encode_target(files.target_values(frame, target_col), target_col, source)[0]))[1]
 index = timed("split", lambda: split_indices(y, is_test, 0))
 memo, specs = {}, []
 for name in features:

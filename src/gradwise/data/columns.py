@@ -144,10 +144,11 @@ def _parse_numbers(texts: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------- fitting
-def _median_in_place(x: np.ndarray) -> float:
-    """np.nanmedian(x): the middle of the values that are not NaN (or the mean of the two middle ones),
-    partitioning `x` itself instead of a copy of its values (NumPy's partition puts NaN last)."""
-    n = len(x) - int(np.isnan(x).sum())
+def _median_in_place(x: np.ndarray, n: int | None = None) -> float:
+    """np.nanmedian(x): the middle of the `n` values that are not NaN (counted when not given; the mean of
+    the two middle ones for even `n`), partitioning `x` itself instead of a copy of its values (NumPy's
+    partition puts NaN last)."""
+    n = len(x) - int(np.isnan(x).sum()) if n is None else n
     k = n // 2
     x.partition(k)
     if n % 2:
@@ -165,7 +166,8 @@ def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_freque
         raise GradwiseValueError(f"{source!r}: column {name!r} holds a non-finite value {arr[r]} at "
                                  f"{_where(index, r)}")
     gaps = int(np.isnan(arr).sum())
-    spec = {"name": name, "kind": "numeric", "median": _median_in_place(arr), "indicator": gaps >= min_frequency}
+    spec = {"name": name, "kind": "numeric", "median": _median_in_place(arr, len(arr) - gaps),
+            "indicator": gaps >= min_frequency}
     if words:
         warnings.warn(f"column {name!r} mixes numbers and words: {words} word(s) such as {example} read as "
                       f"missing values", DataWarning, stacklevel=4)
@@ -264,7 +266,7 @@ def _fit_distinct_text(name: str, texts: Any, codes: np.ndarray, tally: np.ndarr
     free text, an identifier, a column of names (several words) or, with one word per value, rare
     categories."""
     distinct = int(np.count_nonzero(tally))
-    median_words = _median_in_place(_word_counts(texts)[codes])
+    median_words = _median_in_place(_word_counts(texts)[codes], len(codes))  # word counts: no NaN
     if median_words >= FREE_TEXT_WORDS:
         return _dropped(name, f"free text ({distinct} distinct values in {len(codes)} rows)")
     if distinct == len(codes) and not gaps:
