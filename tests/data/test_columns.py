@@ -316,13 +316,23 @@ def test_fit_transform_with_rows_equals_fit_then_transform_and_parquet_categoric
     assert str(read_table(tmp_path / "c.parquet")["plan"].dtype) == "category"  # pandas' categoricals stay so
 
 
-def test_the_median_partitions_in_place_and_equals_numpys_nanmedian():
-    from gradwise.data.columns import _median_in_place
+def test_the_median_equals_numpys_nanmedian_small_and_large_typical_or_not():
+    from gradwise.data.columns import MEDIAN_SAMPLE, _median_in_place
 
     rng = np.random.default_rng(0)
-    for n in (1, 2, 3, 4, 101, 1000):
-        for x in (rng.normal(size=n), rng.integers(0, 5, n).astype(float)):
+    large = 5 * MEDIAN_SAMPLE  # large enough for the sampled bounds
+    for n in (1, 2, 3, 4, 101, 1000, large, large + 1):
+        for x in (rng.normal(size=n), rng.integers(0, 5, n).astype(float), np.sort(rng.normal(size=n)),
+                  -np.arange(n, dtype=float), rng.standard_cauchy(n)):
             assert _median_in_place(x.copy()) == np.median(x)
             x[rng.random(n) < 0.3] = np.nan  # gaps: the median of the rest
             if not np.isnan(x).all():
                 assert _median_in_place(x.copy()) == np.nanmedian(x)
+    # a sample far from typical (every sampled value huge, or NaN): the bounds miss, x itself is partitioned
+    x = rng.normal(size=large)
+    step = large // MEDIAN_SAMPLE
+    for planted in (1e9, np.nan):
+        y = x.copy()
+        y[::step] = planted
+        assert _median_in_place(y.copy()) == np.nanmedian(y)
+    assert _median_in_place(np.arange(large, dtype=np.int64)) == np.median(np.arange(large))  # word counts

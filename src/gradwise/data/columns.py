@@ -72,6 +72,8 @@ MAX_WORDS = 50
 WORD = re.compile(r"[^\W_]+")
 #: text values looked at before parsing a whole column as numbers
 SAMPLE = 1000
+#: values in the strided sample whose order statistics bound a median (see _median_in_place)
+MEDIAN_SAMPLE = 4096
 BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"})
 TRUE_WORDS = {"yes", "true", "y", "t"}
 KINDS = ("numeric", "boolean", "category", "words", "dropped")
@@ -146,14 +148,40 @@ def _parse_numbers(texts: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------- fitting
 def _median_in_place(x: np.ndarray, n: int | None = None) -> float:
     """np.nanmedian(x): the middle of the `n` values that are not NaN (counted when not given; the mean of
-    the two middle ones for even `n`), partitioning `x` itself instead of a copy of its values (NumPy's
-    partition puts NaN last)."""
+    the two middle ones for even `n`), exactly, without sorting.
+
+    Floyd and Rivest's selection: two bounds read off a strided sample of `x` bracket the middle; one pass
+    counts the values below the lower bound and gathers those between the bounds (a tenth of them), and
+    only those are partitioned. When the bounds miss the middle (an unlucky sample) `x` itself is
+    partitioned in place (NumPy's partition puts NaN last). Both ways give the same order statistics.
+    """
     n = len(x) - int(np.isnan(x).sum()) if n is None else n
     k = n // 2
-    x.partition(k)
-    if n % 2:
-        return float(x[k])
-    return float((x[:k].max() + x[k]) / 2)  # the lower middle: the largest value left of the k-th
+    ranks = [k] if n % 2 else [k - 1, k]  # the 0-based ranks of the middle value(s) among the present ones
+    between, below = _bracket_middle(x, k / n) if len(x) >= MEDIAN_SAMPLE * 4 else (None, 0)
+    if between is not None and below <= ranks[0] and ranks[-1] < below + len(between):
+        at = [r - below for r in ranks]
+        between.partition(at)
+        middle = between[at]
+    else:
+        x.partition(ranks)
+        middle = x[ranks]
+    return float(middle[0]) if n % 2 else float((middle[0] + middle[1]) / 2)
+
+
+def _bracket_middle(x: np.ndarray, share: float) -> tuple[np.ndarray | None, int]:
+    """(the values of `x` between two bounds around its `share` quantile, how many values lie below the
+    lower bound); the bounds are six standard deviations of a sample's rank apart, so they miss only when
+    the sample is far from typical (None when the sample holds no value)."""
+    sample = x[:: len(x) // MEDIAN_SAMPLE]
+    sample = np.sort(sample[~np.isnan(sample)])
+    if not len(sample):
+        return None, 0
+    spread = 3 * np.sqrt(len(sample))
+    centre = share * len(sample)
+    low = sample[max(0, int(centre - spread))]
+    high = sample[min(len(sample) - 1, int(centre + spread))]
+    return x[(x >= low) & (x <= high)], int(np.count_nonzero(x < low))
 
 
 def _fit_numeric(name: str, arr: np.ndarray, index: Any, source: str, min_frequency: int, words: int = 0,
