@@ -316,6 +316,31 @@ def test_fit_transform_with_rows_equals_fit_then_transform_and_parquet_categoric
     assert str(read_table(tmp_path / "c.parquet")["plan"].dtype) == "category"  # pandas' categoricals stay so
 
 
+def test_distinct_words_are_typed_on_the_training_rows_alone_with_the_same_plan():
+    """A text column whose first training rows are distinct words is factorized on its training rows alone
+    (an identifier's million texts are not hashed for the rows it is not fitted on); kept or left out, its
+    plan and encoding are those of a fit on a copy of the training rows."""
+    from gradwise.data.columns import _first_rows_distinct_words
+
+    m = 3000
+    i = np.arange(m)
+    frame = pd.DataFrame({"user": [f"u{k}" for k in i],  # an identifier
+                          "tag": [f"w{k % 2000}" for k in i],  # distinct in the first two thirds, then again
+                          "note": [f"called on day {k} about an invoice" for k in i],  # free text
+                          "price": [f"{k * 1.5:.1f}" if k % 50 else "n/a" for k in i],  # numbers as text
+                          "x": np.random.default_rng(0).normal(size=m)})
+    train = np.sort(np.random.default_rng(1).permutation(m)[:2000])
+    assert [_first_rows_distinct_words(frame[c], train) for c in ("user", "tag", "note", "price")] == \
+        [True, True, True, False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        on_rows = gw.Preprocessor(min_frequency=2).fit(frame, rows=train)
+        on_copy = gw.Preprocessor(min_frequency=2).fit(frame.iloc[train])
+        assert on_rows.columns_ == on_copy.columns_
+        assert [s["kind"] for s in on_rows.columns_] == ["dropped", "category", "dropped", "numeric", "numeric"]
+        np.testing.assert_array_equal(on_rows.transform(frame), on_copy.transform(frame))
+
+
 def test_the_median_equals_numpys_nanmedian_small_and_large_typical_or_not():
     from gradwise.data.columns import MEDIAN_SAMPLE, _median_in_place
 

@@ -236,8 +236,13 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
               memo: dict | None = None) -> dict:
     """A text column: booleans, numbers written as text, identifiers, free text or categories.
 
-    `rows` (positions, or None for all) are the training rows; the column is not copied for them."""
+    `rows` (positions, or None for all) are the training rows; the column is not copied for them — unless
+    its first training rows are distinct words: an identifier, free text or names, which the plan mostly
+    leaves out, is factorized on its training rows alone (hashing a million distinct texts is most of its
+    cost; a kept one is factorized again over all rows when it is encoded). The plan is the same either way."""
 
+    if rows is not None and len(rows) > SAMPLE and _first_rows_distinct_words(column, rows):
+        return _fit_text(name, column.iloc[rows], source, max_levels, min_frequency, None)
     all_codes, texts = _codes(column, memo)
     codes = (all_codes if rows is None else all_codes[rows]).astype(np.intp)
     present = codes >= 0
@@ -267,6 +272,15 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
                                   min_frequency=min_frequency, max_levels=max_levels)
     return _fit_levels(name, _level_counts(texts, tally), missing=missing, max_levels=max_levels,
                        min_frequency=min_frequency)
+
+
+def _first_rows_distinct_words(column, rows: np.ndarray) -> bool:
+    """Whether the first SAMPLE training rows of a text column hold SAMPLE distinct values, mostly words
+    (as an identifier, free text or names do; numbers written as text are kept, and so factorized anyway)."""
+    first = column.iloc[rows[:SAMPLE]]
+    if first.nunique(dropna=False) < SAMPLE:
+        return False
+    return bool(np.isnan(_parse_numbers(first.to_numpy(dtype=object))).mean() > 0.5)
 
 
 def _level_counts(texts: Any, tally: np.ndarray):
