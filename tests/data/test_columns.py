@@ -304,15 +304,17 @@ def test_fit_transform_with_rows_equals_fit_then_transform_and_parquet_categoric
     train, order = rng.permutation(m)[:2000], rng.permutation(m)
     csv = read_table(tmp_path / "t.csv")
     expected = Preprocessor(min_frequency=2).fit(csv.iloc[train].reset_index(drop=True)).transform(csv.iloc[order])
-    original = columns_module._BLOCK_BYTES
+    original = columns_module._BLOCK_BYTES, columns_module._SMALL_PAGES_FROM_BYTES
     try:
         columns_module._BLOCK_BYTES = 1000  # many small blocks
-        for path in ("t.csv", "t.parquet", "c.parquet"):
+        for path, small_pages_from in (("t.csv", 1), ("t.csv", 1 << 40), ("t.parquet", 1), ("c.parquet", 1)):
+            columns_module._SMALL_PAGES_FROM_BYTES = small_pages_from  # a mapped matrix, or NumPy's own
             table = read_table(tmp_path / path)
             got = Preprocessor(min_frequency=2).fit_transform(table, rows=train, encode_rows=order)
             np.testing.assert_array_equal(got, expected)
+            assert got.flags.writeable and got.flags.c_contiguous
     finally:
-        columns_module._BLOCK_BYTES = original
+        columns_module._BLOCK_BYTES, columns_module._SMALL_PAGES_FROM_BYTES = original
     assert str(read_table(tmp_path / "c.parquet")["plan"].dtype) == "category"  # pandas' categoricals stay so
 
 
