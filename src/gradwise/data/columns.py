@@ -523,19 +523,21 @@ _SMALL_PAGES_FROM_BYTES = 1 << 26
 
 
 def _zeroed_matrix(shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
-    """A zeroed (m, n) matrix; a large one mapped with the system's small pages, not transparent huge pages.
+    """A zeroed (m, n) matrix; a large one is an anonymous map populated in one call, with small pages.
 
-    The kernel zeroes pages as they are first touched. On a virtual machine a fresh huge page costs whatever
-    the host spends backing it: first writes into a new 316 MB matrix (the million-row table) took 0.03 s to
-    0.7 s, run to run, on this project's CI machine, against a steady 0.13-0.19 s with 4 KB pages. The matrix
-    is written once, block by block; training's mini-batch gathers from it lose about 0.02 s per million
-    rows an epoch to the smaller pages.
+    The kernel zeroes pages as they are first touched. On a virtual machine a fresh transparent huge page
+    costs whatever the host spends backing it: the first writes into a new 316 MB matrix (the million-row
+    table's) took 0.03 s to 0.7 s, run to run, on this project's CI machine. With 4 KB pages they cost a
+    steady 0.25 s as page faults, 0.15 s populated by the map itself (MAP_POPULATE; small pages wherever
+    huge ones are only given on request, madvise, the default here and on most distributions). The matrix
+    is written once, block by block; training's mini-batch gathers lose ~0.02 s per million rows an epoch
+    to the smaller pages.
     """
     nbytes = shape[0] * shape[1] * dtype.itemsize
-    if nbytes < _SMALL_PAGES_FROM_BYTES or not hasattr(mmap, "MADV_NOHUGEPAGE"):
-        return np.zeros(shape, dtype=dtype)  # calloc: zeroed as its pages are first touched, as a map is
-    pages = mmap.mmap(-1, nbytes)  # anonymous: zero-filled, freed when the array (its only user) is
-    pages.madvise(mmap.MADV_NOHUGEPAGE)
+    if nbytes < _SMALL_PAGES_FROM_BYTES or not hasattr(mmap, "MAP_POPULATE"):
+        return np.zeros(shape, dtype=dtype)  # calloc: zeroed as its pages are first touched
+    pages = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+    # zero-filled, and unmapped when the array (its only user) is freed
     return np.frombuffer(pages, dtype=dtype).reshape(shape)
 
 
@@ -749,8 +751,8 @@ class Preprocessor:
         column is written into it), standardized block by block in place (no second (m, n_out) array)."""
         source = frame.attrs.get("source", "X")
         names = self.get_feature_names_out()
-        # zeroed by the kernel as its pages are first touched, at no cost over np.empty: the one-hot writers
-        # only set their ones
+        # zeroed by the kernel (calloc, or an anonymous map) at no cost over np.empty: the one-hot writers only
+        # set their ones
         out = _zeroed_matrix((len(frame) if order is None else len(order), len(names)), dtype)
         writers: list[_Filled | _OneHot | _Table] = []
         j = 0
