@@ -209,3 +209,9 @@ def test_split_positions_are_the_rows_split_takes():
     np.testing.assert_array_equal(X[test], parts.X_test)
     with pytest.raises(ValueError, match="too few samples"):
         split_positions([1])
+    # in file order: the same rows, sorted, for classes (stratified) and for numbers (not)
+    for target in (y, rng.normal(size=101)):
+        shuffled = split_positions(target, ratios=(0.6, 0.2, 0.2), seed=11)
+        in_order = split_positions(target, ratios=(0.6, 0.2, 0.2), seed=11, in_file_order=True)
+        for a, b in zip(shuffled, in_order, strict=True):
+            np.testing.assert_array_equal(np.sort(a), b)

@@ -204,20 +204,12 @@ def split_indices(y: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, np
     the cost of typing it (benchmarks/TABLES.md)."""
 
     if is_test.any():
-        keep = np.flatnonzero(~is_test)
-        train, dev, _ = split_positions(y[keep], ratios=(0.75, 0.25), seed=seed)
+        keep = np.flatnonzero(~is_test)  # increasing: keep[train] stays in file order
+        train, dev, _ = split_positions(y[keep], ratios=(0.75, 0.25), seed=seed, in_file_order=True)
         train, dev, test = keep[train], keep[dev], np.flatnonzero(is_test)
     else:
-        train, dev, test = split_positions(y, ratios=None, seed=seed)
-    return {"train": _in_file_order(train, len(y)), "dev": _in_file_order(dev, len(y)),
-            "test": _in_file_order(test, len(y))}
-
-
-def _in_file_order(rows: np.ndarray, m: int) -> np.ndarray:
-    """np.sort(rows) of distinct row numbers below m, by marking them (linear; a sort is m log m)."""
-    marked = np.zeros(m, dtype=bool)
-    marked[rows] = True
-    return np.flatnonzero(marked)
+        train, dev, test = split_positions(y, ratios=None, seed=seed, in_file_order=True)
+    return {"train": train, "dev": dev, "test": test}
 
 
 def table_parts(table: Any, seed: int, dtype: str = "float64"):

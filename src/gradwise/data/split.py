@@ -134,21 +134,34 @@ def split(
 
 def split_positions(
     y: object, ratios: Sequence[float] | None = None, seed: int | None = 0, stratify: bool | str = "auto",
-    *, rng: RNG | None = None,
+    *, rng: RNG | None = None, in_file_order: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The row positions ``(train, dev, test)`` that :func:`split` takes with the same arguments — the same
-    draws — without rows of X to gather (a table's column plan reads its columns at these positions)."""
+    draws — without rows of X to gather (a table's column plan reads its columns at these positions).
+
+    With `in_file_order` each split's positions come sorted, not shuffled: the same rows, and the
+    shuffle inside each split (the generator's last draws) is not drawn at all."""
     y_arr = np.asarray(y)
     _check_xy(np.empty((len(y_arr), 0)) if y_arr.ndim else y_arr, y_arr)
-    return _draw(y_arr, ratios, seed, stratify, rng)
+    train, dev, test = _draw(y_arr, ratios, seed, stratify, rng, shuffled=not in_file_order)
+    if in_file_order:
+        return _sorted(train, len(y_arr)), _sorted(dev, len(y_arr)), _sorted(test, len(y_arr))
+    return train, dev, test
+
+
+def _sorted(rows: np.ndarray, m: int) -> np.ndarray:
+    """np.sort(rows) of distinct row numbers below m, by marking them (linear; a sort is m log m)."""
+    marked = np.zeros(m, dtype=bool)
+    marked[rows] = True
+    return np.flatnonzero(marked)
 
 
 def _draw(y: np.ndarray, ratios: Sequence[float] | None, seed: int | None, stratify: bool | str,
-          rng: RNG | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          rng: RNG | None, shuffled: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = len(y)
     ratios_t = split_rule(m) if ratios is None else _check_ratios(ratios)
     generator = make_rng(None if rng is not None else seed, rng)
-    parts = split_indices(m, ratios_t, generator, _stratify_labels(y, stratify))
+    parts = split_indices(m, ratios_t, generator, _stratify_labels(y, stratify), shuffled=shuffled)
     if len(parts) == 2:
         parts.append(np.empty(0, dtype=np.intp))
     train, dev, test = parts
@@ -161,9 +174,12 @@ def _draw(y: np.ndarray, ratios: Sequence[float] | None, seed: int | None, strat
 
 
 def split_indices(
-    m: int, ratios: Sequence[float], rng: RNG, labels: np.ndarray | None = None
+    m: int, ratios: Sequence[float], rng: RNG, labels: np.ndarray | None = None, shuffled: bool = True
 ) -> list[np.ndarray]:
-    """Shuffled row indices of each split (one array per ratio), stratified by `labels` if given."""
+    """Shuffled row indices of each split (one array per ratio), stratified by `labels` if given.
+
+    ``shuffled=False`` leaves a stratified split's rows grouped by class: the same rows, for a caller that
+    sorts them (the within-split shuffle is the generator's last draw, so nothing else changes)."""
     sizes = split_sizes(m, ratios)
     if labels is None:
         order = permutation(rng, m)
@@ -182,7 +198,7 @@ def split_indices(
     result = []
     for pieces in parts:
         idx = np.concatenate(pieces) if pieces else np.empty(0, dtype=np.intp)
-        result.append(idx[permutation(rng, len(idx))])  # so classes are not grouped inside a split
+        result.append(idx[permutation(rng, len(idx))] if shuffled else idx)  # classes not grouped in a split
     return result
 
 
