@@ -343,6 +343,21 @@ def test_distinct_words_are_typed_on_the_training_rows_alone_with_the_same_plan(
         np.testing.assert_array_equal(on_rows.transform(frame), on_copy.transform(frame))
 
 
+def test_one_hot_columns_past_the_127th_output_column():
+    """A category's one-hot columns after 120 or 130 numeric ones: its levels' small-integer offsets are
+    widened before the output column is added (they wrapped, or raised OverflowError)."""
+    rng = np.random.default_rng(0)
+    plan_column = rng.choice(["a", "b", "c", "d", "e"], 200)
+    for n_numeric in (120, 130):
+        frame = pd.DataFrame({f"x{i}": rng.normal(size=200) for i in range(n_numeric)} | {"plan": plan_column})
+        plan = gw.Preprocessor(standardize=False).fit(frame)
+        X = plan.transform(frame)
+        for level in "abcde":
+            column = list(plan.get_feature_names_out()).index(f"plan={level}")
+            np.testing.assert_array_equal(X[:, column], plan_column == level)
+        assert (X[:, n_numeric:].sum(axis=1) == 1).all()
+
+
 def test_the_median_equals_numpys_nanmedian_small_and_large_typical_or_not():
     from gradwise.data.columns import MEDIAN_SAMPLE, _median_in_place
 

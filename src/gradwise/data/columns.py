@@ -437,7 +437,7 @@ class _OneHot:
         self.j, self.width, self.offsets = j, width, offsets
 
     def write(self, block: np.ndarray, rows: Any) -> None:
-        k = self.offsets[rows]
+        k = self.offsets[rows].astype(np.intp)  # small ints: widened before the column j is added (j > 127)
         hot = np.flatnonzero(k >= 0)
         block[hot, self.j + k[hot]] = 1
 
