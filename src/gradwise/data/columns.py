@@ -422,11 +422,9 @@ class _Filled:
     def write(self, block: np.ndarray, rows: Any) -> None:
         v = self.values[rows] if self.codes is None else self.values[self.codes[rows]]
         gaps = np.isnan(v)
-        block[:, self.j] = v
+        block[:, self.j] = np.where(gaps, self.fill, v) if gaps.any() else v
         if self.indicator:
             block[:, self.j + 1] = gaps
-        if gaps.any():
-            block[gaps, self.j] = self.fill
 
 
 class _OneHot:
@@ -438,8 +436,8 @@ class _OneHot:
 
     def write(self, block: np.ndarray, rows: Any) -> None:
         k = self.offsets[rows].astype(np.intp)  # small ints: widened before the column j is added (j > 127)
-        hot = np.flatnonzero(k >= 0)
-        block[hot, self.j + k[hot]] = 1
+        at = np.arange(len(k)) * block.shape[1] + self.j + k  # each row's 1, as a flat position in the block
+        np.put(block, at[k >= 0], 1)  # one flat scatter: cheaper than a 2-d fancy assignment
 
 
 def _encode_numeric(spec: dict, column, j: int, source: str, memo: dict | None) -> _Filled:
