@@ -48,7 +48,7 @@ import mmap
 import re
 import warnings
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -413,18 +413,40 @@ def _numbers(column, name: str, source: str, memo: dict | None = None):
     return values, codes, words
 
 
-class _Filled:
-    """Writes a column of numbers (NaN: a gap, written as `fill`) and its missing indicator into row blocks."""
+class _Filled(NamedTuple):
+    """A column of numbers to write: output column `j`, `values` (NaN: a gap, written as `fill`) per row, or
+    per distinct text with `codes` per row; its missing indicator (column j + 1) when `indicator`."""
 
-    def __init__(self, j: int, values: np.ndarray, codes: np.ndarray | None, fill: float, indicator: bool):
-        self.j, self.values, self.codes, self.fill, self.indicator = j, values, codes, fill, indicator
+    j: int
+    values: np.ndarray
+    codes: np.ndarray | None
+    fill: float
+    indicator: bool
+
+
+class _Numbers:
+    """Writes all the columns of numbers (:class:`_Filled`) into row blocks at once: a block's values are
+    gathered into a (columns, rows) buffer, filled, and written by two 2-d assignments (values, indicators)
+    rather than two strided writes per column."""
+
+    def __init__(self, columns: list[_Filled]):
+        self.columns = columns
+        self.at = np.array([c.j for c in columns], dtype=np.intp)
+        self.flagged = np.array([i for i, c in enumerate(columns) if c.indicator], dtype=np.intp)
+        self.flags_at = self.at[self.flagged] + 1  # a column's indicator follows its values
+        self.fills = np.array([[c.fill] for c in columns])
+        self.buffer = np.empty((len(columns), 0))
 
     def write(self, block: np.ndarray, rows: Any) -> None:
-        v = self.values[rows] if self.codes is None else self.values[self.codes[rows]]
-        gaps = np.isnan(v)
-        block[:, self.j] = np.where(gaps, self.fill, v) if gaps.any() else v
-        if self.indicator:
-            block[:, self.j + 1] = gaps
+        if self.buffer.shape[1] < len(block):
+            self.buffer = np.empty((len(self.columns), len(block)))
+        values = self.buffer[:, :len(block)]
+        for i, c in enumerate(self.columns):
+            values[i] = c.values[rows] if c.codes is None else c.values[c.codes[rows]]
+        gaps = np.isnan(values)
+        block[:, self.flags_at] = gaps[self.flagged].T
+        np.copyto(values, self.fills, where=gaps)
+        block[:, self.at] = values.T
 
 
 class _OneHot:
@@ -752,12 +774,16 @@ class Preprocessor:
         # zeroed by the kernel (calloc, or an anonymous map) at no cost over np.empty: the one-hot writers only
         # set their ones
         out = _zeroed_matrix((len(frame) if order is None else len(order), len(names)), dtype)
-        writers: list[_Filled | _OneHot | _Table] = []
+        writers: list[_OneHot | _Table | _Numbers] = []
+        numbers: list[_Filled] = []
         j = 0
         for spec in self._columns:
             if spec["kind"] != "dropped":
-                writers.append(_ENCODERS[spec["kind"]](spec, frame[spec["name"]], j, source, memo))
+                writer = _ENCODERS[spec["kind"]](spec, frame[spec["name"]], j, source, memo)
+                (numbers if isinstance(writer, _Filled) else writers).append(writer)
             j += len(_output_names(spec))
+        if numbers:
+            writers.append(_Numbers(numbers))
         st = self.standardizer_
         mean, scale = (st.mean_, st.scale_) if standardized and st is not None else (None, None)
         numeric = self._numeric_outputs()
