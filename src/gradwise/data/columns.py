@@ -278,7 +278,9 @@ def _fit_text(name: str, column, source: str, max_levels: int, min_frequency: in
 def _first_rows_distinct_words(column, rows: np.ndarray) -> bool:
     """Whether the first SAMPLE training rows of a text column hold SAMPLE distinct values, mostly words
     (as an identifier, free text or names do; numbers written as text are kept, and so factorized anyway)."""
-    first = column.iloc[rows[:SAMPLE]]
+    sample = rows[:SAMPLE]
+    first = column.iloc[:int(sample.max()) + 1].iloc[sample]  # a slice first: Arrow's take on the whole
+    # column would join its chunks (a copy of every text) to pick a thousand
     if first.nunique(dropna=False) < SAMPLE:
         return False
     return bool(np.isnan(_parse_numbers(first.to_numpy(dtype=object))).mean() > 0.5)
@@ -457,8 +459,10 @@ class _OneHot:
         self.j, self.width, self.offsets = j, width, offsets
 
     def write(self, block: np.ndarray, rows: Any) -> None:
-        k = self.offsets[rows].astype(np.intp)  # small ints: widened before the column j is added (j > 127)
-        at = np.arange(len(k)) * block.shape[1] + self.j + k  # each row's 1, as a flat position in the block
+        k = self.offsets[rows]
+        # each row's 1 as a flat position in the block; k (small ints) is added last, to an intp array, so
+        # it is widened (adding the column j to k first would wrap past 127)
+        at = (np.arange(len(k)) * block.shape[1] + self.j) + k
         np.put(block, at[k >= 0], 1)  # one flat scatter: cheaper than a 2-d fancy assignment
 
 
