@@ -205,11 +205,15 @@ def test_mostly_distinct_text_sentences_ids_and_codes():
         "code": [f"ZX{i // 2:04d}" for i in range(m)],  # one word, half distinct: categories (rare -> other)
         "unique_name": [f"alpha beta{i}" for i in range(m)],  # one distinct value per row: an identifier
         "lonely": [f"w{i} v{i}" if i % 2 else f"w{i} v{i} u{i}" for i in range(m - 2)] + ["x y"] * 2,
+        # five one-letter words, 9 bytes: the shortest free text (shorter ones are not counted word by word)
+        "terse": [f"{i // 10} {i % 10} x y z" for i in range(m)],
     })
     pre, notes = fit_quiet(frame)
     kinds = {s["name"]: s["kind"] for s in pre.columns_}
-    assert kinds == {"sentence": "dropped", "code": "dropped", "unique_name": "dropped", "lonely": "dropped"}
-    assert notes == ["column 'sentence' left out: free text (40 distinct values in 40 rows)",
+    assert kinds == {"sentence": "dropped", "code": "dropped", "unique_name": "dropped", "lonely": "dropped",
+                     "terse": "dropped"}
+    assert notes[-1] == "column 'terse' left out: free text (40 distinct values in 40 rows)"
+    assert notes[:-1] == ["column 'sentence' left out: free text (40 distinct values in 40 rows)",
                      "column 'code' left out: a category none of whose 20 levels is seen 3 times",
                      "column 'unique_name' left out: an identifier (one distinct value per row)",
                      "column 'lonely' left out: names none of whose words is seen in 3 rows (39 distinct values "

@@ -294,14 +294,26 @@ def _level_counts(texts: Any, tally: np.ndarray):
     return pd.Series(tally[seen], index=pd.Index(np.asarray(texts[seen], dtype=object), dtype=object))
 
 
-def _word_counts(texts: Any) -> np.ndarray:
-    """How many words (runs of non-blanks, as str.split finds them: Arrow's split agrees on every Unicode
-    blank) each text holds, counted by Arrow without a Python string per text."""
+def _arrow_texts(texts: Any):
     import pyarrow as pa
+
+    return pa.array(texts, type=pa.large_string()) if isinstance(texts, np.ndarray) else pa.array(texts)
+
+
+def _median_words(texts: Any, codes: np.ndarray) -> float:
+    """The median number of words (runs of non-blanks, as str.split finds them: Arrow's split agrees on
+    every Unicode blank) over the rows of `codes`, counted by Arrow without a Python string per text."""
     import pyarrow.compute as pc
 
-    array = pa.array(texts, type=pa.large_string()) if isinstance(texts, np.ndarray) else pa.array(texts)
-    return np.asarray(pc.list_value_length(pc.utf8_split_whitespace(array)), dtype=np.int64)
+    counts = np.asarray(pc.list_value_length(pc.utf8_split_whitespace(_arrow_texts(texts))), dtype=np.int64)
+    return _median_in_place(counts[codes], len(codes))
+
+
+def _median_bytes(texts: Any, codes: np.ndarray) -> float:
+    """The median length in UTF-8 bytes over the rows of `codes` (read off Arrow's offsets)."""
+    import pyarrow.compute as pc
+
+    return _median_in_place(np.asarray(pc.binary_length(_arrow_texts(texts)), dtype=np.int64)[codes], len(codes))
 
 
 def _fit_distinct_text(name: str, texts: Any, codes: np.ndarray, tally: np.ndarray, *, gaps: bool, missing: bool,
@@ -309,14 +321,18 @@ def _fit_distinct_text(name: str, texts: Any, codes: np.ndarray, tally: np.ndarr
     """Mostly distinct text (`codes`: the present training rows' codes into `texts`, `tally`: rows per text;
     `gaps`: whether some training rows have none, `missing`: whether enough for a column of their own):
     free text, an identifier, a column of names (several words) or, with one word per value, rare
-    categories."""
+    categories.
+
+    A text of w words holds at least 2w - 1 bytes: when the median text is shorter than
+    2 * FREE_TEXT_WORDS - 1 bytes the column is not free text, and an identifier's words are not counted."""
     distinct = int(np.count_nonzero(tally))
-    median_words = _median_in_place(_word_counts(texts)[codes], len(codes))  # word counts: no NaN
-    if median_words >= FREE_TEXT_WORDS:
+    could_be_prose = _median_bytes(texts, codes) >= 2 * FREE_TEXT_WORDS - 1
+    median_words = _median_words(texts, codes) if could_be_prose else None
+    if median_words is not None and median_words >= FREE_TEXT_WORDS:
         return _dropped(name, f"free text ({distinct} distinct values in {len(codes)} rows)")
     if distinct == len(codes) and not gaps:
         return _dropped(name, "an identifier (one distinct value per row)")
-    if median_words >= 2:
+    if (_median_words(texts, codes) if median_words is None else median_words) >= 2:
         return _fit_words(name, texts, codes, missing=missing, min_frequency=min_frequency)
     return _fit_levels(name, _level_counts(texts, tally), missing=missing, max_levels=max_levels,
                        min_frequency=min_frequency)
