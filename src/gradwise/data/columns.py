@@ -471,8 +471,8 @@ class _OneHot:
     """Writes one-hot columns into row blocks of a zeroed matrix: `offsets` (m,) the column of each row's 1
     (-1: all zeros), so only the ones are written."""
 
-    def __init__(self, j: int, width: int, offsets: np.ndarray):
-        self.j, self.width, self.offsets = j, width, offsets
+    def __init__(self, j: int, offsets: np.ndarray):
+        self.j, self.offsets = j, offsets
 
     def write(self, block: np.ndarray, rows: Any) -> None:
         k = self.offsets[rows]
@@ -524,7 +524,7 @@ def _encode_category(spec: dict, column, j: int, source: str, memo: dict | None)
         np.where(level_of >= len(levels), -1, level_of)
     gap = width - 1 if spec["missing"] else -1
     small = np.int8 if width < 127 else np.int32
-    return _OneHot(j, width, np.append(offset, gap).astype(small)[text_codes])
+    return _OneHot(j, np.append(offset, gap).astype(small)[text_codes])
 
 
 class _Table:
