@@ -302,18 +302,18 @@ def _arrow_texts(texts: Any):
 
 def _median_words(texts: Any, codes: np.ndarray) -> float:
     """The median number of words (runs of non-blanks, as str.split finds them: Arrow's split agrees on
-    every Unicode blank) over the rows of `codes`, counted by Arrow without a Python string per text."""
+    every Unicode blank) over the rows of `codes`; `texts` an Arrow string array (no Python string per text)."""
     import pyarrow.compute as pc
 
-    counts = np.asarray(pc.list_value_length(pc.utf8_split_whitespace(_arrow_texts(texts))), dtype=np.int64)
+    counts = np.asarray(pc.list_value_length(pc.utf8_split_whitespace(texts)), dtype=np.int64)
     return _median_in_place(counts[codes], len(codes))
 
 
 def _median_bytes(texts: Any, codes: np.ndarray) -> float:
-    """The median length in UTF-8 bytes over the rows of `codes` (read off Arrow's offsets)."""
+    """The median length in UTF-8 bytes over the rows of `codes` (read off the Arrow array's offsets)."""
     import pyarrow.compute as pc
 
-    return _median_in_place(np.asarray(pc.binary_length(_arrow_texts(texts)), dtype=np.int64)[codes], len(codes))
+    return _median_in_place(np.asarray(pc.binary_length(texts), dtype=np.int64)[codes], len(codes))
 
 
 def _fit_distinct_text(name: str, texts: Any, codes: np.ndarray, tally: np.ndarray, *, gaps: bool, missing: bool,
@@ -326,13 +326,16 @@ def _fit_distinct_text(name: str, texts: Any, codes: np.ndarray, tally: np.ndarr
     A text of w words holds at least 2w - 1 bytes: when the median text is shorter than
     2 * FREE_TEXT_WORDS - 1 bytes the column is not free text, and an identifier's words are not counted."""
     distinct = int(np.count_nonzero(tally))
-    could_be_prose = _median_bytes(texts, codes) >= 2 * FREE_TEXT_WORDS - 1
-    median_words = _median_words(texts, codes) if could_be_prose else None
+    arrow = _arrow_texts(texts)  # once, for the lengths and the words
+    could_be_prose = _median_bytes(arrow, codes) >= 2 * FREE_TEXT_WORDS - 1
+    median_words = _median_words(arrow, codes) if could_be_prose else None
     if median_words is not None and median_words >= FREE_TEXT_WORDS:
         return _dropped(name, f"free text ({distinct} distinct values in {len(codes)} rows)")
     if distinct == len(codes) and not gaps:
         return _dropped(name, "an identifier (one distinct value per row)")
-    if (_median_words(texts, codes) if median_words is None else median_words) >= 2:
+    if median_words is None:  # short texts: counted only now that an identifier is ruled out
+        median_words = _median_words(arrow, codes)
+    if median_words >= 2:
         return _fit_words(name, texts, codes, missing=missing, min_frequency=min_frequency)
     return _fit_levels(name, _level_counts(texts, tally), missing=missing, max_levels=max_levels,
                        min_frequency=min_frequency)
